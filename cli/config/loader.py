@@ -1,0 +1,410 @@
+"""wimpy.yml -> WimpyConfig, with every problem in the file reported at once.
+
+Each problem names the file, the line, the key, the bad value and what would be accepted.
+Nothing here calls AWS: the point is to stop bad input before anything is deployed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, TypeVar
+
+from . import aws_limits as aws
+from .model import (
+    DEFAULT_ENVIRONMENTS,
+    RESERVED_VARIABLES,
+    AccountConfig,
+    AppConfig,
+    CapacityConfig,
+    EnvironmentConfig,
+    HealthCheckConfig,
+    HostedZoneConfig,
+    WimpyConfig,
+)
+from .reference import keys_under
+from .yaml_source import SourceMap, YamlSyntaxError, load_yaml
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: Path
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        return f"{where}: {self.key}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """Everything wrong with one wimpy.yml."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = tuple(problems)
+        count = len(problems)
+        header = f"{count} problem{'s' if count != 1 else ''} in {problems[0].file}:"
+        super().__init__("\n".join([header, *(f"  {p}" for p in problems)]))
+
+
+class Invalid(ValueError):
+    """Raised by a value parser with the reason, worded to follow the value."""
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it: quoted text, YAML booleans in lowercase."""
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+# --- value parsers: each takes the raw YAML value and returns the typed value or raises ---
+
+def integer(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid(f"is not a whole number; use one from {low} to {high}")
+        if not low <= value <= high:
+            raise Invalid(f"is out of range; use a whole number from {low} to {high}")
+        return value
+    return parse
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise Invalid("must be a non-empty string")
+    return value
+
+
+def one_of(allowed: tuple[int, ...]) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if value not in allowed or isinstance(value, bool):
+            raise Invalid(f"is not accepted; use one of {', '.join(map(str, allowed))}")
+        return value
+    return parse
+
+
+class _Reader:
+    """Walks the parsed YAML, collecting problems instead of stopping at the first."""
+
+    def __init__(self, file: Path):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def fail(self, key: str, line: int | None, message: str) -> None:
+        self.problems.append(Problem(self.file, line, key, message))
+
+    def section(self, parent: SourceMap, name: str, path: str, allowed: tuple[str, ...] | None,
+                *, required: bool = False) -> SourceMap:
+        """The mapping under `name` (empty if absent), its unknown keys reported."""
+        if name not in parent:
+            if required:
+                self.fail(path, parent.line or None, "is missing; see `wimpy init` for a starter file")
+            return _empty(parent.line)
+        value = parent[name]
+        if value is None:
+            return _empty(parent.line_of(name))
+        if not isinstance(value, SourceMap):
+            self.fail(path, parent.line_of(name), f"{_show(value)} is not a mapping of keys to values")
+            return _empty(parent.line_of(name))
+        if allowed is not None:
+            self.unknown_keys(value, path, allowed)
+        return value
+
+    def unknown_keys(self, mapping: SourceMap, path: str, allowed: tuple[str, ...]) -> None:
+        for key in mapping:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                self.fail(f"{path}.{key}" if path else key, mapping.line_of(key),
+                          f"is not a known key; {hint}known keys here: {', '.join(allowed)}")
+
+    def value(self, mapping: SourceMap, key: str, path: str, parse: Callable[[Any], T],
+              default: T, *, required: bool = False) -> T:
+        if key not in mapping or mapping[key] is None:
+            if required:
+                self.fail(path, mapping.line or None, "is required")
+            return default
+        try:
+            return parse(mapping[key])
+        except Invalid as reason:
+            self.fail(path, mapping.line_of(key), f"{_show(mapping[key])} {reason}")
+            return default
+
+
+def _empty(line: int) -> SourceMap:
+    empty = SourceMap()
+    empty.line, empty.key_lines = line, {}
+    return empty
+
+
+def load_config(file: str | Path) -> WimpyConfig:
+    """Read and validate `file`; raise ConfigError listing every problem in it."""
+    file = Path(file)
+    try:
+        document = load_yaml(file)
+    except YamlSyntaxError as exc:
+        raise ConfigError([Problem(file, exc.line, "(file)", str(exc).split(": ", 1)[1])]) from None
+    if document is None:
+        document = _empty(1)
+    if not isinstance(document, SourceMap):
+        raise ConfigError([Problem(file, 1, "(file)", "must be a mapping with app, account and environments")])
+
+    reader = _Reader(file)
+    reader.unknown_keys(document, "", ("app", "account", "hosted_zone", "environments"))
+    account = _read_account(reader, document)
+    app = _read_app(reader, document, account)
+    hosted_zone = _read_hosted_zone(reader, document)
+    environments = _read_environments(reader, document, account, app)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return WimpyConfig(source=file, app=app, account=account, hosted_zone=hosted_zone,
+                       environments=environments)
+
+
+def _read_account(reader: _Reader, document: SourceMap) -> AccountConfig:
+    section = reader.section(document, "account", "account", keys_under("account"), required=True)
+
+    def account_id(value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise Invalid('must be quoted so YAML keeps it as text (leading zeros matter); '
+                          'write account.id: "123456789012"')
+        if not isinstance(value, str) or not aws.ACCOUNT_ID.match(value):
+            raise Invalid("is not a 12-digit AWS account id")
+        return value
+
+    def region(value: Any) -> str:
+        value = text(value)
+        if value not in aws.known_regions():
+            close = difflib.get_close_matches(value, sorted(aws.known_regions()), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise Invalid(f"is not an AWS region; {hint}regions look like eu-west-1, us-east-1")
+        return value
+
+    id_ = reader.value(section, "id", "account.id", account_id, "", required=True)
+    region_ = reader.value(section, "region", "account.region", region, AccountConfig.region)
+
+    def zones(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(z, str) for z in value):
+            raise Invalid(f"must be a list of zone names like [{region_}a, {region_}b]")
+        if not 2 <= len(value) <= 6:
+            raise Invalid("must list 2 to 6 zones (a load balancer needs two)")
+        if len(set(value)) != len(value):
+            raise Invalid("lists a zone more than once")
+        for zone in value:
+            if reason := aws.zone_problem(zone, region_):
+                raise Invalid(f"has {zone!r}, which {reason}")
+        return tuple(value)
+
+    default_zones = (f"{region_}a", f"{region_}b")
+    zones_ = reader.value(section, "availability_zones", "account.availability_zones", zones, default_zones)
+    retention = reader.value(section, "log_retention_days", "account.log_retention_days",
+                             one_of(aws.LOG_RETENTION_DAYS), AccountConfig.log_retention_days)
+    return AccountConfig(id=id_, region=region_, availability_zones=zones_, log_retention_days=retention)
+
+
+def _read_app(reader: _Reader, document: SourceMap, account: AccountConfig) -> AppConfig:
+    section = reader.section(document, "app", "app", keys_under("app"), required=True)
+
+    def name(value: Any) -> str:
+        value = text(value)
+        if not aws.APP_NAME.match(value):
+            raise Invalid("must be lowercase letters, digits and single hyphens, starting with "
+                          "a letter and not ending with a hyphen (it names stacks, load "
+                          "balancers, DNS records and the S3 prefix), e.g. 'web' or 'billing-api'")
+        return value
+
+    def instance_type(value: Any) -> str:
+        value = text(value)
+        known = aws.known_instance_types()
+        if value not in known:
+            close = difflib.get_close_matches(value, sorted(known), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise Invalid(f"is not an EC2 instance type; {hint}e.g. t3.small, m7g.large")
+        return value
+
+    name_ = reader.value(section, "name", "app.name", name, "", required=True)
+    port = reader.value(section, "port", "app.port", integer(1, 65535), AppConfig.port)
+    health_check = _read_health_check(reader, section)
+    instance = reader.value(section, "instance_type", "app.instance_type", instance_type,
+                            AppConfig.instance_type)
+    capacity = _read_capacity(reader, section)
+    environment = _read_variables(reader, section, "environment", _plain_value)
+    secrets = _read_variables(reader, section, "secrets", _parameter_name)
+
+    def ports(value: Any) -> tuple[int, ...]:
+        if not isinstance(value, list):
+            raise Invalid("must be a list of ports, e.g. [5432]")
+        return tuple(integer(1, 65535)(port) for port in value)
+
+    database_ports = reader.value(section, "database_ports", "app.database_ports", ports,
+                                  AppConfig.database_ports)
+    for key in set(environment) & set(secrets):
+        reader.fail(f"app.secrets.{key}", section.line_of("secrets"),
+                    f"{key!r} is also in app.environment; give each variable one source")
+    return AppConfig(name=name_, port=port, health_check=health_check, instance_type=instance,
+                     capacity=capacity, environment=environment, secrets=secrets,
+                     database_ports=database_ports)
+
+
+def _read_health_check(reader: _Reader, app: SourceMap) -> HealthCheckConfig:
+    section = reader.section(app, "health_check", "app.health_check", keys_under("app.health_check"))
+    defaults = HealthCheckConfig()
+
+    def path(value: Any) -> str:
+        value = text(value)
+        if not aws.HEALTH_CHECK_PATH.match(value) or len(value) > 1024:
+            raise Invalid("is not a URL path; it must start with '/' and contain no spaces, "
+                          "e.g. /health")
+        return value
+
+    def field(key: str, parse: Callable[[Any], T], default: T) -> T:
+        return reader.value(section, key, f"app.health_check.{key}", parse, default)
+
+    check = HealthCheckConfig(
+        path=field("path", path, defaults.path),
+        interval_seconds=field("interval_seconds", integer(5, 300), defaults.interval_seconds),
+        timeout_seconds=field("timeout_seconds", integer(2, 120), defaults.timeout_seconds),
+        healthy_threshold=field("healthy_threshold", integer(2, 10), defaults.healthy_threshold),
+        unhealthy_threshold=field("unhealthy_threshold", integer(2, 10), defaults.unhealthy_threshold),
+    )
+    if check.timeout_seconds >= check.interval_seconds:
+        reader.fail("app.health_check.timeout_seconds", section.line_of("timeout_seconds"),
+                    f"{check.timeout_seconds} must be less than interval_seconds "
+                    f"({check.interval_seconds}), as the load balancer requires")
+    return check
+
+
+def _read_capacity(reader: _Reader, app: SourceMap) -> CapacityConfig:
+    section = reader.section(app, "capacity", "app.capacity", keys_under("app.capacity"))
+    low = reader.value(section, "min", "app.capacity.min", integer(1, 100), CapacityConfig.min)
+    high = reader.value(section, "max", "app.capacity.max", integer(1, 100), CapacityConfig.max)
+    if low > high:
+        reader.fail("app.capacity.min", section.line_of("min"),
+                    f"{low} is above app.capacity.max ({high}); min must be <= max")
+    return CapacityConfig(min=low, max=high)
+
+
+def _plain_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise Invalid("must be a single value (text or a number), not a list or mapping")
+
+
+def _parameter_name(value: Any) -> str:
+    value = text(value)
+    if not aws.SSM_PARAMETER_NAME.match(value) or len(value) > 2048:
+        raise Invalid("is not an SSM parameter name; write it like /hello/db-password "
+                      "(the parameter, not its value)")
+    return value
+
+
+def _read_variables(reader: _Reader, app: SourceMap, key: str,
+                    parse: Callable[[Any], str]) -> dict[str, str]:
+    section = reader.section(app, key, f"app.{key}", None)
+    result: dict[str, str] = {}
+    for name, raw in section.items():
+        path, line = f"app.{key}.{name}", section.line_of(name)
+        if not aws.VARIABLE_NAME.match(name):
+            reader.fail(path, line, f"{name!r} is not an environment variable name; use letters, "
+                        "digits and underscores, not starting with a digit")
+        elif name in RESERVED_VARIABLES:
+            reader.fail(path, line, f"{name!r} is set by Wimpy itself; choose another name "
+                        f"(reserved: {', '.join(sorted(RESERVED_VARIABLES))})")
+        else:
+            result[name] = reader.value(section, name, path, parse, "")
+    return MappingProxyType(result)  # type: ignore[return-value]
+
+
+def _read_hosted_zone(reader: _Reader, document: SourceMap) -> HostedZoneConfig | None:
+    if "hosted_zone" not in document or document["hosted_zone"] is None:
+        return None
+    section = reader.section(document, "hosted_zone", "hosted_zone", keys_under("hosted_zone"))
+
+    def zone_name(value: Any) -> str:
+        value = text(value).lower()
+        if reason := aws.hosted_zone_name_problem(value):
+            raise Invalid(reason)
+        return value.rstrip(".")
+
+    def zone_id(value: Any) -> str:
+        value = text(value).removeprefix("/hostedzone/")
+        if not aws.HOSTED_ZONE_ID.match(value):
+            raise Invalid("is not a Route53 hosted zone id; ids look like Z0123456789ABCDEFGHIJ")
+        return value
+
+    name = reader.value(section, "name", "hosted_zone.name", zone_name, "", required=True)
+    id_ = reader.value(section, "id", "hosted_zone.id", zone_id, "", required=True)
+    return HostedZoneConfig(name=name, id=id_)
+
+
+def _read_environments(reader: _Reader, document: SourceMap, account: AccountConfig,
+                       app: AppConfig) -> tuple[EnvironmentConfig, ...]:
+    zones = len(account.availability_zones)
+    if "environments" not in document:
+        return tuple(
+            EnvironmentConfig(name=name, cidr=ipaddress.IPv4Network(cidr),
+                              nat_gateways=_default_nat_gateways(name, zones))
+            for name, cidr in DEFAULT_ENVIRONMENTS.items()
+        )
+    section = reader.section(document, "environments", "environments", None)
+    if not section:
+        reader.fail("environments", section.line, "lists no environment; define at least one, "
+                    "e.g. staging: {cidr: 10.0.0.0/16}")
+    environments: list[EnvironmentConfig] = []
+    for name in section:
+        path, line = f"environments.{name}", section.line_of(name)
+        if not aws.ENVIRONMENT_NAME.match(name):
+            reader.fail(path, line, f"{name!r} is not a valid environment name; use 1-12 "
+                        "lowercase letters and digits starting with a letter (no hyphens: "
+                        "they join environment and application names)")
+            continue
+        settings = reader.section(section, name, path, keys_under("environments.<name>"))
+
+        def cidr(value: Any) -> ipaddress.IPv4Network:
+            if reason := aws.cidr_problem(text(value), zones):
+                raise Invalid(reason)
+            return ipaddress.IPv4Network(value)
+
+        network = reader.value(settings, "cidr", f"{path}.cidr", cidr, None,
+                               required=name not in DEFAULT_ENVIRONMENTS)
+        if network is None and name in DEFAULT_ENVIRONMENTS and "cidr" not in settings:
+            network = ipaddress.IPv4Network(DEFAULT_ENVIRONMENTS[name])
+        nat = reader.value(settings, "nat_gateways", f"{path}.nat_gateways", integer(1, zones),
+                           _default_nat_gateways(name, zones))
+        _check_name_lengths(reader, name, line, app)
+        if network is not None:
+            for other in environments:
+                if network.overlaps(other.cidr):
+                    reader.fail(f"{path}.cidr", settings.line_of("cidr"),
+                                f"'{network}' overlaps environments.{other.name}.cidr "
+                                f"('{other.cidr}'); give each environment its own range")
+            environments.append(EnvironmentConfig(name=name, cidr=network, nat_gateways=nat))
+    return tuple(environments)
+
+
+def _default_nat_gateways(environment: str, zones: int) -> int:
+    """Production survives the loss of a zone; elsewhere one gateway keeps the bill down."""
+    return zones if environment == "production" else 1
+
+
+def _check_name_lengths(reader: _Reader, environment: str, line: int, app: AppConfig) -> None:
+    if not app.name:
+        return
+    load_balancer = f"{environment}-{app.name}"
+    if len(load_balancer) > aws.LOAD_BALANCER_NAME_MAX:
+        room = aws.LOAD_BALANCER_NAME_MAX - len(environment) - 1
+        reader.fail("app.name", line, f"{app.name!r} is too long for environment "
+                    f"'{environment}': load balancer and target group name '{load_balancer}' "
+                    f"has {len(load_balancer)} characters, AWS allows "
+                    f"{aws.LOAD_BALANCER_NAME_MAX}; use at most {room} characters")

@@ -1,0 +1,113 @@
+"""The validated, frozen shape of wimpy.yml.
+
+These objects are what the loader hands to the CLI and to app.py; nothing downstream sees
+raw YAML. They import nothing heavy, so `wimpy validate` stays fast.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+# Environments every new wimpy.yml starts with, and their address ranges. Staging and
+# production never overlap so that they can be peered later without renumbering.
+DEFAULT_ENVIRONMENTS: Mapping[str, str] = MappingProxyType(
+    {"staging": "10.0.0.0/16", "production": "10.1.0.0/16"}
+)
+
+# Variables Wimpy itself gives every container (see the ContainerService construct); a
+# user variable or secret with one of these names would silently shadow them.
+RESERVED_VARIABLES = frozenset(
+    {"ENVIRONMENT", "PORT", "S3_BUCKET", "S3_PREFIX", "KMS_MASTER_KEY", "AWS_REGION", "APP_NAME"}
+)
+
+
+def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthCheckConfig:
+    """How the load balancer and the instance decide the container is healthy."""
+
+    path: str = "/health"
+    interval_seconds: int = 10
+    timeout_seconds: int = 5
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapacityConfig:
+    """Instances in the Auto Scaling group. No desired count: scaling policies own it."""
+
+    min: int = 2
+    max: int = 4
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppConfig:
+    name: str
+    port: int = 8080
+    health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
+    instance_type: str = "t3.small"
+    capacity: CapacityConfig = field(default_factory=CapacityConfig)
+    environment: Mapping[str, str] = field(default_factory=_frozen)
+    secrets: Mapping[str, str] = field(default_factory=_frozen)
+    database_ports: tuple[int, ...] = (5432,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountConfig:
+    id: str
+    region: str = "eu-west-1"
+    availability_zones: tuple[str, ...] = ()
+    log_retention_days: int = 365
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostedZoneConfig:
+    name: str
+    id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentConfig:
+    name: str
+    cidr: ipaddress.IPv4Network
+    nat_gateways: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class WimpyConfig:
+    source: Path
+    app: AppConfig
+    account: AccountConfig
+    hosted_zone: HostedZoneConfig | None
+    environments: tuple[EnvironmentConfig, ...]
+
+    @property
+    def environment_names(self) -> tuple[str, ...]:
+        return tuple(env.name for env in self.environments)
+
+    def environment(self, name: str) -> EnvironmentConfig:
+        """The environment called `name`, or UnknownEnvironment naming the ones there are."""
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise UnknownEnvironment(name, self.environment_names, self.source)
+
+
+class UnknownEnvironment(ValueError):
+    def __init__(self, name: str, known: tuple[str, ...], source: Path):
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        super().__init__(
+            f"--env: '{name}' is not an environment of {source}; "
+            f"it defines {', '.join(known)}.{hint}"
+        )

@@ -1,0 +1,1 @@
+"""One module per kind of stack; each stack only composes constructs from wimpy_constructs."""

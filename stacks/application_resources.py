@@ -1,0 +1,60 @@
+"""wimpy-<env>-<app>-resources: what an application needs in an environment before its
+first instance starts, and keeps across deploys."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from wimpy_constructs import ApplicationAccess
+
+from . import naming, wiring
+
+
+class ApplicationResourcesStack(cdk.Stack):
+    def __init__(self, scope: Construct, id_: str, *, environment: str, app: str,
+                 app_port: int, availability_zones: Sequence[str], listener_ports: Sequence[int],
+                 database_ports: Sequence[int], secret_parameter_names: Sequence[str],
+                 log_retention: logs.RetentionDays, **kwargs: Any) -> None:
+        super().__init__(scope, id_, **kwargs)
+        vpc = ec2.Vpc.from_vpc_attributes(
+            self, "Vpc",
+            vpc_id=wiring.read(self, naming.environment_parameter(environment, "vpc-id")),
+            availability_zones=list(availability_zones),
+        )
+        master_key = kms.Key.from_key_arn(
+            self, "MasterKey", wiring.read(self, naming.baseline_parameter("master-key-arn")))
+        storage = s3.Bucket.from_bucket_name(
+            self, "Storage", naming.storage_bucket(self.account, self.region))
+        repository = ecr.Repository.from_repository_name(self, "Repository", naming.repository(app))
+        access = ApplicationAccess(
+            self, "Access",
+            vpc=vpc,
+            storage_bucket=storage,
+            storage_prefix=naming.storage_prefix(environment, app),
+            master_key=master_key,
+            app_port=app_port,
+            log_group_name=naming.application_log_group(environment, app),
+            repository=repository,
+            secret_parameter_names=secret_parameter_names,
+            listener_ports=listener_ports,
+            database_ports=database_ports,
+            log_retention=log_retention,
+        )
+        wiring.publish(self, {
+            naming.application_parameter(environment, app, name): value
+            for name, value in {
+                "load-balancer-security-group-id": access.load_balancer_security_group.security_group_id,
+                "instance-security-group-id": access.instance_security_group.security_group_id,
+                "database-security-group-id": access.database_security_group.security_group_id,
+                "instance-role-arn": access.instance_role.role_arn,
+                "log-group-name": access.log_group.log_group_name,
+            }.items()
+        })

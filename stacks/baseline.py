@@ -1,0 +1,28 @@
+"""wimpy-baseline: once per account and region."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from wimpy_constructs import AccountBaseline
+
+from . import naming, wiring
+
+
+class BaselineStack(cdk.Stack):
+    def __init__(self, scope: Construct, id_: str, *, log_retention: logs.RetentionDays,
+                 **kwargs: Any) -> None:
+        super().__init__(scope, id_, **kwargs)
+        baseline = AccountBaseline(
+            self, "Baseline",
+            log_retention=log_retention,
+            log_bucket_name=naming.log_bucket(self.account, self.region),
+            storage_bucket_name=naming.storage_bucket(self.account, self.region),
+        )
+        wiring.publish(self, {
+            naming.baseline_parameter("master-key-arn"): baseline.master_key.key_arn,
+        })

@@ -1,0 +1,80 @@
+"""Every stack a wimpy.yml describes, built into one CDK app. app.py and the tests both
+build through here, so what is tested is what is deployed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import aws_cdk as cdk
+from cli.config import WimpyConfig
+
+from . import naming
+from .application_resources import ApplicationResourcesStack
+from .baseline import BaselineStack
+from .environment import EnvironmentStack
+from .wiring import retention
+
+
+@dataclass
+class WimpyStacks:
+    baseline: BaselineStack
+    environments: dict[str, EnvironmentStack] = field(default_factory=dict)
+    application_resources: dict[str, ApplicationResourcesStack] = field(default_factory=dict)
+
+    def all(self) -> list[cdk.Stack]:
+        return [self.baseline, *self.environments.values(), *self.application_resources.values()]
+
+
+def build_stacks(app: cdk.App, config: WimpyConfig, *,
+                 environments: Iterable[str] | None = None) -> WimpyStacks:
+    """Add the baseline, and for each selected environment (default: all) its network and
+    the application's resources, to `app`."""
+    selected = [config.environment(name) for name in environments] if environments else list(
+        config.environments)
+    account = config.account
+    env = cdk.Environment(account=account.id, region=account.region)
+    log_retention = retention(account.log_retention_days)
+    app_config = config.app
+
+    stacks = WimpyStacks(baseline=BaselineStack(
+        app, naming.baseline_stack(), env=env, log_retention=log_retention,
+        description="Wimpy account baseline: CloudTrail, master key, log and storage buckets",
+    ))
+    cdk.Tags.of(stacks.baseline).add("wimpy:type", "baseline")
+    listener_ports = (80, 443) if config.hosted_zone else (80,)
+
+    for environment in selected:
+        network = EnvironmentStack(
+            app, naming.environment_stack(environment.name), env=env,
+            environment=environment.name,
+            cidr=str(environment.cidr),
+            availability_zones=account.availability_zones,
+            nat_gateways=environment.nat_gateways,
+            log_retention=log_retention,
+            description=f"Wimpy environment {environment.name}: VPC, subnets, NAT, flow logs",
+        )
+        network.add_stack_dependency(stacks.baseline, "reads the master key's ARN from SSM")
+        resources = ApplicationResourcesStack(
+            app, naming.application_resources_stack(environment.name, app_config.name), env=env,
+            environment=environment.name,
+            app=app_config.name,
+            app_port=app_config.port,
+            availability_zones=account.availability_zones,
+            listener_ports=listener_ports,
+            database_ports=app_config.database_ports,
+            secret_parameter_names=sorted(app_config.secrets.values()),
+            log_retention=log_retention,
+            description=f"Wimpy {app_config.name} in {environment.name}: security groups, "
+                        "instance role, log group",
+        )
+        resources.add_stack_dependency(network, "reads the VPC id from SSM")
+        for stack, kind in ((network, "environment"), (resources, "application")):
+            cdk.Tags.of(stack).add("wimpy:type", kind)
+            cdk.Tags.of(stack).add("wimpy:environment", environment.name)
+        cdk.Tags.of(resources).add("wimpy:application", app_config.name)
+        stacks.environments[environment.name] = network
+        stacks.application_resources[environment.name] = resources
+
+    cdk.Tags.of(app).add("wimpy:managed", "true")
+    return stacks

@@ -1,0 +1,48 @@
+"""wimpy-<env>: one network per environment."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from wimpy_constructs import EnvironmentNetwork
+
+from . import naming, wiring
+
+
+class EnvironmentStack(cdk.Stack):
+    def __init__(self, scope: Construct, id_: str, *, environment: str, cidr: str,
+                 availability_zones: Sequence[str], nat_gateways: int,
+                 log_retention: logs.RetentionDays, **kwargs: Any) -> None:
+        self._zones = list(availability_zones)
+        super().__init__(scope, id_, **kwargs)
+        master_key = kms.Key.from_key_arn(
+            self, "MasterKey", wiring.read(self, naming.baseline_parameter("master-key-arn")))
+        network = EnvironmentNetwork(
+            self, "Network",
+            cidr=cidr,
+            availability_zones=availability_zones,
+            nat_gateways=nat_gateways,
+            flow_log_retention=log_retention,
+            log_key=master_key,
+        )
+        vpc = network.vpc
+        wiring.publish(self, {
+            naming.environment_parameter(environment, "vpc-id"): vpc.vpc_id,
+            naming.environment_parameter(environment, "public-subnet-ids"):
+                cdk.Fn.join(",", [s.subnet_id for s in vpc.public_subnets]),
+            naming.environment_parameter(environment, "private-subnet-ids"):
+                cdk.Fn.join(",", [s.subnet_id for s in vpc.private_subnets]),
+            naming.environment_parameter(environment, "isolated-subnet-ids"):
+                cdk.Fn.join(",", [s.subnet_id for s in vpc.isolated_subnets]),
+        })
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The zones from wimpy.yml. Without this override CDK asks AWS for the region's
+        zones (a context lookup) when it checks the VPC's zones, and offline synthesis fails."""
+        return self._zones

@@ -1,0 +1,56 @@
+"""Names that tie stacks together without CloudFormation exports.
+
+Stacks outlive each other (an environment outlives every release deployed into it), so
+they find each other by convention: fixed bucket names derived from the account and
+region, and SSM parameters written by one stack and read by another at deploy time. None
+of this imports the CDK, so the CLI can use it to find what it deployed.
+"""
+
+from __future__ import annotations
+
+PARAMETER_ROOT = "/wimpy"
+
+
+def baseline_stack() -> str:
+    return "wimpy-baseline"
+
+
+def environment_stack(env: str) -> str:
+    return f"wimpy-{env}"
+
+
+def application_resources_stack(env: str, app: str) -> str:
+    return f"wimpy-{env}-{app}-resources"
+
+
+def storage_bucket(account: str, region: str) -> str:
+    return f"wimpy-storage-{account}-{region}"
+
+
+def log_bucket(account: str, region: str) -> str:
+    return f"wimpy-logs-{account}-{region}"
+
+
+def storage_prefix(env: str, app: str) -> str:
+    """The application's S3 prefix, without slashes at either end."""
+    return f"{env}/{app}"
+
+
+def application_log_group(env: str, app: str) -> str:
+    return f"/wimpy/{env}/{app}"
+
+
+def repository(app: str) -> str:
+    return f"wimpy/{app}"
+
+
+def baseline_parameter(name: str) -> str:
+    return f"{PARAMETER_ROOT}/baseline/{name}"
+
+
+def environment_parameter(env: str, name: str) -> str:
+    return f"{PARAMETER_ROOT}/{env}/network/{name}"
+
+
+def application_parameter(env: str, app: str, name: str) -> str:
+    return f"{PARAMETER_ROOT}/{env}/{app}/{name}"

@@ -1,0 +1,46 @@
+"""Small adapters between the frozen config and CDK types, and the SSM parameters that
+connect stacks without exports."""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS, 7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS, 150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS, 1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS, 2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS, 3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def retention(days: int) -> logs.RetentionDays:
+    """The CDK enum member for a retention the config validated (account.log_retention_days)."""
+    return _RETENTION[days]
+
+
+def publish(scope: Construct, values: Mapping[str, str]) -> None:
+    """Write each value to the SSM parameter named by its key, for later stacks to read.
+
+    The construct id comes from the parameter's name, so adding a parameter never renames
+    (and so replaces) the others: a replacement would collide with the name it frees."""
+    for name, value in values.items():
+        construct_id = "Parameter" + "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", name))
+        ssm.StringParameter(scope, construct_id, parameter_name=name, string_value=value,
+                            description="Written by Wimpy; read by other Wimpy stacks at deploy time")
+
+
+def read(scope: Construct, name: str) -> str:
+    """A token for the SSM parameter's value, resolved by CloudFormation at deploy time."""
+    return ssm.StringParameter.value_for_string_parameter(scope, name)

@@ -1,0 +1,189 @@
+"""ApplicationAccess: who may talk to whom, and what the application's instances may do.
+
+Network paths are exactly internet -> load balancer (listener ports) -> application (its
+port) -> databases (database ports). There is no SSH: Session Manager replaces it. The
+instance role reaches only this application's own S3 prefix, log group and registry.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import aws_cdk as cdk
+import cdk_nag
+import jsii
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from . import defaults
+from .compliance import acknowledge
+
+
+@jsii.implements(ec2.IConnectable)
+class ApplicationAccess(Construct):
+    """Security groups, the instance role and the log group of one application in one
+    environment. ``connections`` is the application instances' security group.
+
+    :param vpc: the environment's VPC.
+    :param storage_bucket: the shared storage bucket; the role gets only ``storage_prefix``.
+    :param storage_prefix: the application's prefix, e.g. ``production/web`` (no slashes at
+        either end; a trailing ``/`` is added so ``web`` never matches ``web-other``).
+    :param master_key: the master key (SSE-KMS of the bucket, log group, app secrets).
+    :param app_port: the port the container listens on.
+    :param log_group_name: the application's log group. @default ``/wimpy/<storage_prefix>``
+    :param repository: the application's ECR repository. @default none (another registry)
+    :param secret_parameter_names: SSM parameters the instances may read at start.
+    :param listener_ports: load balancer ports open to the internet. @default 80 and 443
+    :param database_ports: ports the application may reach in the database group.
+    :param log_retention: retention of the application's log group. @default one year
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        vpc: ec2.IVpc,
+        storage_bucket: s3.IBucket,
+        storage_prefix: str,
+        master_key: kms.IKey,
+        app_port: int,
+        log_group_name: str | None = None,
+        repository: ecr.IRepository | None = None,
+        secret_parameter_names: Sequence[str] = (),
+        listener_ports: Sequence[int] = defaults.LISTENER_PORTS,
+        database_ports: Sequence[int] = defaults.DATABASE_PORTS,
+        log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
+    ) -> None:
+        super().__init__(scope, id_)
+        _check_prefix(storage_prefix)
+        for name, ports in (("app_port", [app_port]), ("listener_ports", listener_ports),
+                            ("database_ports", database_ports)):
+            for port in ports:
+                if not 1 <= port <= 65535:
+                    raise ValueError(f"{name} must be ports from 1 to 65535, got {port}")
+        self.storage_prefix = storage_prefix
+        self._storage_bucket = storage_bucket
+        self._master_key = master_key
+
+        self.load_balancer_security_group = ec2.SecurityGroup(
+            self, "LoadBalancerSecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description=f"{storage_prefix} load balancer: listener ports from the internet",
+        )
+        self.instance_security_group = ec2.SecurityGroup(
+            self, "InstanceSecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description=f"{storage_prefix} instances: the app port from its load balancer only",
+        )
+        self.database_security_group = ec2.SecurityGroup(
+            self, "DatabaseSecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description=f"{storage_prefix} databases: database ports from the app instances only",
+        )
+        for port in listener_ports:
+            self.load_balancer_security_group.add_ingress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(port), f"Internet to the load balancer on {port}")
+        acknowledge(self.load_balancer_security_group, "EC23",
+                    "An internet-facing load balancer must accept its listener ports from any "
+                    "address; only those ports are open and nothing else is reachable")
+        self.load_balancer_security_group.connections.allow_to(
+            self.instance_security_group, ec2.Port.tcp(app_port), "Load balancer to the app port")
+        for port in database_ports:
+            self.instance_security_group.connections.allow_to(
+                self.database_security_group, ec2.Port.tcp(port), f"App to databases on {port}")
+        for port in defaults.INSTANCE_EGRESS_PORTS:
+            self.instance_security_group.add_egress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(port),
+                "HTTPS out through NAT: registry, SSM, CloudWatch, CloudFormation, packages")
+        self.connections = self.instance_security_group.connections
+
+        self.log_group = logs.LogGroup(
+            self, "LogGroup",
+            log_group_name=log_group_name or f"/wimpy/{storage_prefix}",
+            retention=log_retention,
+            encryption_key=master_key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+        self.instance_role = iam.Role(
+            self, "InstanceRole",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description=f"Instances of {storage_prefix}: own S3 prefix, log group and registry only",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+                "AmazonSSMManagedInstanceCore")],
+        )
+        acknowledge(self.instance_role,
+                    "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
+                    "AWS's managed policy for Session Manager, kept current by AWS; it replaces "
+                    "SSH, so no port 22 is open anywhere")
+        self.grant_storage_read_write(self.instance_role)
+        # The application's own secrets: the master key, without ReEncrypt* or
+        # GenerateDataKey* wildcards (grant_encrypt_decrypt would add them).
+        master_key.grant(self.instance_role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey",
+                         "kms:DescribeKey")
+        self.log_group.grant_write(self.instance_role)
+        if repository is not None:
+            self._grant_pull(repository)
+        if secret_parameter_names:
+            self._grant_parameters(secret_parameter_names)
+        self._acknowledge_prefix_wildcard()
+
+    def grant_storage_read_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read, write and delete objects under ``<storage_prefix>/`` and list only that
+        prefix. Written by hand because ``IBucket.grant_read_write`` also grants
+        ``s3:List*`` on the whole bucket, which would reveal other applications' keys."""
+        prefix = self.storage_prefix + "/"
+        objects = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject",
+                     "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            resource_arns=[self._storage_bucket.arn_for_objects(prefix + "*")],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:ListBucket"],
+            resource_arns=[self._storage_bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [prefix, prefix + "*"]}},
+        )
+        # SSE-KMS: reading and writing need the key; S3 asks for it on the caller's behalf.
+        self._master_key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")
+        return objects
+
+    def _grant_pull(self, repository: ecr.IRepository) -> None:
+        repository.grant(self.instance_role, "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                         "ecr:BatchCheckLayerAvailability")
+        # ECR's login token is account-wide by design: the action takes no resource. It
+        # gets a policy of its own so the acknowledgement below covers nothing else.
+        login = iam.Policy(self, "RegistryLoginPolicy", roles=[self.instance_role], statements=[
+            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])])
+        acknowledge(login, "IAM5[Resource::*]",
+                    "ecr:GetAuthorizationToken supports no resource-level permission; the "
+                    "images themselves are readable from this application's repository only")
+
+    def _acknowledge_prefix_wildcard(self) -> None:
+        """The object wildcard under the application's prefix is the point of the prefix."""
+        policy = self.instance_role.node.find_child("DefaultPolicy").node.default_child
+        objects = cdk.Stack.of(self).resolve(
+            self._storage_bucket.arn_for_objects(self.storage_prefix + "/*"))
+        resource = cdk_nag.NagRules.resolve_resource_from_intrinsic(policy, objects)
+        acknowledge(policy, f"IAM5[Resource::{resource}]",
+                    "Object keys under this application's own prefix are not known in advance; "
+                    "the trailing slash keeps look-alike prefixes (app-other/) out")
+
+    def _grant_parameters(self, names: Sequence[str]) -> None:
+        stack = cdk.Stack.of(self)
+        arns = [stack.format_arn(service="ssm", resource="parameter",
+                                 resource_name=name.lstrip("/")) for name in names]
+        self.instance_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ssm:GetParameter", "ssm:GetParameters"], resources=arns))
+
+
+def _check_prefix(prefix: str) -> None:
+    if cdk.Token.is_unresolved(prefix):
+        raise ValueError("storage_prefix must be a literal: IAM wildcards are built from it")
+    if not prefix or prefix.startswith("/") or prefix.endswith("/") or any(c in prefix for c in "*?"):
+        raise ValueError(f"storage_prefix must look like 'production/web' (no leading or "
+                         f"trailing '/', no wildcards), got {prefix!r}")

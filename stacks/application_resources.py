@@ -15,7 +15,9 @@ from constructs import Construct
 
 from wimpy_constructs import ApplicationAccess
 
-from . import naming, wiring
+from cli import naming
+
+from . import wiring
 
 
 class ApplicationResourcesStack(cdk.Stack):

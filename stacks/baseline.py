@@ -10,7 +10,9 @@ from constructs import Construct
 
 from wimpy_constructs import AccountBaseline
 
-from . import naming, wiring
+from cli import naming
+
+from . import wiring
 
 
 class BaselineStack(cdk.Stack):

@@ -9,7 +9,7 @@ from typing import Iterable
 import aws_cdk as cdk
 from cli.config import WimpyConfig
 
-from . import naming
+from cli import naming
 from .application_resources import ApplicationResourcesStack
 from .baseline import BaselineStack
 from .environment import EnvironmentStack

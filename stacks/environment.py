@@ -11,7 +11,9 @@ from constructs import Construct
 
 from wimpy_constructs import EnvironmentNetwork
 
-from . import naming, wiring
+from cli import naming
+
+from . import wiring
 
 
 class EnvironmentStack(cdk.Stack):

@@ -1,10 +1,7 @@
 """Unit tests for the test-only IAM evaluator in tests/iam_eval.py."""
 import pytest
 
-try:
-    from tests.iam_eval import evaluate
-except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys.path
-    from iam_eval import evaluate
+from tests.iam_eval import evaluate
 
 BUCKET = "arn:aws:s3:::b"
 OBJ = f"{BUCKET}/production/web/a.txt"

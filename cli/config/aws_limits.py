@@ -33,24 +33,26 @@ SMALLEST_SUBNET_PREFIX = 27
 
 
 @functools.cache
-def known_regions() -> frozenset[str]:
-    """Regions from botocore's endpoint data, which ships with boto3 (no network call)."""
-    import botocore.session
+def _botocore_data(name: str, *more: str) -> dict:
+    """Data files that ship with botocore, read without a session, so no AWS profile,
+    credential or network is involved (a broken AWS_PROFILE must not break validation)."""
+    import botocore.loaders
 
-    session = botocore.session.get_session()
-    regions: set[str] = set()
-    for partition in session.get_available_partitions():
-        regions.update(session.get_available_regions("ec2", partition_name=partition))
-    return frozenset(regions)
+    loader = botocore.loaders.create_loader()
+    return loader.load_service_model(name, *more) if more else loader.load_data(name)
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Regions from botocore's endpoint data."""
+    return frozenset(region for partition in _botocore_data("endpoints")["partitions"]
+                     for region in partition["regions"])
 
 
 @functools.cache
 def known_instance_types() -> frozenset[str]:
-    """Instance types from the EC2 API model that ships with botocore."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("ec2")
-    return frozenset(model.shape_for("InstanceType").enum)
+    """Instance types from the EC2 API model."""
+    return frozenset(_botocore_data("ec2", "service-2")["shapes"]["InstanceType"]["enum"])
 
 
 def subnet_prefix(vpc_prefix: int, zone_count: int) -> int:

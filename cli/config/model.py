@@ -105,7 +105,8 @@ class UnknownEnvironment(ValueError):
     def __init__(self, name: str, known: tuple[str, ...], source: Path):
         import difflib
 
-        close = difflib.get_close_matches(name, known, n=1)
+        close = [k for k in known if k.startswith(name) or name.startswith(k)]
+        close = close or difflib.get_close_matches(name, known, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
         super().__init__(
             f"--env: '{name}' is not an environment of {source}; "

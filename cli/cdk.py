@@ -1,0 +1,53 @@
+"""Running the pinned CDK CLI. The wimpy command never builds constructs itself: the CDK
+CLI starts app.py in a child process, so the CDK's import cost is paid only there."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from collections import deque
+from pathlib import Path
+from typing import Sequence
+
+from cli import toolchain
+from cli.errors import ExitCode, WimpyError
+
+APP_SCRIPT = toolchain.PROJECT_ROOT / "app.py"
+ERROR_TAIL_LINES = 40
+
+
+def app_argument() -> str:
+    """The --app command: this Python (the one wimpy runs on) and the project's app.py."""
+    return shlex.join([sys.executable, str(APP_SCRIPT)])
+
+
+def context_arguments(config: Path, environments: Sequence[str] | None) -> list[str]:
+    args = ["--context", f"config={config.resolve()}"]
+    if environments:
+        args += ["--context", f"environments={','.join(environments)}"]
+    return args
+
+
+def run(arguments: Sequence[str], *, what: str) -> str:
+    """Run `cdk <arguments>` from the project root (where cdk.json's feature flags are)
+    and return its standard output; WimpyError with the last lines of output on failure."""
+    try:
+        command = [*toolchain.cdk_command(), *arguments]
+    except toolchain.ToolchainMissing as missing:
+        raise WimpyError(str(missing)) from None
+    process = subprocess.Popen(
+        command, cwd=toolchain.PROJECT_ROOT, env=toolchain.environment_for_cdk(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
+    collected: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
+        collected.append(line)
+    if process.wait() != 0:
+        raise WimpyError(f"{what} failed (cdk exited {process.returncode}); its last output:\n"
+                         + "\n".join(f"  {line}" for line in lines if line.strip()),
+                         code=ExitCode.FAILED)
+    return "".join(collected)

@@ -1,0 +1,1 @@
+"""One module per command: each validates its input, executes, then says what to do next."""

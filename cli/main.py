@@ -1,0 +1,31 @@
+"""The `wimpy` command. Commands are imported here; none of them imports the CDK at
+module level, so `wimpy --help` starts in a fraction of a second."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import reporting
+from cli.commands.init import init
+from cli.commands.synth import synth
+from cli.commands.validate import validate
+
+app = typer.Typer(
+    name="wimpy",
+    help="Deploy a Dockerized application to your own AWS account, the way a careful "
+         "platform team would.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+for command in (init, validate, synth):
+    app.command()(reporting.reports_errors(command))
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors.")) -> None:
+    reporting.set_debug(debug)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,48 @@
+"""The commented wimpy.yml that `wimpy init` writes."""
+
+from __future__ import annotations
+
+STARTER = """\
+# wimpy.yml: how Wimpy deploys this application. Every key, with its default, is in
+# Wimpy's README ("wimpy.yml reference"). Check this file with `wimpy validate`.
+
+app:
+  name: {name}                # lowercase letters, digits, hyphens; names stacks and DNS records
+  port: 8080                  # the port your container listens on
+  health_check:
+    path: /health             # must answer 200-399 once the app can serve traffic
+    interval_seconds: 10
+    timeout_seconds: 5
+    healthy_threshold: 2
+    unhealthy_threshold: 2
+  instance_type: t3.small
+  capacity:
+    min: 2                    # kept in service during deploys; 2 survives losing a zone
+    max: 4
+  environment: {{}}             # plain variables, e.g. LOG_LEVEL: info (never secrets)
+  secrets: {{}}                 # VARIABLE: /ssm/parameter/name, read when the container starts
+  database_ports: [5432]      # what the app may reach in the database security group
+
+account:
+  id: "{account_id}"          # quoted: the 12-digit AWS account id
+  region: {region}
+  availability_zones: [{region}a, {region}b]
+  log_retention_days: 365
+
+# Uncomment to serve HTTPS at <app>.<zone> with a DNS-validated certificate:
+# hosted_zone:
+#   name: example.com
+#   id: Z0123456789ABCDEFGHIJ
+
+environments:
+  staging:
+    cidr: 10.0.0.0/16
+    nat_gateways: 1
+  production:
+    cidr: 10.1.0.0/16         # must not overlap another environment
+    nat_gateways: 2           # one per zone, so losing a zone keeps egress
+"""
+
+
+def render(*, name: str, account_id: str, region: str) -> str:
+    return STARTER.format(name=name, account_id=account_id, region=region)

@@ -1,0 +1,67 @@
+"""Shared fixtures: the example config, and its stacks synthesized once per session with
+the same feature flags as a real synthesis (cdk.json's context)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli.toolchain import PROJECT_ROOT, use_project_node
+
+use_project_node()  # before anything imports aws_cdk
+
+EXAMPLE = PROJECT_ROOT / "examples" / "hello" / "wimpy.yml"
+
+
+def cdk_context() -> dict:
+    return json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+
+
+@pytest.fixture(scope="session")
+def example_config():
+    from cli.config import load_config
+
+    return load_config(EXAMPLE)
+
+
+def synthesize(config, **app_kwargs):
+    """Build the config's stacks into a fresh app; returns (app, WimpyStacks)."""
+    import aws_cdk as cdk
+
+    from stacks.composition import build_stacks
+
+    app = cdk.App(context=cdk_context(), **app_kwargs)
+    return app, build_stacks(app, config)
+
+
+@pytest.fixture(scope="session")
+def example_stacks(example_config):
+    return synthesize(example_config)[1]
+
+
+@pytest.fixture(scope="session")
+def templates(example_stacks) -> dict[str, dict]:
+    """Stack name -> synthesized template (a dict), for every stack of the example."""
+    from aws_cdk.assertions import Template
+
+    return {stack.stack_name: Template.from_stack(stack).to_json() for stack in example_stacks.all()}
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """Write a wimpy.yml from text and return its path."""
+    def write(text: str, name: str = "wimpy.yml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+    return write
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} is not installed; .ci/run and scripts/setup install it")
+    return path

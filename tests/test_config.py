@@ -1,0 +1,306 @@
+"""wimpy.yml validation: each bad input a hurried user gives gets a message naming the
+file, line, key, bad value and what would be accepted, and all of them come at once."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+
+import pytest
+import yaml
+
+from cli.config import ConfigError, UnknownEnvironment, load_config
+from cli.config.reference import KEYS
+
+VALID = {
+    "app": {"name": "web", "port": 8080},
+    "account": {"id": "123456789012", "region": "eu-west-1",
+                "availability_zones": ["eu-west-1a", "eu-west-1b"]},
+    "hosted_zone": {"name": "example.com", "id": "Z0123456789ABC"},
+    "environments": {"staging": {"cidr": "10.0.0.0/16"}, "production": {"cidr": "10.1.0.0/16"}},
+}
+
+
+def config_with(write_config, change=None, **sections):
+    data = copy.deepcopy(VALID)
+    for section, values in sections.items():
+        if values is None:
+            data.pop(section, None)
+        else:
+            data[section] = {**data.get(section, {}), **values}
+    if change:
+        change(data)
+    return write_config(yaml.safe_dump(data, sort_keys=False))
+
+
+def problems(path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return [str(p) for p in caught.value.problems]
+
+
+def one_problem(path) -> str:
+    found = problems(path)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_the_valid_file_loads_with_defaults(write_config):
+    config = load_config(config_with(write_config))
+    assert config.app.name == "web"
+    assert config.app.health_check.path == "/health"
+    assert config.app.capacity.min == 2 and config.app.capacity.max == 4
+    assert config.account.log_retention_days == 365
+    assert [e.name for e in config.environments] == ["staging", "production"]
+    assert config.environment("production").nat_gateways == 2  # one per zone
+    assert config.environment("staging").nat_gateways == 1
+
+
+def test_config_objects_are_frozen(write_config):
+    config = load_config(config_with(write_config))
+    with pytest.raises(Exception):
+        config.app.port = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        config.app.environment["X"] = "1"  # type: ignore[index]
+
+
+def test_defaults_when_environments_and_zones_are_omitted(write_config):
+    path = config_with(write_config, account={"id": "123456789012", "region": "us-east-1",
+                                              "availability_zones": None},
+                       environments=None)
+    config = load_config(path)
+    assert config.account.availability_zones == ("us-east-1a", "us-east-1b")
+    assert {e.name: str(e.cidr) for e in config.environments} == {
+        "staging": "10.0.0.0/16", "production": "10.1.0.0/16"}
+
+
+@pytest.mark.parametrize("name, why", [
+    ("My_App", "lowercase letters, digits and single hyphens"),
+    ("web-", "not ending with a hyphen"),
+    ("1web", "starting with a letter"),
+    ("web--api", "single hyphens"),
+    ("web.api", "lowercase letters"),
+])
+def test_app_names_that_break_aws_naming(write_config, name, why):
+    message = one_problem(config_with(write_config, app={"name": name}))
+    assert "app.name" in message and repr(name) in message and why in message
+
+
+def test_app_name_too_long_for_load_balancer_names(write_config):
+    name = "a" * 22  # 'production-' + 22 = 33 > 32
+    message = one_problem(config_with(write_config, app={"name": name}))
+    assert "app.name" in message
+    assert f"production-{name}" in message and "33 characters" in message and "32" in message
+    assert "at most 21 characters" in message
+
+
+def test_app_name_fits_exactly(write_config):
+    load_config(config_with(write_config, app={"name": "a" * 21}))
+
+
+@pytest.mark.parametrize("port, reason", [(0, "out of range"), (70000, "out of range"),
+                                          ("http", "not a whole number"), (True, "not a whole number")])
+def test_ports_outside_1_to_65535(write_config, port, reason):
+    message = one_problem(config_with(write_config, app={"name": "web", "port": port}))
+    assert "app.port" in message and reason in message and "from 1 to 65535" in message
+
+
+@pytest.mark.parametrize("cidr, expected", [
+    ("10.0.0.0/33", "invalid prefix length"),
+    ("10.0.0/16", "not an IPv4 CIDR block"),
+    ("10.1.2.3/16", "host bits set; did you mean 10.1.0.0/16?"),
+    ("8.8.0.0/16", "not a private range"),
+    ("10.16.0.0/12", "between /16 and /24"),
+])
+def test_malformed_cidrs(write_config, cidr, expected):
+    message = one_problem(config_with(write_config, environments={"staging": {"cidr": cidr}}))
+    assert "environments.staging.cidr" in message and repr(cidr) in message and expected in message
+
+
+def test_cidr_too_small_for_the_zones(write_config):
+    path = config_with(write_config,
+                       account={"availability_zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]},
+                       environments={"staging": {"cidr": "10.0.0.0/24"}})
+    message = one_problem(path)
+    assert "too small for 3 subnet tiers in 3 availability zones" in message
+    assert "use /23 or larger" in message
+
+
+def test_overlapping_cidrs(write_config):
+    message = one_problem(config_with(write_config, environments={
+        "production": {"cidr": "10.0.128.0/17"}}))
+    assert "environments.production.cidr" in message
+    assert "overlaps environments.staging.cidr ('10.0.0.0/16')" in message
+
+
+def test_unknown_keys_get_a_suggestion(write_config):
+    def typo(data):
+        data["app"]["instnce_type"] = "t3.small"
+        data["enviroments"] = data.pop("environments")
+    found = problems(config_with(write_config, change=typo))
+    assert any("app.instnce_type" in p and "did you mean 'instance_type'?" in p for p in found)
+    assert any("enviroments" in p and "did you mean 'environments'?" in p for p in found)
+
+
+def test_unknown_environment_on_the_command_line(write_config):
+    config = load_config(config_with(write_config))
+    with pytest.raises(UnknownEnvironment) as caught:
+        config.environment("prodution")
+    message = str(caught.value)
+    assert "--env" in message and "'prodution'" in message
+    assert "staging, production" in message and "Did you mean 'production'?" in message
+
+
+@pytest.mark.parametrize("name", ["prod-eu", "Prod", "averyveryverylongname"])
+def test_environment_names_that_would_collide_or_break_limits(write_config, name):
+    message = one_problem(config_with(write_config, environments={name: {"cidr": "10.5.0.0/16"}}))
+    assert f"environments.{name}" in message and "1-12 lowercase letters and digits" in message
+
+
+def test_azs_outside_the_region(write_config):
+    message = one_problem(config_with(write_config, account={
+        "availability_zones": ["eu-west-1a", "us-east-1b"]}))
+    assert "account.availability_zones" in message and "'us-east-1b'" in message
+    assert "not an availability zone of region eu-west-1" in message
+
+
+def test_one_zone_is_not_enough_for_a_load_balancer(write_config):
+    message = one_problem(config_with(write_config, account={"availability_zones": ["eu-west-1a"]}))
+    assert "2 to 6 zones" in message
+
+
+def test_unknown_region_with_suggestion(write_config):
+    found = problems(config_with(write_config, account={"region": "eu-west-9"}))
+    assert any("account.region" in p and "'eu-west-9' is not an AWS region" in p for p in found)
+
+
+def test_unquoted_account_id(write_config):
+    path = write_config(yaml.safe_dump(VALID).replace("'123456789012'", "123456789012"))
+    message = one_problem(path)
+    assert "account.id" in message and "must be quoted" in message
+
+
+def test_min_capacity_above_max(write_config):
+    message = one_problem(config_with(write_config, app={"name": "web", "capacity": {"min": 5, "max": 2}}))
+    assert "app.capacity.min" in message and "5 is above app.capacity.max (2)" in message
+
+
+@pytest.mark.parametrize("zone, key, expected", [
+    ({"name": "exa mple.com", "id": "Z0123"}, "hosted_zone.name", "invalid label"),
+    ({"name": "localhost", "id": "Z0123"}, "hosted_zone.name", "not a domain name"),
+    ({"name": "example.com", "id": "abc"}, "hosted_zone.id", "not a Route53 hosted zone id"),
+    ({"name": "example.com"}, "hosted_zone.id", "is required"),
+])
+def test_malformed_hosted_zone(write_config, zone, key, expected):
+    message = one_problem(config_with(write_config, change=lambda d: d.update(hosted_zone=zone)))
+    assert key in message and expected in message
+
+
+def test_hosted_zone_id_accepts_the_console_form(write_config):
+    path = config_with(write_config, change=lambda d: d.update(
+        hosted_zone={"name": "Example.com.", "id": "/hostedzone/Z0123456789ABC"}))
+    zone = load_config(path).hosted_zone
+    assert (zone.name, zone.id) == ("example.com", "Z0123456789ABC")
+
+
+def test_yaml_that_does_not_parse_reports_the_line(write_config):
+    path = write_config("app:\n  name: web\n   port: 8080\n")
+    message = one_problem(path)
+    assert f"{path}:3:" in message and "not valid YAML" in message
+
+
+def test_duplicate_keys_are_refused(write_config):
+    path = write_config("app:\n  name: web\n  name: api\n")
+    message = one_problem(path)
+    assert ":3:" in message and "'name' appears twice (first on line 2)" in message
+
+
+def test_missing_file_says_how_to_make_one(tmp_path):
+    message = one_problem(tmp_path / "nope.yml")
+    assert "no such file" in message and "wimpy init" in message
+
+
+def test_missing_required_sections(write_config):
+    found = problems(write_config("environments: {}\n"))
+    assert any(p.endswith("app: is missing; see `wimpy init` for a starter file") for p in found)
+    assert any("account: is missing" in p for p in found)
+    assert any("environments: lists no environment" in p for p in found)
+
+
+def test_health_check_bounds(write_config):
+    found = problems(config_with(write_config, app={"name": "web", "health_check": {
+        "path": "health", "interval_seconds": 1, "healthy_threshold": 11}}))
+    assert any("app.health_check.path: 'health' is not a URL path" in p for p in found)
+    assert any("app.health_check.interval_seconds: 1 is out of range" in p for p in found)
+    assert any("app.health_check.healthy_threshold: 11 is out of range" in p for p in found)
+
+
+def test_timeout_must_be_shorter_than_interval(write_config):
+    message = one_problem(config_with(write_config, app={"name": "web", "health_check": {
+        "interval_seconds": 10, "timeout_seconds": 10}}))
+    assert "timeout_seconds: 10 must be less than interval_seconds (10)" in message
+
+
+def test_instance_type_that_does_not_exist(write_config):
+    message = one_problem(config_with(write_config, app={"name": "web", "instance_type": "t3.smal"}))
+    assert "app.instance_type: 't3.smal' is not an EC2 instance type" in message
+    assert "did you mean 't3.small'?" in message
+
+
+def test_variables_and_secrets(write_config):
+    found = problems(config_with(write_config, app={"name": "web",
+        "environment": {"PORT": "1", "1BAD": "x", "OK": ["a"], "BOTH": "x"},
+        "secrets": {"BOTH": "/a/b", "TOKEN": "my secret value"}}))
+    assert any("app.environment.PORT" in p and "set by Wimpy itself" in p for p in found)
+    assert any("app.environment.1BAD" in p and "not an environment variable name" in p for p in found)
+    assert any("app.environment.OK" in p and "single value" in p for p in found)
+    assert any("app.secrets.BOTH" in p and "also in app.environment" in p for p in found)
+    assert any("app.secrets.TOKEN" in p and "not an SSM parameter name" in p for p in found)
+
+
+def test_scalar_variables_become_text(write_config):
+    config = load_config(config_with(write_config, app={"name": "web",
+                                                       "environment": {"DEBUG": True, "WORKERS": 4}}))
+    assert dict(config.app.environment) == {"DEBUG": "true", "WORKERS": "4"}
+
+
+def test_log_retention_must_be_a_value_cloudwatch_accepts(write_config):
+    message = one_problem(config_with(write_config, account={"log_retention_days": 100}))
+    assert "account.log_retention_days: 100 is not accepted" in message and "365" in message
+
+
+def test_nat_gateways_between_one_and_the_zone_count(write_config):
+    message = one_problem(config_with(write_config, environments={
+        "staging": {"cidr": "10.0.0.0/16", "nat_gateways": 3}}))
+    assert "environments.staging.nat_gateways: 3 is out of range" in message and "from 1 to 2" in message
+
+
+def test_all_problems_are_reported_together_with_lines(write_config):
+    path = write_config(
+        "app:\n"
+        "  name: Web\n"
+        "  port: 0\n"
+        "account:\n"
+        "  id: '123456789012'\n"
+        "environments:\n"
+        "  staging: {cidr: 10.0.0.0/16}\n"
+        "  production: {cidr: 10.0.0.0/16}\n"
+    )
+    found = problems(path)
+    assert len(found) == 3, found
+    assert f"{path}:2: app.name: 'Web'" in found[0] or any(f"{path}:2: app.name" in p for p in found)
+    assert any(f"{path}:3: app.port: 0" in p for p in found)
+    assert any(f"{path}:8: environments.production.cidr" in p for p in found)
+
+
+def test_the_reference_covers_every_key_the_loader_accepts():
+    paths = {key.path for key in KEYS}
+    for required in ("app.name", "app.port", "account.id", "environments.<name>.cidr",
+                     "hosted_zone.id", "app.health_check.path", "app.capacity.min"):
+        assert required in paths
+    assert all(key.default and key.meaning for key in KEYS)
+
+
+def test_environment_cidrs_are_networks(write_config):
+    config = load_config(config_with(write_config))
+    assert isinstance(config.environment("staging").cidr, ipaddress.IPv4Network)

@@ -1,0 +1,79 @@
+"""Environment networks: one VPC per environment from its own CIDR, three subnet tiers in
+the configured zones, NAT as configured, flow logs on."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+
+def template_of(example_stacks, env):
+    from aws_cdk.assertions import Template
+
+    return Template.from_stack(example_stacks.environments[env])
+
+
+@pytest.mark.parametrize("env, cidr, nat_gateways", [("staging", "10.0.0.0/16", 1),
+                                                     ("production", "10.1.0.0/16", 2)])
+def test_vpc_subnets_and_nat(example_stacks, env, cidr, nat_gateways):
+    template = template_of(example_stacks, env)
+    template.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": cidr, "EnableDnsSupport": True,
+                                                       "EnableDnsHostnames": True})
+    template.resource_count_is("AWS::EC2::NatGateway", nat_gateways)
+    subnets = template.find_resources("AWS::EC2::Subnet").values()
+    assert len(subnets) == 6  # 3 tiers x 2 zones
+    network = ipaddress.IPv4Network(cidr)
+    blocks = [ipaddress.IPv4Network(s["Properties"]["CidrBlock"]) for s in subnets]
+    assert all(block.subnet_of(network) for block in blocks)
+    assert all(not a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1:])
+    assert {s["Properties"]["AvailabilityZone"] for s in subnets} == {"eu-west-1a", "eu-west-1b"}
+    assert all(s["Properties"]["MapPublicIpOnLaunch"] is False for s in subnets)
+
+
+def test_subnet_tiers_route_as_intended(example_stacks):
+    """Public subnets reach the internet gateway, private ones a NAT gateway, isolated ones
+    nothing outside the VPC."""
+    template = template_of(example_stacks, "staging").to_json()
+    resources = template["Resources"]
+    tiers = {}
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::EC2::Subnet":
+            tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
+            tiers[logical_id] = tags["aws-cdk:subnet-name"]
+    routes_by_subnet = {}
+    for resource in resources.values():
+        if resource["Type"] == "AWS::EC2::SubnetRouteTableAssociation":
+            subnet = resource["Properties"]["SubnetId"]["Ref"]
+            table = resource["Properties"]["RouteTableId"]["Ref"]
+            routes_by_subnet[subnet] = [
+                r["Properties"] for r in resources.values()
+                if r["Type"] == "AWS::EC2::Route" and r["Properties"]["RouteTableId"]["Ref"] == table]
+    for subnet, tier in tiers.items():
+        routes = routes_by_subnet[subnet]
+        if tier == "Public":
+            assert [("GatewayId" in r) for r in routes] == [True]
+        elif tier == "Private":
+            assert [("NatGatewayId" in r) for r in routes] == [True]
+        else:
+            assert routes == [], f"isolated subnet {subnet} must have no route out"
+
+
+def test_flow_logs_capture_all_traffic_into_an_encrypted_retained_group(example_stacks):
+    from aws_cdk.assertions import Match
+
+    template = template_of(example_stacks, "production")
+    template.has_resource_properties("AWS::EC2::FlowLog", {"ResourceType": "VPC", "TrafficType": "ALL",
+                                                           "LogDestinationType": "cloud-watch-logs"})
+    template.has_resource("AWS::Logs::LogGroup", {
+        "Properties": {"RetentionInDays": 365, "KmsKeyId": {"Ref": Match.string_like_regexp("masterkeyarn")}},
+        "DeletionPolicy": "Retain"})
+
+
+def test_environment_publishes_its_network_through_ssm_not_exports(example_stacks):
+    template = template_of(example_stacks, "staging").to_json()
+    names = {r["Properties"]["Name"] for r in template["Resources"].values()
+             if r["Type"] == "AWS::SSM::Parameter"}
+    assert names == {f"/wimpy/staging/network/{n}" for n in
+                     ("vpc-id", "public-subnet-ids", "private-subnet-ids", "isolated-subnet-ids")}
+    assert not any("Export" in o for o in template.get("Outputs", {}).values())

@@ -1,0 +1,35 @@
+"""`wimpy --help` and `wimpy validate` must not pay for the CDK (jsii starts a Node
+process; importing aws_cdk costs seconds). Checked in a fresh interpreter, as in typer's
+own tests/test_rich_import.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cli.toolchain import PROJECT_ROOT
+from tests.conftest import EXAMPLE
+
+HEAVY = ("aws_cdk", "constructs", "jsii", "wimpy_constructs", "stacks", "cdk_nag")
+
+PROBE = """
+import json, sys
+from cli.main import app
+try:
+    app(args=sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})
+print(json.dumps(heavy), file=sys.__stderr__)
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "-c", str(EXAMPLE)], ["synth", "--help"]])
+def test_command_does_not_import_the_cdk(args):
+    result = subprocess.run([sys.executable, "-c", PROBE.format(heavy=set(HEAVY)), *args],
+                            capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+    imported = json.loads(result.stderr.strip().splitlines()[-1])
+    assert imported == [], f"`wimpy {' '.join(args)}` imported {imported}"

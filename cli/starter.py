@@ -22,6 +22,32 @@ app:
   environment: {{}}             # plain variables, e.g. LOG_LEVEL: info (never secrets)
   secrets: {{}}                 # VARIABLE: /ssm/parameter/name, read when the container starts
   database_ports: [5432]      # what the app may reach in the database security group
+  deregistration_delay_seconds: 30   # in-flight requests finish before an instance leaves
+  machine_image: ""           # "" = Amazon Linux 2023, resolved once, kept until you update it
+  scaling:
+    cpu_target_percent: 60
+    requests_per_target: 1000 # per instance per minute
+  alarms:                     # every release is watched with these; canaries are judged by them
+    error_rate_percent: 5
+    p99_latency_ms: 2000
+
+build:
+  context: .                  # relative to this file
+  dockerfile: Dockerfile
+  target: ""                  # a multi-stage build's stage, if any
+  args: {{}}                    # build arguments (never secrets)
+  push_latest: false
+
+registry:
+  url: ""                     # "" = ECR repository wimpy/<app>; or e.g. ghcr.io/acme/web
+  username_env: ""            # for registry.url: the variables holding its credentials
+  password_env: ""
+  keep_images: 30
+
+deploy:
+  strategy: rolling           # or blue-green
+  max_batch_size: 1           # capacity.max must be >= capacity.min + max_batch_size
+  signal_timeout_seconds: 600
 
 account:
   id: "{account_id}"          # quoted: the 12-digit AWS account id
@@ -38,6 +64,7 @@ environments:
   staging:
     cidr: 10.0.0.0/16
     nat_gateways: 1
+    # domain: {name}.staging.example.com   # the default, with a hosted zone
   production:
     cidr: 10.1.0.0/16         # must not overlap another environment
     nat_gateways: 2           # one per zone, so losing a zone keeps egress

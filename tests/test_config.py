@@ -304,3 +304,50 @@ def test_the_reference_covers_every_key_the_loader_accepts():
 def test_environment_cidrs_are_networks(write_config):
     config = load_config(config_with(write_config))
     assert isinstance(config.environment("staging").cidr, ipaddress.IPv4Network)
+
+
+def test_domains_default_per_environment(write_config):
+    config = load_config(config_with(write_config))
+    assert config.environment("production").domain == "web.example.com"
+    assert config.environment("staging").domain == "web.staging.example.com"
+
+
+def test_domain_outside_the_hosted_zone(write_config):
+    message = one_problem(config_with(write_config, environments={
+        "production": {"cidr": "10.1.0.0/16", "domain": "web.example.org"}}))
+    assert "environments.production.domain: 'web.example.org' is outside the hosted zone 'example.com'" in message
+
+
+def test_domain_needs_a_hosted_zone(write_config):
+    path = config_with(write_config, hosted_zone=None,
+                       environments={"production": {"cidr": "10.1.0.0/16", "domain": "web.example.com"}})
+    assert "needs hosted_zone" in one_problem(path)
+
+
+def test_capacity_must_leave_room_for_a_batch(write_config):
+    message = one_problem(config_with(write_config, app={"name": "web", "capacity": {"min": 2, "max": 2}}))
+    assert "app.capacity.max: 2 leaves no room to replace instances" in message
+    assert "needs max >= 3" in message
+    message = one_problem(config_with(write_config, app={"name": "web", "capacity": {"min": 2, "max": 3}},
+                                      deploy={"max_batch_size": 2}))
+    assert "deploy.max_batch_size (2) needs max >= 4" in message
+
+
+@pytest.mark.parametrize("section, values, expected", [
+    ("deploy", {"strategy": "canary"}, "deploy.strategy: 'canary' is not a strategy; use rolling or blue-green"),
+    ("deploy", {"signal_timeout_seconds": 30}, "deploy.signal_timeout_seconds: 30 is out of range"),
+    ("app", {"name": "web", "machine_image": "ubuntu"}, "app.machine_image: 'ubuntu' is not an AMI id"),
+    ("app", {"name": "web", "deregistration_delay_seconds": 4000}, "app.deregistration_delay_seconds: 4000 is out of range"),
+    ("registry", {"url": "https://ghcr.io/acme/web"}, "registry.url: 'https://ghcr.io/acme/web' is not an image repository"),
+    ("registry", {"url": "ghcr.io/acme/web", "username_env": "GHCR_USER"}, "set both username_env and password_env"),
+    ("registry", {"username_env": "U", "password_env": "P"}, "is only for registry.url"),
+    ("build", {"context": "../elsewhere"}, "build.context: '../elsewhere' must be a path inside the application's folder"),
+    ("build", {"push_latest": "yes please"}, "build.push_latest: 'yes please' must be true or false"),
+])
+def test_build_registry_and_deploy_settings(write_config, section, values, expected):
+    assert expected in one_problem(config_with(write_config, **{section: values}))
+
+
+def test_empty_optional_values_mean_the_default(write_config):
+    config = load_config(config_with(write_config, registry={"url": ""}, build={"target": ""}))
+    assert config.registry.is_ecr and config.build.target == ""

@@ -20,6 +20,11 @@ HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SSM_PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
+AMI_ID = re.compile(r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")
+BUILD_TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# host[:port]/path, as `docker push` accepts (lowercase path components).
+IMAGE_REPOSITORY = re.compile(
+    r"^[A-Za-z0-9.-]+(:\d+)?/[a-z0-9]+(?:[._-][a-z0-9]+)*(/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
 HEALTH_CHECK_PATH = re.compile(r"^/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$")
 
 # The values CloudWatch Logs accepts for a log group's retention.

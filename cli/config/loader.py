@@ -18,11 +18,16 @@ from .model import (
     DEFAULT_ENVIRONMENTS,
     RESERVED_VARIABLES,
     AccountConfig,
+    AlarmsConfig,
     AppConfig,
+    BuildConfig,
     CapacityConfig,
+    DeployConfig,
     EnvironmentConfig,
     HealthCheckConfig,
     HostedZoneConfig,
+    RegistryConfig,
+    ScalingConfig,
     WimpyConfig,
 )
 from .reference import keys_under
@@ -129,7 +134,7 @@ class _Reader:
 
     def value(self, mapping: SourceMap, key: str, path: str, parse: Callable[[Any], T],
               default: T, *, required: bool = False) -> T:
-        if key not in mapping or mapping[key] is None:
+        if key not in mapping or mapping[key] is None or mapping[key] == "":
             if required:
                 self.fail(path, mapping.line or None, "is required")
             return default
@@ -159,15 +164,22 @@ def load_config(file: str | Path) -> WimpyConfig:
         raise ConfigError([Problem(file, 1, "(file)", "must be a mapping with app, account and environments")])
 
     reader = _Reader(file)
-    reader.unknown_keys(document, "", ("app", "account", "hosted_zone", "environments"))
+    reader.unknown_keys(document, "", TOP_LEVEL_KEYS)
     account = _read_account(reader, document)
     app = _read_app(reader, document, account)
     hosted_zone = _read_hosted_zone(reader, document)
-    environments = _read_environments(reader, document, account, app)
+    environments = _read_environments(reader, document, account, app, hosted_zone)
+    build = _read_build(reader, document)
+    registry = _read_registry(reader, document)
+    deploy = _read_deploy(reader, document)
+    _check_room_for_a_batch(reader, document, app, deploy)
     if reader.problems:
         raise ConfigError(reader.problems)
     return WimpyConfig(source=file, app=app, account=account, hosted_zone=hosted_zone,
-                       environments=environments)
+                       environments=environments, build=build, registry=registry, deploy=deploy)
+
+
+TOP_LEVEL_KEYS = ("app", "account", "hosted_zone", "environments", "build", "registry", "deploy")
 
 
 def _read_account(reader: _Reader, document: SourceMap) -> AccountConfig:
@@ -247,12 +259,40 @@ def _read_app(reader: _Reader, document: SourceMap, account: AccountConfig) -> A
 
     database_ports = reader.value(section, "database_ports", "app.database_ports", ports,
                                   AppConfig.database_ports)
+    def machine_image(value: Any) -> str:
+        if value == "":
+            return ""
+        if not isinstance(value, str) or not aws.AMI_ID.match(value):
+            raise Invalid("is not an AMI id; write it like ami-0123456789abcdef0, or leave it "
+                          "empty to use Amazon Linux 2023")
+        return value
+
+    deregistration = reader.value(section, "deregistration_delay_seconds",
+                                  "app.deregistration_delay_seconds", integer(0, 3600),
+                                  AppConfig.deregistration_delay_seconds)
+    image = reader.value(section, "machine_image", "app.machine_image", machine_image, "")
+    scaling_section = reader.section(section, "scaling", "app.scaling", keys_under("app.scaling"))
+    scaling = ScalingConfig(
+        cpu_target_percent=reader.value(scaling_section, "cpu_target_percent",
+                                        "app.scaling.cpu_target_percent", integer(10, 90),
+                                        ScalingConfig.cpu_target_percent),
+        requests_per_target=reader.value(scaling_section, "requests_per_target",
+                                         "app.scaling.requests_per_target", integer(1, 100000),
+                                         ScalingConfig.requests_per_target))
+    alarms_section = reader.section(section, "alarms", "app.alarms", keys_under("app.alarms"))
+    alarms = AlarmsConfig(
+        error_rate_percent=reader.value(alarms_section, "error_rate_percent",
+                                        "app.alarms.error_rate_percent", integer(1, 100),
+                                        AlarmsConfig.error_rate_percent),
+        p99_latency_ms=reader.value(alarms_section, "p99_latency_ms", "app.alarms.p99_latency_ms",
+                                    integer(10, 60000), AlarmsConfig.p99_latency_ms))
     for key in set(environment) & set(secrets):
         reader.fail(f"app.secrets.{key}", section.line_of("secrets"),
                     f"{key!r} is also in app.environment; give each variable one source")
     return AppConfig(name=name_, port=port, health_check=health_check, instance_type=instance,
                      capacity=capacity, environment=environment, secrets=secrets,
-                     database_ports=database_ports)
+                     database_ports=database_ports, deregistration_delay_seconds=deregistration,
+                     machine_image=image, scaling=scaling, alarms=alarms)
 
 
 def _read_health_check(reader: _Reader, app: SourceMap) -> HealthCheckConfig:
@@ -349,12 +389,13 @@ def _read_hosted_zone(reader: _Reader, document: SourceMap) -> HostedZoneConfig 
 
 
 def _read_environments(reader: _Reader, document: SourceMap, account: AccountConfig,
-                       app: AppConfig) -> tuple[EnvironmentConfig, ...]:
+                       app: AppConfig, zone: HostedZoneConfig | None) -> tuple[EnvironmentConfig, ...]:
     zones = len(account.availability_zones)
     if "environments" not in document:
         return tuple(
             EnvironmentConfig(name=name, cidr=ipaddress.IPv4Network(cidr),
-                              nat_gateways=_default_nat_gateways(name, zones))
+                              nat_gateways=_default_nat_gateways(name, zones),
+                              domain=_default_domain(name, app, zone))
             for name, cidr in DEFAULT_ENVIRONMENTS.items()
         )
     section = reader.section(document, "environments", "environments", None)
@@ -382,6 +423,20 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
             network = ipaddress.IPv4Network(DEFAULT_ENVIRONMENTS[name])
         nat = reader.value(settings, "nat_gateways", f"{path}.nat_gateways", integer(1, zones),
                            _default_nat_gateways(name, zones))
+
+        def domain(value: Any) -> str:
+            value = text(value).lower().rstrip(".")
+            if zone is None:
+                raise Invalid("needs hosted_zone (name and id) to be set")
+            if reason := aws.hosted_zone_name_problem(value):
+                raise Invalid(reason)
+            if value != zone.name and not value.endswith("." + zone.name):
+                raise Invalid(f"is outside the hosted zone {zone.name!r}; use a name ending "
+                              f"in .{zone.name}")
+            return value
+
+        domain_name = reader.value(settings, "domain", f"{path}.domain", domain,
+                                   _default_domain(name, app, zone))
         _check_name_lengths(reader, name, line, app)
         if network is not None:
             for other in environments:
@@ -389,8 +444,17 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
                     reader.fail(f"{path}.cidr", settings.line_of("cidr"),
                                 f"'{network}' overlaps environments.{other.name}.cidr "
                                 f"('{other.cidr}'); give each environment its own range")
-            environments.append(EnvironmentConfig(name=name, cidr=network, nat_gateways=nat))
+            environments.append(EnvironmentConfig(name=name, cidr=network, nat_gateways=nat,
+                                                  domain=domain_name))
     return tuple(environments)
+
+
+def _default_domain(environment: str, app: AppConfig, zone: HostedZoneConfig | None) -> str:
+    if zone is None or not app.name:
+        return ""
+    if environment == "production":
+        return f"{app.name}.{zone.name}"
+    return f"{app.name}.{environment}.{zone.name}"
 
 
 def _default_nat_gateways(environment: str, zones: int) -> int:
@@ -408,3 +472,107 @@ def _check_name_lengths(reader: _Reader, environment: str, line: int, app: AppCo
                     f"'{environment}': load balancer and target group name '{load_balancer}' "
                     f"has {len(load_balancer)} characters, AWS allows "
                     f"{aws.LOAD_BALANCER_NAME_MAX}; use at most {room} characters")
+
+
+def _read_build(reader: _Reader, document: SourceMap) -> BuildConfig:
+    section = reader.section(document, "build", "build", keys_under("build"))
+
+    def relative_path(value: Any) -> str:
+        value = text(value)
+        if value.startswith("/") or ".." in Path(value).parts:
+            raise Invalid("must be a path inside the application's folder, relative to wimpy.yml")
+        return value
+
+    def boolean(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise Invalid("must be true or false")
+        return value
+
+    def target(value: Any) -> str:
+        value = text(value)
+        if not aws.BUILD_TARGET.match(value):
+            raise Invalid("is not a Dockerfile stage name (letters, digits, '.', '_', '-')")
+        return value
+
+    args_section = reader.section(section, "args", "build.args", None)
+    args = {}
+    for name in args_section:
+        if not aws.VARIABLE_NAME.match(name):
+            reader.fail(f"build.args.{name}", args_section.line_of(name),
+                        f"{name!r} is not a build argument name; use letters, digits and underscores")
+        else:
+            args[name] = reader.value(args_section, name, f"build.args.{name}", _plain_value, "")
+    return BuildConfig(
+        context=Path(reader.value(section, "context", "build.context", relative_path, ".")),
+        dockerfile=reader.value(section, "dockerfile", "build.dockerfile", relative_path, "Dockerfile"),
+        target=reader.value(section, "target", "build.target", target, ""),
+        args=MappingProxyType(args),
+        push_latest=reader.value(section, "push_latest", "build.push_latest", boolean, False),
+    )
+
+
+def _read_registry(reader: _Reader, document: SourceMap) -> RegistryConfig:
+    section = reader.section(document, "registry", "registry", keys_under("registry"))
+
+    def repository_url(value: Any) -> str:
+        value = text(value)
+        if "://" in value or not aws.IMAGE_REPOSITORY.match(value):
+            raise Invalid("is not an image repository; write it like ghcr.io/acme/web or "
+                          "localhost:5000/web (no scheme, no tag)")
+        return value
+
+    def variable(value: Any) -> str:
+        value = text(value)
+        if not aws.VARIABLE_NAME.match(value):
+            raise Invalid("is not an environment variable name (the variable holding the "
+                          "credential, not the credential itself)")
+        return value
+
+    registry = RegistryConfig(
+        url=reader.value(section, "url", "registry.url", repository_url, ""),
+        username_env=reader.value(section, "username_env", "registry.username_env", variable, ""),
+        password_env=reader.value(section, "password_env", "registry.password_env", variable, ""),
+        keep_images=reader.value(section, "keep_images", "registry.keep_images", integer(1, 1000),
+                                 RegistryConfig.keep_images),
+    )
+    if bool(registry.username_env) != bool(registry.password_env):
+        reader.fail("registry.password_env" if registry.username_env else "registry.username_env",
+                    section.line, "set both username_env and password_env, or neither")
+    if registry.username_env and not registry.url:
+        reader.fail("registry.username_env", section.line_of("username_env"),
+                    "is only for registry.url; ECR logs in with your AWS credentials")
+    return registry
+
+
+def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
+    section = reader.section(document, "deploy", "deploy", keys_under("deploy"))
+
+    def strategy(value: Any) -> str:
+        if value not in ("rolling", "blue-green"):
+            raise Invalid("is not a strategy; use rolling or blue-green")
+        return value
+
+    return DeployConfig(
+        strategy=reader.value(section, "strategy", "deploy.strategy", strategy, "rolling"),
+        max_batch_size=reader.value(section, "max_batch_size", "deploy.max_batch_size",
+                                    integer(1, 100), DeployConfig.max_batch_size),
+        signal_timeout_seconds=reader.value(section, "signal_timeout_seconds",
+                                            "deploy.signal_timeout_seconds", integer(60, 3600),
+                                            DeployConfig.signal_timeout_seconds),
+    )
+
+
+def _check_room_for_a_batch(reader: _Reader, document: SourceMap, app: AppConfig,
+                            deploy: DeployConfig) -> None:
+    """A rolling deploy keeps `min` instances in service and replaces `max_batch_size` at a
+    time, so the group must be allowed to grow to min + batch; CloudFormation also insists
+    that MinInstancesInService stays below MaxSize."""
+    needed = app.capacity.min + deploy.max_batch_size
+    if app.capacity.max < needed and app.capacity.min <= app.capacity.max:
+        app_section = document.get("app") if isinstance(document.get("app"), SourceMap) else None
+        capacity = app_section.get("capacity") if app_section is not None else None
+        line = capacity.line_of("max") if isinstance(capacity, SourceMap) else None
+        reader.fail("app.capacity.max", line,
+                    f"{app.capacity.max} leaves no room to replace instances while keeping "
+                    f"app.capacity.min ({app.capacity.min}) in service: a rolling deploy of "
+                    f"deploy.max_batch_size ({deploy.max_batch_size}) needs max >= {needed}")

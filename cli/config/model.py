@@ -49,6 +49,22 @@ class CapacityConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScalingConfig:
+    """Target tracking: the group grows and shrinks to hold these per-instance levels."""
+
+    cpu_target_percent: int = 60
+    requests_per_target: int = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmsConfig:
+    """Thresholds of the alarms every release gets (and canary steps are judged by)."""
+
+    error_rate_percent: int = 5
+    p99_latency_ms: int = 2000
+
+
+@dataclass(frozen=True, kw_only=True)
 class AppConfig:
     name: str
     port: int = 8080
@@ -58,6 +74,42 @@ class AppConfig:
     environment: Mapping[str, str] = field(default_factory=_frozen)
     secrets: Mapping[str, str] = field(default_factory=_frozen)
     database_ports: tuple[int, ...] = (5432,)
+    deregistration_delay_seconds: int = 30
+    machine_image: str = ""  # "" = Amazon Linux 2023, resolved once and recorded
+    scaling: ScalingConfig = field(default_factory=ScalingConfig)
+    alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildConfig:
+    """How the image is built; paths are relative to the wimpy.yml's folder."""
+
+    context: Path = Path(".")
+    dockerfile: str = "Dockerfile"
+    target: str = ""
+    args: Mapping[str, str] = field(default_factory=_frozen)
+    push_latest: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistryConfig:
+    """Where images go: the app's ECR repository unless `url` names another registry."""
+
+    url: str = ""
+    username_env: str = ""
+    password_env: str = ""
+    keep_images: int = 30
+
+    @property
+    def is_ecr(self) -> bool:
+        return not self.url
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployConfig:
+    strategy: str = "rolling"  # or "blue-green"
+    max_batch_size: int = 1
+    signal_timeout_seconds: int = 600
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +131,7 @@ class EnvironmentConfig:
     name: str
     cidr: ipaddress.IPv4Network
     nat_gateways: int
+    domain: str = ""  # "" without a hosted zone
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +141,14 @@ class WimpyConfig:
     account: AccountConfig
     hosted_zone: HostedZoneConfig | None
     environments: tuple[EnvironmentConfig, ...]
+    build: BuildConfig = field(default_factory=BuildConfig)
+    registry: RegistryConfig = field(default_factory=RegistryConfig)
+    deploy: DeployConfig = field(default_factory=DeployConfig)
+
+    @property
+    def project_dir(self) -> Path:
+        """The folder wimpy.yml is in: relative paths in it start here."""
+        return self.source.resolve().parent
 
     @property
     def environment_names(self) -> tuple[str, ...]:

@@ -35,6 +35,36 @@ KEYS: tuple[Key, ...] = (
         "the container starts; the value is the parameter name (e.g. /hello/db-password)."),
     Key("app.database_ports", "[5432]", "Ports the application may reach in the environment's "
         "database security group."),
+    Key("app.deregistration_delay_seconds", "30", "Seconds a leaving instance keeps serving "
+        "requests already in flight before it is removed (0-3600)."),
+    Key("app.machine_image", "latest Amazon Linux 2023, recorded at first deploy", "An AMI id "
+        "(ami-...) to pin, or empty to let `wimpy deploy` resolve Amazon Linux 2023 once and "
+        "keep it until `--update-machine-image`."),
+    Key("app.scaling.cpu_target_percent", "60", "Average CPU the group scales to hold (10-90)."),
+    Key("app.scaling.requests_per_target", "1000", "Requests per instance per minute the group "
+        "scales to hold (1-100000)."),
+    Key("app.alarms.error_rate_percent", "5", "Share of 5xx answers from the app that raises "
+        "the release's error alarm (1-100)."),
+    Key("app.alarms.p99_latency_ms", "2000", "p99 response time that raises the latency alarm "
+        "(10-60000)."),
+    Key("build.context", ".", "Docker build context, relative to wimpy.yml."),
+    Key("build.dockerfile", "Dockerfile", "Dockerfile path, relative to the context."),
+    Key("build.target", "none", "Multi-stage build target."),
+    Key("build.args.<NAME>", "{}", "Build arguments (never secrets: they stay in the image "
+        "history)."),
+    Key("build.push_latest", "false", "Also push the `latest` tag (tags are immutable otherwise)."),
+    Key("registry.url", "the app's ECR repository wimpy/<app>", "Another registry's repository, "
+        "e.g. ghcr.io/acme/web or localhost:5000/web."),
+    Key("registry.username_env", "none", "Environment variable holding that registry's user name."),
+    Key("registry.password_env", "none", "Environment variable holding that registry's password "
+        "or token (never written to disk or logs)."),
+    Key("registry.keep_images", "30", "Images the ECR lifecycle rule keeps (1-1000)."),
+    Key("deploy.strategy", "rolling", "`rolling` (instances replaced in place, rolled back by "
+        "CloudFormation on failure) or `blue-green` (a stack per version, weighted DNS)."),
+    Key("deploy.max_batch_size", "1", "Instances replaced at once in a rolling deploy; max "
+        "capacity must leave room for min plus one batch."),
+    Key("deploy.signal_timeout_seconds", "600", "How long a new instance has to report its "
+        "container healthy before the deploy fails and rolls back (60-3600)."),
     Key("account.id", "required", "The 12-digit AWS account id, quoted."),
     Key("account.region", "eu-west-1", "AWS region of every stack."),
     Key("account.availability_zones", "[<region>a, <region>b]", "Two to six zones of the "
@@ -46,6 +76,8 @@ KEYS: tuple[Key, ...] = (
     Key("hosted_zone.id", "required with hosted_zone.name", "That zone's id, e.g. Z0123456789ABC."),
     Key("environments.<name>.cidr", "staging 10.0.0.0/16, production 10.1.0.0/16", "Private "
         "IPv4 range of the environment's VPC, /16 to /24; no two environments may overlap."),
+    Key("environments.<name>.domain", "<app>.<zone> in production, <app>.<env>.<zone> "
+        "elsewhere", "The application's name in DNS; must be inside hosted_zone.name."),
     Key("environments.<name>.nat_gateways", "1, or one per zone in production", "NAT gateways "
         "for the private subnets' egress (1 to the number of zones)."),
 )

@@ -14,14 +14,26 @@ import aws_cdk as cdk  # noqa: E402 - after use_project_node, so jsii starts a c
 import cdk_nag  # noqa: E402
 
 from cli.config import ConfigError, UnknownEnvironment, load_config  # noqa: E402
-from stacks.composition import build_stacks  # noqa: E402
+from cli import naming  # noqa: E402
+from stacks.composition import Release, build_stacks  # noqa: E402
 
 app = cdk.App()
 config_path = app.node.try_get_context("config") or "examples/hello/wimpy.yml"
 wanted = app.node.try_get_context("environments")
+version = app.node.try_get_context("version")
 try:
     config = load_config(config_path)
-    build_stacks(app, config, environments=wanted.split(",") if wanted else None)
+    release = None
+    if version:
+        # The machine image is chosen by `wimpy deploy` (recorded per application and
+        # environment); offline synthesis uses the one recorded in cdk.json.
+        machine_image = (app.node.try_get_context("machine_image") or config.app.machine_image
+                         or app.node.try_get_context("wimpy:offline-machine-image"))
+        image = app.node.try_get_context("image") or naming.image_reference(
+            registry_url=config.registry.url, account=config.account.id,
+            region=config.account.region, app=config.app.name, version=version)
+        release = Release(version=version, image=image, machine_image_id=machine_image)
+    build_stacks(app, config, environments=wanted.split(",") if wanted else None, release=release)
 except (ConfigError, UnknownEnvironment) as error:
     print(error, file=sys.stderr)
     sys.exit(2)

@@ -54,3 +54,23 @@ def environment_parameter(env: str, name: str) -> str:
 
 def application_parameter(env: str, app: str, name: str) -> str:
     return f"{PARAMETER_ROOT}/{env}/{app}/{name}"
+
+
+def rolling_stack(env: str, app: str) -> str:
+    return f"wimpy-{env}-{app}"
+
+
+def ecr_repository_uri(account: str, region: str, app: str) -> str:
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/{repository(app)}"
+
+
+def image_reference(*, registry_url: str, account: str, region: str, app: str, version: str) -> str:
+    """Where the image of `version` lives: the app's ECR repository unless another
+    registry is configured."""
+    repository_uri = registry_url or ecr_repository_uri(account, region, app)
+    return f"{repository_uri}:{version}"
+
+
+def machine_image_parameter(env: str, app: str) -> str:
+    """Where the AMI chosen for an application's instances is recorded between deploys."""
+    return application_parameter(env, app, "machine-image")

@@ -13,7 +13,17 @@ from cli import naming
 from .application_resources import ApplicationResourcesStack
 from .baseline import BaselineStack
 from .environment import EnvironmentStack
+from .service import ServiceStack
 from .wiring import retention
+
+
+@dataclass(frozen=True)
+class Release:
+    """The version being deployed: its image and the machine image it runs on."""
+
+    version: str
+    image: str
+    machine_image_id: str
 
 
 @dataclass
@@ -21,15 +31,19 @@ class WimpyStacks:
     baseline: BaselineStack
     environments: dict[str, EnvironmentStack] = field(default_factory=dict)
     application_resources: dict[str, ApplicationResourcesStack] = field(default_factory=dict)
+    services: dict[str, ServiceStack] = field(default_factory=dict)
 
     def all(self) -> list[cdk.Stack]:
-        return [self.baseline, *self.environments.values(), *self.application_resources.values()]
+        return [self.baseline, *self.environments.values(), *self.application_resources.values(),
+                *self.services.values()]
 
 
 def build_stacks(app: cdk.App, config: WimpyConfig, *,
-                 environments: Iterable[str] | None = None) -> WimpyStacks:
+                 environments: Iterable[str] | None = None,
+                 release: Release | None = None) -> WimpyStacks:
     """Add the baseline, and for each selected environment (default: all) its network and
-    the application's resources, to `app`."""
+    the application's resources, to `app`; with a release, also the application's service
+    stack in each of those environments."""
     selected = [config.environment(name) for name in environments] if environments else list(
         config.environments)
     account = config.account
@@ -75,6 +89,21 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
         cdk.Tags.of(resources).add("wimpy:application", app_config.name)
         stacks.environments[environment.name] = network
         stacks.application_resources[environment.name] = resources
+        if release is not None:
+            service = ServiceStack(
+                app, naming.rolling_stack(environment.name, app_config.name), env=env,
+                app=app_config, environment=environment, deploy=config.deploy,
+                hosted_zone=config.hosted_zone, availability_zones=account.availability_zones,
+                image=release.image, registry_login="ecr" if config.registry.is_ecr else "none",
+                machine_image_id=release.machine_image_id, initial_weight=100,
+                description=f"Wimpy {app_config.name} in {environment.name}: load balancer, "
+                            f"instances, scaling, alarms, DNS",
+            )
+            service.add_stack_dependency(resources, "reads security groups and role from SSM")
+            cdk.Tags.of(service).add("wimpy:type", "service")
+            cdk.Tags.of(service).add("wimpy:environment", environment.name)
+            cdk.Tags.of(service).add("wimpy:application", app_config.name)
+            stacks.services[environment.name] = service
 
     cdk.Tags.of(app).add("wimpy:managed", "true")
     return stacks

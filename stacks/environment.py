@@ -41,6 +41,10 @@ class EnvironmentStack(cdk.Stack):
                 cdk.Fn.join(",", [s.subnet_id for s in vpc.private_subnets]),
             naming.environment_parameter(environment, "isolated-subnet-ids"):
                 cdk.Fn.join(",", [s.subnet_id for s in vpc.isolated_subnets]),
+            naming.environment_parameter(environment, "public-route-table-ids"):
+                cdk.Fn.join(",", [s.route_table.route_table_id for s in vpc.public_subnets]),
+            naming.environment_parameter(environment, "private-route-table-ids"):
+                cdk.Fn.join(",", [s.route_table.route_table_id for s in vpc.private_subnets]),
         })
 
     @property

@@ -27,14 +27,25 @@ def example_config():
     return load_config(EXAMPLE)
 
 
-def synthesize(config, **app_kwargs):
-    """Build the config's stacks into a fresh app; returns (app, WimpyStacks)."""
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/wimpy/hello:v1.0.0"
+MACHINE_IMAGE = "ami-0a1b2c3d4e5f60718"
+
+
+def release(version: str = "v1.0.0", image: str = IMAGE):
+    from stacks.composition import Release
+
+    return Release(version=version, image=image, machine_image_id=MACHINE_IMAGE)
+
+
+def synthesize(config, *, with_release: bool = True, **app_kwargs):
+    """Build the config's stacks (with a release of v1.0.0 unless told otherwise) into a
+    fresh app; returns (app, WimpyStacks)."""
     import aws_cdk as cdk
 
     from stacks.composition import build_stacks
 
     app = cdk.App(context=cdk_context(), **app_kwargs)
-    return app, build_stacks(app, config)
+    return app, build_stacks(app, config, release=release() if with_release else None)
 
 
 @pytest.fixture(scope="session")

@@ -75,5 +75,6 @@ def test_environment_publishes_its_network_through_ssm_not_exports(example_stack
     names = {r["Properties"]["Name"] for r in template["Resources"].values()
              if r["Type"] == "AWS::SSM::Parameter"}
     assert names == {f"/wimpy/staging/network/{n}" for n in
-                     ("vpc-id", "public-subnet-ids", "private-subnet-ids", "isolated-subnet-ids")}
+                     ("vpc-id", "public-subnet-ids", "private-subnet-ids", "isolated-subnet-ids",
+                      "public-route-table-ids", "private-route-table-ids")}
     assert not any("Export" in o for o in template.get("Outputs", {}).values())

@@ -9,7 +9,8 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 STACKS = ["wimpy-baseline", "wimpy-staging", "wimpy-production",
-          "wimpy-staging-hello-resources", "wimpy-production-hello-resources"]
+          "wimpy-staging-hello-resources", "wimpy-production-hello-resources",
+          "wimpy-staging-hello", "wimpy-production-hello"]
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 
 

@@ -3,6 +3,11 @@ command, wimpy.yml, boto3 or Docker."""
 
 from .account_baseline import AccountBaseline
 from .application_access import ApplicationAccess
+from .container_service import ContainerService
 from .environment_network import EnvironmentNetwork
+from .public_load_balancer import PublicLoadBalancer
+from .service_alarms import ServiceAlarms
+from .weighted_record import WeightedAliasRecord
 
-__all__ = ["AccountBaseline", "ApplicationAccess", "EnvironmentNetwork"]
+__all__ = ["AccountBaseline", "ApplicationAccess", "ContainerService", "EnvironmentNetwork",
+           "PublicLoadBalancer", "ServiceAlarms", "WeightedAliasRecord"]

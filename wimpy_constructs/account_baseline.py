@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import region_info
 from constructs import Construct
 
 from . import defaults
@@ -93,6 +94,7 @@ class AccountBaseline(Construct):
             )],
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self._allow_load_balancer_logs(stack)
         acknowledge(self.log_bucket, "S1",
                     "This is the access-log destination itself; logging its own access to "
                     "itself would loop, and CloudTrail data events cover it")
@@ -128,6 +130,21 @@ class AccountBaseline(Construct):
             cloud_watch_log_group=self.trail_log_group,
         )
         self._drop_redundant_trail_dependency()
+
+    def _allow_load_balancer_logs(self, stack: cdk.Stack) -> None:
+        """Load balancers of every application write access logs under alb/. Older regions
+        deliver from a regional ELB account, newer ones from the log delivery service."""
+        elb_account = None
+        if not cdk.Token.is_unresolved(stack.region):
+            elb_account = region_info.RegionInfo.get(stack.region).elbv2_account
+        principal = (iam.AccountPrincipal(elb_account) if elb_account
+                     else iam.ServicePrincipal("logdelivery.elasticloadbalancing.amazonaws.com"))
+        self.log_bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid="AllowLoadBalancerAccessLogs",
+            principals=[principal],
+            actions=["s3:PutObject"],
+            resources=[self.log_bucket.arn_for_objects(f"{defaults.LOAD_BALANCER_LOG_PREFIX}/*")],
+        ))
 
     def _drop_redundant_trail_dependency(self) -> None:
         """CDK makes the trail depend on its logs role explicitly and through GetAtt; keep

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
 
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
@@ -18,3 +19,27 @@ DATABASE_PORTS = (5432,)
 # What instances may reach on the internet (through NAT): HTTPS only, for ECR, SSM,
 # CloudWatch, CloudFormation and package repositories.
 INSTANCE_EGRESS_PORTS = (443,)
+
+# Load balancer access logs go to the log bucket under this prefix (then <env>/<app>/...).
+LOAD_BALANCER_LOG_PREFIX = "alb"
+
+# Rolling updates: one instance at a time, each given ten minutes to install Docker, pull
+# the image and answer its health check before the deploy fails and rolls back.
+MAX_BATCH_SIZE = 1
+SIGNAL_TIMEOUT = cdk.Duration.minutes(10)
+HEALTH_CHECK_GRACE = cdk.Duration.minutes(10)
+ROOT_VOLUME_GIB = 20
+
+# Target group health checks: healthy after 2 x 10 s, unhealthy after 2 x 10 s, and a
+# leaving instance drains for 30 s (AWS defaults: 5 x 30 s and 300 s).
+HEALTH_CHECK_INTERVAL = cdk.Duration.seconds(10)
+HEALTH_CHECK_TIMEOUT = cdk.Duration.seconds(5)
+HEALTHY_THRESHOLD = 2
+UNHEALTHY_THRESHOLD = 2
+DEREGISTRATION_DELAY = cdk.Duration.seconds(30)
+HEALTHY_HTTP_CODES = "200-399"
+
+# Alarm thresholds and the TTL of weighted records (low, so traffic moves quickly).
+ERROR_RATE_PERCENT = 5
+P99_LATENCY = cdk.Duration.seconds(2)
+DNS_TTL = cdk.Duration.seconds(60)

@@ -1,0 +1,134 @@
+"""wimpy-<env>-<app> (rolling) or wimpy-<env>-<app>-<release> (blue/green): the load
+balancer, the instances running one version, scaling, alarms and the weighted DNS record.
+Everything shared with other releases is read from SSM at deploy time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from cli import naming
+from cli.config.model import AppConfig, DeployConfig, EnvironmentConfig, HostedZoneConfig
+from wimpy_constructs import ContainerService, PublicLoadBalancer, ServiceAlarms, WeightedAliasRecord
+from wimpy_constructs.boot import ContainerSettings
+
+from . import wiring
+
+
+class ServiceStack(cdk.Stack):
+    def __init__(self, scope: Construct, id_: str, *, app: AppConfig, environment: EnvironmentConfig,
+                 deploy: DeployConfig, hosted_zone: HostedZoneConfig | None,
+                 availability_zones: tuple[str, ...], image: str, registry_login: str,
+                 machine_image_id: str, initial_weight: int, **kwargs: Any) -> None:
+        super().__init__(scope, id_, **kwargs)
+        env, name = environment.name, app.name
+
+        def parameter(key: str) -> str:
+            return wiring.read(self, naming.application_parameter(env, name, key))
+
+        def subnets(key: str) -> list[str]:
+            return cdk.Fn.split(",", wiring.read(self, naming.environment_parameter(env, key)),
+                                len(availability_zones))
+
+        vpc = ec2.Vpc.from_vpc_attributes(
+            self, "Vpc", vpc_id=wiring.read(self, naming.environment_parameter(env, "vpc-id")),
+            availability_zones=list(availability_zones),
+            public_subnet_ids=subnets("public-subnet-ids"),
+            private_subnet_ids=subnets("private-subnet-ids"))
+        for subnet in vpc.public_subnets + vpc.private_subnets:
+            cdk.Annotations.of(subnet).acknowledge_warning(
+                "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+                "This stack places resources in subnets and never reads their route tables")
+        # Imported immutable: the resources stack owns these groups' rules; adding rules here
+        # would duplicate them (and AWS refuses duplicate rules).
+        load_balancer_group = ec2.SecurityGroup.from_security_group_id(
+            self, "LoadBalancerSecurityGroup", parameter("load-balancer-security-group-id"),
+            mutable=False, allow_all_outbound=False)
+        instance_group = ec2.SecurityGroup.from_security_group_id(
+            self, "InstanceSecurityGroup", parameter("instance-security-group-id"),
+            mutable=False, allow_all_outbound=False)
+        role = iam.Role.from_role_arn(self, "InstanceRole", parameter("instance-role-arn"))
+        zone = (route53.HostedZone.from_hosted_zone_attributes(
+            self, "Zone", hosted_zone_id=hosted_zone.id, zone_name=hosted_zone.name)
+            if hosted_zone else None)
+
+        load_balancer = PublicLoadBalancer(
+            self, "Web",
+            vpc=vpc,
+            security_group=load_balancer_group,
+            app_port=app.port,
+            health_check_path=app.health_check.path,
+            access_log_bucket=s3.Bucket.from_bucket_name(
+                self, "LogBucket", naming.log_bucket(self.account, self.region)),
+            access_log_prefix=f"alb/{env}/{name}",
+            domain_name=environment.domain if zone is not None else None,
+            hosted_zone=zone,
+            deletion_protection=env == "production",
+            health_check_interval=cdk.Duration.seconds(app.health_check.interval_seconds),
+            health_check_timeout=cdk.Duration.seconds(app.health_check.timeout_seconds),
+            healthy_threshold=app.health_check.healthy_threshold,
+            unhealthy_threshold=app.health_check.unhealthy_threshold,
+            deregistration_delay=cdk.Duration.seconds(app.deregistration_delay_seconds),
+        )
+        settings = ContainerSettings(
+            app=name,
+            image=image,
+            port=app.port,
+            environment={
+                **app.environment,
+                "APP_NAME": name,
+                "ENVIRONMENT": env,
+                "PORT": str(app.port),
+                "AWS_REGION": self.region,
+                "S3_BUCKET": naming.storage_bucket(self.account, self.region),
+                "S3_PREFIX": naming.storage_prefix(env, name) + "/",
+                "KMS_MASTER_KEY": wiring.read(self, naming.baseline_parameter("master-key-arn")),
+            },
+            secrets=app.secrets,
+            region=self.region,
+            registry_login=registry_login,
+            log_group=naming.application_log_group(env, name),
+            stop_timeout_seconds=app.deregistration_delay_seconds + 30,
+        )
+        service = ContainerService(
+            self, "Service",
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_group=instance_group,
+            role=role,
+            machine_image=ec2.MachineImage.generic_linux({self.region: machine_image_id}),
+            instance_type=ec2.InstanceType(app.instance_type),
+            settings=settings,
+            target_group=load_balancer.target_group,
+            health_check_path=app.health_check.path,
+            min_capacity=app.capacity.min,
+            max_capacity=app.capacity.max,
+            max_batch_size=deploy.max_batch_size,
+            signal_timeout=cdk.Duration.seconds(deploy.signal_timeout_seconds),
+            health_check_grace=cdk.Duration.seconds(deploy.signal_timeout_seconds),
+        )
+        service.scale_on_cpu(app.scaling.cpu_target_percent)
+        service.scale_on_requests(app.scaling.requests_per_target)
+        ServiceAlarms(self, "Alarms", target_group=load_balancer.target_group,
+                      alarm_name_prefix=self.stack_name,
+                      error_rate_percent=app.alarms.error_rate_percent,
+                      p99_latency=cdk.Duration.millis(app.alarms.p99_latency_ms))
+
+        if zone is not None:
+            weight = cdk.CfnParameter(
+                self, "TrafficWeight", type="Number", default=initial_weight, min_value=0,
+                max_value=255, description="Route53 weight of this release's record (0-255); "
+                                           "changing it moves traffic without a new template")
+            WeightedAliasRecord(self, "Dns", zone=zone, record_name=environment.domain,
+                                load_balancer=load_balancer.load_balancer,
+                                weight=weight.value_as_number, set_identifier=self.stack_name)
+        cdk.CfnOutput(self, "Url", value=load_balancer.url)
+        cdk.CfnOutput(self, "LoadBalancerDnsName",
+                      value=load_balancer.load_balancer.load_balancer_dns_name)
+        cdk.CfnOutput(self, "Image", value=image)

@@ -1,0 +1,116 @@
+"""What an instance runs: the boot script (user data), the application's systemd unit and
+the two helper scripts it calls. They are real files beside this module, so tests can
+shellcheck them, `systemd-analyze verify` the unit, and run the container script against
+a local Docker engine; this module only fills in the values.
+
+Values are shell-quoted where they land in shell, and may be CDK tokens (resolved by
+CloudFormation inside the quotes). Secrets are never written here: only the names of
+their SSM parameters, read by the instance when the unit starts.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+BOOT_DIR = Path(__file__).parent
+CONTAINER_SCRIPT = BOOT_DIR / "wimpy-container"
+HEALTH_WAIT_SCRIPT = BOOT_DIR / "wimpy-health-wait"
+UNIT_TEMPLATE = BOOT_DIR / "app.service"
+BOOT_TEMPLATE = BOOT_DIR / "boot.sh"
+
+INSTALL_DIR = "/usr/local/lib/wimpy"
+CONF_FILE = "/etc/wimpy/container.conf"
+ENV_FILE = "/etc/wimpy/app.env"
+SECRETS_FILE = "/run/wimpy/secrets.env"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSettings:
+    """Everything the instance needs to run one application's container."""
+
+    app: str
+    image: str
+    port: int
+    environment: Mapping[str, str]
+    secrets: Mapping[str, str]  # variable -> SSM parameter name
+    region: str
+    registry_login: str  # "ecr" or "none"
+    log_group: str
+    stop_timeout_seconds: int
+    target_group_arn: str = ""
+
+
+def container_conf(settings: ContainerSettings, *, log_options: str | None = None) -> str:
+    """The file wimpy-container sources (shell syntax, every value quoted)."""
+    if log_options is None:
+        # One stream per container (the default stream name is the container id).
+        log_options = (f"--log-driver=awslogs --log-opt awslogs-region={settings.region} "
+                       f"--log-opt awslogs-group={settings.log_group}")
+    values = {
+        "NAME": settings.app,
+        "IMAGE": settings.image,
+        "PORT": str(settings.port),
+        "ENV_FILE": ENV_FILE,
+        "SECRETS_FILE": SECRETS_FILE,
+        "STOP_TIMEOUT": str(settings.stop_timeout_seconds),
+        "REGISTRY_LOGIN": settings.registry_login,
+        "SECRETS": " ".join(f"{name}={parameter}" for name, parameter in sorted(settings.secrets.items())),
+        "LOG_OPTIONS": log_options,
+        "TARGET_GROUP_ARN": settings.target_group_arn,
+        "REGION": settings.region,
+    }
+    return "".join(f"{key}={shlex.quote(value)}\n" for key, value in values.items())
+
+
+def env_file(environment: Mapping[str, str]) -> str:
+    """Docker's --env-file format: KEY=value per line, taken literally (no quoting)."""
+    for name, value in environment.items():
+        if "\n" in value or "\r" in value:
+            raise ValueError(f"environment variable {name} must be a single line")
+    return "".join(f"{name}={value}\n" for name, value in sorted(environment.items()))
+
+
+def unit_file(*, app: str, start_timeout_seconds: int, stop_timeout_seconds: int,
+              install_dir: str = INSTALL_DIR, conf_file: str = CONF_FILE) -> str:
+    """The systemd unit. `install_dir`/`conf_file` move only for tests that verify the unit
+    against scripts installed elsewhere."""
+    text = UNIT_TEMPLATE.read_text()
+    return (text.replace(INSTALL_DIR, install_dir).replace(CONF_FILE, conf_file)
+            .replace("@APP@", app)
+            .replace("@START_TIMEOUT@", str(start_timeout_seconds))
+            # docker stop's own timeout, plus the load balancer wait, plus a margin
+            .replace("@STOP_TIMEOUT@", str(stop_timeout_seconds + 60)))
+
+
+def boot_script(settings: ContainerSettings, *, stack_name: str, signal_resource: str,
+                health_path: str, health_timeout_seconds: int, start_timeout_seconds: int) -> str:
+    """The user data: install Docker, write the files above, start the unit, then tell
+    CloudFormation success only once the container answers on its health path."""
+    files = {
+        f"{INSTALL_DIR}/wimpy-container": CONTAINER_SCRIPT.read_text(),
+        f"{INSTALL_DIR}/wimpy-health-wait": HEALTH_WAIT_SCRIPT.read_text(),
+        CONF_FILE: container_conf(settings),
+        ENV_FILE: env_file(settings.environment),
+        f"/etc/systemd/system/{settings.app}.service": unit_file(
+            app=settings.app, start_timeout_seconds=start_timeout_seconds,
+            stop_timeout_seconds=settings.stop_timeout_seconds),
+    }
+    writes = "\n".join(
+        f"cat > {shlex.quote(path)} <<'WIMPY_FILE'\n{content.rstrip()}\nWIMPY_FILE"
+        for path, content in files.items())
+    replacements = {
+        "@STACK@": shlex.quote(stack_name),
+        "@RESOURCE@": shlex.quote(signal_resource),
+        "@REGION@": shlex.quote(settings.region),
+        "@HEALTH_URL@": shlex.quote(f"http://127.0.0.1:{settings.port}{health_path}"),
+        "@HEALTH_TIMEOUT@": str(health_timeout_seconds),
+        "@APP@": settings.app,
+        "@WRITE_FILES@": writes,
+    }
+    text = BOOT_TEMPLATE.read_text()
+    for placeholder, value in replacements.items():
+        text = text.replace(placeholder, value)
+    return text

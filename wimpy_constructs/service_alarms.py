@@ -1,0 +1,76 @@
+"""ServiceAlarms: the three alarms a release is judged by (and users get paged on).
+
+Named predictably (``<prefix>-errors``, ``-unhealthy-hosts``, ``-p99-latency``) so that a
+deploy can find and watch the alarms of the release it is moving traffic to.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from constructs import Construct
+
+from . import defaults
+
+ALARM_SUFFIXES = ("errors", "unhealthy-hosts", "p99-latency")
+_PERIOD = cdk.Duration.minutes(1)
+
+
+class ServiceAlarms(Construct):
+    """5xx rate of the targets, unhealthy hosts and p99 latency, per target group.
+
+    :param target_group: the release's target group.
+    :param alarm_name_prefix: e.g. ``wimpy-production-web``.
+    :param error_rate_percent: share of 5xx answers that raises the alarm. @default 5
+    :param p99_latency: p99 response time that raises the alarm. @default 2 s
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        target_group: elbv2.ApplicationTargetGroup,
+        alarm_name_prefix: str,
+        error_rate_percent: float = defaults.ERROR_RATE_PERCENT,
+        p99_latency: cdk.Duration = defaults.P99_LATENCY,
+    ) -> None:
+        super().__init__(scope, id_)
+        if not 0 < error_rate_percent <= 100:
+            raise ValueError(f"error_rate_percent must be in (0, 100], got {error_rate_percent}")
+        metrics = target_group.metrics
+        error_rate = cloudwatch.MathExpression(
+            expression="IF(requests > 0, 100 * errors / requests, 0)",
+            using_metrics={
+                "errors": metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT,
+                                                   statistic="Sum", period=_PERIOD),
+                "requests": metrics.request_count(statistic="Sum", period=_PERIOD),
+            },
+            period=_PERIOD,
+            label="5xx answers (%)",
+        )
+        self.errors = self._alarm("Errors", f"{alarm_name_prefix}-errors", error_rate,
+                                  error_rate_percent, "Share of 5xx answers from the app")
+        self.unhealthy_hosts = self._alarm(
+            "UnhealthyHosts", f"{alarm_name_prefix}-unhealthy-hosts",
+            metrics.unhealthy_host_count(statistic="Maximum", period=_PERIOD), 0,
+            "Instances failing the load balancer's health check")
+        self.latency = self._alarm(
+            "Latency", f"{alarm_name_prefix}-p99-latency",
+            metrics.target_response_time(statistic="p99", period=_PERIOD),
+            p99_latency.to_seconds(), "p99 response time of the app (seconds)")
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        return [self.errors, self.unhealthy_hosts, self.latency]
+
+    def _alarm(self, id_: str, name: str, metric: cloudwatch.IMetric, threshold: float,
+               description: str) -> cloudwatch.Alarm:
+        # Two bad minutes out of three: one slow request or one blip does not page anyone.
+        return cloudwatch.Alarm(
+            self, id_, alarm_name=name, metric=metric, threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3, datapoints_to_alarm=2,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from cli import reporting
+from cli.commands.build import build
 from cli.commands.init import init
 from cli.commands.synth import synth
 from cli.commands.validate import validate
@@ -18,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for command in (init, validate, synth):
+for command in (init, validate, synth, build):
     app.command()(reporting.reports_errors(command))
 
 

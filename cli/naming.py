@@ -56,6 +56,11 @@ def application_parameter(env: str, app: str, name: str) -> str:
     return f"{PARAMETER_ROOT}/{env}/{app}/{name}"
 
 
+def registry_stack(app: str) -> str:
+    """The stack that owns the application's ECR repository (shared by its environments)."""
+    return f"wimpy-registry-{app}"
+
+
 def rolling_stack(env: str, app: str) -> str:
     return f"wimpy-{env}-{app}"
 

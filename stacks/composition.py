@@ -13,6 +13,7 @@ from cli import naming
 from .application_resources import ApplicationResourcesStack
 from .baseline import BaselineStack
 from .environment import EnvironmentStack
+from .registry import RegistryStack
 from .service import ServiceStack
 from .wiring import retention
 
@@ -32,9 +33,11 @@ class WimpyStacks:
     environments: dict[str, EnvironmentStack] = field(default_factory=dict)
     application_resources: dict[str, ApplicationResourcesStack] = field(default_factory=dict)
     services: dict[str, ServiceStack] = field(default_factory=dict)
+    registry: RegistryStack | None = None
 
     def all(self) -> list[cdk.Stack]:
-        return [self.baseline, *self.environments.values(), *self.application_resources.values(),
+        return [self.baseline, *([self.registry] if self.registry else []),
+                *self.environments.values(), *self.application_resources.values(),
                 *self.services.values()]
 
 
@@ -56,6 +59,13 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
         description="Wimpy account baseline: CloudTrail, master key, log and storage buckets",
     ))
     cdk.Tags.of(stacks.baseline).add("wimpy:type", "baseline")
+    if config.registry.is_ecr:
+        stacks.registry = RegistryStack(
+            app, naming.registry_stack(app_config.name), env=env, app=app_config.name,
+            keep_images=config.registry.keep_images, push_latest=config.build.push_latest,
+            description=f"Wimpy {app_config.name}: image repository")
+        cdk.Tags.of(stacks.registry).add("wimpy:type", "registry")
+        cdk.Tags.of(stacks.registry).add("wimpy:application", app_config.name)
     listener_ports = (80, 443) if config.hosted_zone else (80,)
 
     for environment in selected:

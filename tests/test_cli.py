@@ -160,7 +160,7 @@ def test_synth_works_offline_and_says_where_templates_went(offline_synth):
     assert document["output"] == str(first)
     assert sorted(s["stack"] for s in document["stacks"]) == [
         "wimpy-baseline", "wimpy-production", "wimpy-production-hello-resources",
-        "wimpy-staging", "wimpy-staging-hello-resources"]
+        "wimpy-registry-hello", "wimpy-staging", "wimpy-staging-hello-resources"]
     for stack in document["stacks"]:
         assert os.path.exists(stack["template"])
     assert "Node 20 is end-of-life" not in run.stderr + run.stdout  # the project's Node runs
@@ -175,7 +175,17 @@ def test_synth_is_deterministic(offline_synth):
 
 
 def test_synth_human_output_lists_templates(tmp_path):
-    result = wimpy("synth", "-c", str(EXAMPLE), "--env", "staging", "-o", str(tmp_path), env=OFFLINE)
+    result = wimpy("synth", "-c", str(EXAMPLE), "--env", "staging", "--version", "v1.2.3",
+                   "-o", str(tmp_path), env=OFFLINE)
     assert result.returncode == 0, result.stderr
-    assert f"Synthesized 3 stacks" in result.stdout and str(tmp_path) in result.stdout
+    assert "Synthesized 5 stacks" in result.stdout and str(tmp_path) in result.stdout
     assert "wimpy-staging-hello-resources" in result.stdout and "wimpy-production" not in result.stdout
+    service = json.loads((tmp_path / "wimpy-staging-hello.template.json").read_text())
+    assert service["Outputs"]["Image"]["Value"] == (
+        "111111111111.dkr.ecr.eu-west-1.amazonaws.com/wimpy/hello:v1.2.3")
+
+
+def test_synth_refuses_a_version_that_is_not_a_docker_tag(tmp_path):
+    result = wimpy("synth", "-c", str(EXAMPLE), "--version", "feature/x", "-o", str(tmp_path))
+    assert result.returncode == ExitCode.USAGE
+    assert "--version" in result.stderr and "'feature/x'" in result.stderr

@@ -6,8 +6,9 @@ from .application_access import ApplicationAccess
 from .container_service import ContainerService
 from .environment_network import EnvironmentNetwork
 from .public_load_balancer import PublicLoadBalancer
+from .registry import ApplicationRegistry
 from .service_alarms import ServiceAlarms
 from .weighted_record import WeightedAliasRecord
 
-__all__ = ["AccountBaseline", "ApplicationAccess", "ContainerService", "EnvironmentNetwork",
+__all__ = ["AccountBaseline", "ApplicationAccess", "ApplicationRegistry", "ContainerService", "EnvironmentNetwork",
            "PublicLoadBalancer", "ServiceAlarms", "WeightedAliasRecord"]

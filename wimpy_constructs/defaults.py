@@ -43,3 +43,7 @@ HEALTHY_HTTP_CODES = "200-399"
 ERROR_RATE_PERCENT = 5
 P99_LATENCY = cdk.Duration.seconds(2)
 DNS_TTL = cdk.Duration.seconds(60)
+
+# Images an application's ECR lifecycle rule keeps: enough to roll back weeks of releases,
+# few enough that storage stays cheap.
+KEEP_IMAGES = 30

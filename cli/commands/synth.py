@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from cli import cdk, output
+from cli.build import versions
 from cli.commands.common import ConfigOption, JsonOption, load
 
 
@@ -17,17 +18,21 @@ def synth(
     config: Path = ConfigOption,
     env: Optional[list[str]] = typer.Option(None, "--env", "-e", help="Only these environments (repeatable). Default: all."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder. Default: cdk.out beside wimpy.yml."),
+    version: Optional[str] = typer.Option(None, "--version", help="Also synthesize the application stack for this version (image tag)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Synthesize every stack's template, checked by cdk-nag, with no AWS credentials.
 
     Example: wimpy synth -c examples/hello/wimpy.yml --env staging
     """
+    if version is not None:
+        versions.check(version)
     loaded = load(config, env)
     out_dir = (out or config.resolve().parent / "cdk.out").resolve()
     started = time.monotonic()
     output.info(f"Synthesizing {loaded.app.name} ({', '.join(env or loaded.environment_names)}) ...")
-    cdk.run(["synth", "--app", cdk.app_argument(), *cdk.context_arguments(config, env),
+    context = cdk.context_arguments(config, env) + (["--context", f"version={version}"] if version else [])
+    cdk.run(["synth", "--app", cdk.app_argument(), *context,
              "--output", str(out_dir), "--quiet"], what="Synthesis")
     templates = sorted(out_dir.glob("*.template.json"))
     stacks = [{"stack": t.name.removesuffix(".template.json"), "template": str(t),

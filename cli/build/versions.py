@@ -1,0 +1,54 @@
+"""The image tag of a release: given with --version, or the project's git commit."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from cli.errors import ExitCode, WimpyError
+
+# What Docker accepts as a tag (the distribution reference grammar).
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+MAX_LENGTH = 128
+
+
+def check(version: str) -> str:
+    """`version` if it is a valid Docker tag; WimpyError naming --version and a valid
+    replacement otherwise. Checked before anything else runs, so a bad tag costs nothing."""
+    if TAG.match(version):
+        return version
+    accepted = ("a Docker tag is 1 to 128 letters, digits, '_', '.' and '-', "
+                "not starting with '.' or '-'")
+    suggestion = suggest(version)
+    hint = (f"Try --version {suggestion}" if suggestion else
+            "Leave --version out to tag with the current git commit (git rev-parse HEAD).")
+    shown = repr(version) if len(version) <= 60 else f"{version[:40]!r}... ({len(version)} characters)"
+    raise WimpyError(f"--version: {shown} is not a valid image tag; {accepted}.",
+                     code=ExitCode.USAGE, hint=hint)
+
+
+def suggest(version: str) -> str:
+    """The closest valid tag: other characters become '-', leading '.'/'-' are dropped
+    and the result is cut to 128 characters; "" if nothing usable is left."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", version).lstrip(".-")[:MAX_LENGTH]
+    return cleaned if TAG.match(cleaned) else ""
+
+
+def from_git(project_dir: Path) -> str:
+    """The commit checked out in `project_dir` (`git rev-parse HEAD`): the default tag, so
+    every commit gets its own immutable image."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_dir,
+                                capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        raise WimpyError("--version was not given and git is not installed, so there is no "
+                         "commit to tag the image with.",
+                         hint="Pass --version (e.g. --version 1.4.0), or install git.") from None
+    if result.returncode != 0:
+        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
+        raise WimpyError(f"--version was not given and {project_dir} is not a git repository "
+                         f"with a commit (git rev-parse HEAD: {detail}).",
+                         hint="Pass --version (e.g. --version 1.4.0), or commit the project "
+                              "to git so its commit id can be the tag.")
+    return check(result.stdout.strip())

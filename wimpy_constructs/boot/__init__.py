@@ -43,8 +43,10 @@ class ContainerSettings:
     target_group_arn: str = ""
 
 
-def container_conf(settings: ContainerSettings, *, log_options: str | None = None) -> str:
-    """The file wimpy-container sources (shell syntax, every value quoted)."""
+def container_conf(settings: ContainerSettings, *, log_options: str | None = None,
+                   env_path: str = ENV_FILE, secrets_path: str = SECRETS_FILE) -> str:
+    """The file wimpy-container sources (shell syntax, every value quoted). Tests move the
+    log driver and file paths to run the same script on a development machine."""
     if log_options is None:
         # One stream per container (the default stream name is the container id).
         log_options = (f"--log-driver=awslogs --log-opt awslogs-region={settings.region} "
@@ -53,8 +55,8 @@ def container_conf(settings: ContainerSettings, *, log_options: str | None = Non
         "NAME": settings.app,
         "IMAGE": settings.image,
         "PORT": str(settings.port),
-        "ENV_FILE": ENV_FILE,
-        "SECRETS_FILE": SECRETS_FILE,
+        "ENV_FILE": env_path,
+        "SECRETS_FILE": secrets_path,
         "STOP_TIMEOUT": str(settings.stop_timeout_seconds),
         "REGISTRY_LOGIN": settings.registry_login,
         "SECRETS": " ".join(f"{name}={parameter}" for name, parameter in sorted(settings.secrets.items())),

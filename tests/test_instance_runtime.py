@@ -1,0 +1,162 @@
+"""The instance side, run for real: the container script the systemd unit runs pulls a
+real image from a real registry, runs it with its environment and secrets, the health wait
+the boot script uses succeeds against it, stop is graceful; and an image that never becomes
+healthy is reported as failed within the timeout."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import time
+
+import pytest
+
+from tests.docker_fixtures import (  # noqa: F401  (fixtures are used by name)
+    BUSYBOX,
+    docker_client,
+    free_port,
+    registry,
+)
+from wimpy_constructs import boot
+
+HEALTH_TIMEOUT = 6
+
+
+def build_and_push(docker_client, registry, folder, *, name: str, port: int, healthy: bool) -> str:
+    """A FROM-scratch image serving /www on `port` (with /health only if `healthy`), pushed
+    to the local registry; returns its reference."""
+    folder.mkdir(parents=True)
+    shutil.copy2(BUSYBOX, folder / "busybox")
+    (folder / "www").mkdir()
+    (folder / "www" / ("health" if healthy else "index.html")).write_text("ok\n")
+    (folder / "Dockerfile").write_text(
+        "FROM scratch\nCOPY busybox /busybox\nCOPY www /www\n"
+        f'CMD ["/busybox", "httpd", "-f", "-p", "{port}", "-h", "/www"]\n')
+    reference = f"{registry.host}/{name}:v1"
+    docker_client.images.build(path=str(folder), tag=reference, rm=True)
+    docker_client.images.push(reference)
+    docker_client.images.remove(reference, force=True)  # so `prepare` must really pull it
+    return reference
+
+
+def fake_aws_cli(folder) -> str:
+    """An `aws` on PATH that answers `ssm get-parameter` like the real CLI, so the secret
+    path runs without AWS; it records the parameter names it was asked for."""
+    folder.mkdir()
+    script = folder / "aws"
+    script.write_text(
+        "#!/bin/bash\n"
+        'while [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done\n'
+        f'echo "$name" >> {folder}/asked\n'
+        'echo "value-of-${name##*/}"\n')
+    script.chmod(0o755)
+    return str(folder)
+
+
+def run_script(script, command: str, conf, path_prefix: str = "", **kwargs):
+    env = {**os.environ, "WIMPY_CONF": str(conf)}
+    if path_prefix:
+        env["PATH"] = f"{path_prefix}:{env['PATH']}"
+    return subprocess.run(["bash", str(script), command], env=env, capture_output=True, text=True, **kwargs)
+
+
+def health_wait(url: str, timeout: int) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.monotonic()
+    result = subprocess.run(["bash", str(boot.HEALTH_WAIT_SCRIPT), url, str(timeout), "1"],
+                            capture_output=True, text=True, timeout=timeout + 30)
+    return result, time.monotonic() - started
+
+
+def settings_for(image: str, port: int, name: str) -> boot.ContainerSettings:
+    return boot.ContainerSettings(
+        app=name, image=image, port=port,
+        environment={"ENVIRONMENT": "test", "GREETING": "hello from wimpy"},
+        secrets={"API_TOKEN": "/hello/api-token"},
+        region="eu-west-1", registry_login="none", log_group="/wimpy/test/hello",
+        stop_timeout_seconds=5)
+
+
+def write_conf(tmp_path, settings) -> tuple:
+    env_path, secrets_path = tmp_path / "app.env", tmp_path / "run" / "secrets.env"
+    secrets_path.parent.mkdir()
+    env_path.write_text(boot.env_file(settings.environment))
+    conf = tmp_path / "container.conf"
+    conf.write_text(boot.container_conf(settings, log_options="--log-driver=json-file",
+                                        env_path=str(env_path), secrets_path=str(secrets_path)))
+    return conf, secrets_path
+
+
+def test_the_unit_runs_a_healthy_container_and_stops_it_gracefully(tmp_path, docker_client, registry):
+    port = free_port()
+    name = f"wimpy-runtime-{port}"
+    image = build_and_push(docker_client, registry, tmp_path / "app", name="runtime", port=port, healthy=True)
+    settings = settings_for(image, port, name)
+    conf, secrets_path = write_conf(tmp_path, settings)
+    fake_bin = fake_aws_cli(tmp_path / "bin")
+
+    prepared = run_script(boot.CONTAINER_SCRIPT, "prepare", conf, fake_bin, timeout=120)
+    assert prepared.returncode == 0, prepared.stderr
+    assert (tmp_path / "bin" / "asked").read_text() == "/hello/api-token\n"
+    assert secrets_path.read_text() == "API_TOKEN=value-of-api-token\n"
+    assert stat.S_IMODE(secrets_path.stat().st_mode) == 0o600
+
+    env = {**os.environ, "WIMPY_CONF": str(conf)}
+    running = subprocess.Popen(["bash", str(boot.CONTAINER_SCRIPT), "run"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        result, _ = health_wait(f"http://127.0.0.1:{port}/health", 60)
+        assert result.returncode == 0, result.stderr
+        container = docker_client.containers.get(name)
+        environment = container.exec_run(["/busybox", "env"]).output.decode()
+        for line in ("ENVIRONMENT=test", "GREETING=hello from wimpy", "API_TOKEN=value-of-api-token"):
+            assert line in environment.splitlines()
+        stopped = run_script(boot.CONTAINER_SCRIPT, "stop", conf, timeout=60)
+        assert stopped.returncode == 0, stopped.stderr
+        assert running.wait(timeout=30) is not None  # the unit's main process ended
+        assert name not in [c.name for c in docker_client.containers.list(all=True)]
+    finally:
+        if running.poll() is None:
+            running.kill()
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def test_a_container_that_never_becomes_healthy_fails_within_the_timeout(tmp_path, docker_client, registry):
+    port = free_port()
+    name = f"wimpy-unhealthy-{port}"
+    image = build_and_push(docker_client, registry, tmp_path / "app", name="unhealthy", port=port, healthy=False)
+    settings = settings_for(image, port, name)
+    settings = boot.ContainerSettings(**{**settings.__dict__, "secrets": {}})
+    conf, _ = write_conf(tmp_path, settings)
+    assert run_script(boot.CONTAINER_SCRIPT, "prepare", conf, timeout=120).returncode == 0
+    env = {**os.environ, "WIMPY_CONF": str(conf)}
+    running = subprocess.Popen(["bash", str(boot.CONTAINER_SCRIPT), "run"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        result, elapsed = health_wait(f"http://127.0.0.1:{port}/health", HEALTH_TIMEOUT)
+        assert result.returncode == 1
+        assert "not healthy after 6s" in result.stderr
+        assert HEALTH_TIMEOUT <= elapsed < HEALTH_TIMEOUT + 10
+        # The server was up all along (it answers /), just never healthy.
+        assert docker_client.containers.get(name).status == "running"
+    finally:
+        run_script(boot.CONTAINER_SCRIPT, "stop", conf, timeout=60)
+        if running.poll() is None:
+            running.kill()
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def test_prepare_fails_clearly_when_the_image_does_not_exist(tmp_path, registry):
+    settings = settings_for(f"{registry.host}/does-not-exist:v9", free_port(), "wimpy-missing")
+    settings = boot.ContainerSettings(**{**settings.__dict__, "secrets": {}})
+    conf, _ = write_conf(tmp_path, settings)
+    result = run_script(boot.CONTAINER_SCRIPT, "prepare", conf, timeout=120)
+    assert result.returncode != 0
+    assert "does-not-exist" in result.stderr
+
+
+def test_usage_error(tmp_path):
+    conf, _ = write_conf(tmp_path, settings_for("x/y:z", 1234, "n"))
+    result = run_script(boot.CONTAINER_SCRIPT, "dance", conf)
+    assert result.returncode == 2 and "usage: wimpy-container prepare|run|stop" in result.stderr

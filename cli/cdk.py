@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections import deque
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from cli import toolchain
 from cli.errors import ExitCode, WimpyError
@@ -29,15 +29,25 @@ def context_arguments(config: Path, environments: Sequence[str] | None) -> list[
     return args
 
 
-def run(arguments: Sequence[str], *, what: str) -> str:
+def run(arguments: Sequence[str], *, what: str,
+        extra_env: Mapping[str, str | None] | None = None) -> str:
     """Run `cdk <arguments>` from the project root (where cdk.json's feature flags are)
-    and return its standard output; WimpyError with the last lines of output on failure."""
+    and return its standard output; WimpyError with the last lines of output on failure.
+
+    `extra_env` is merged into the environment the CLI runs in; a None value removes
+    that variable (e.g. AWS_PROFILE when the CLI must talk to the local emulator)."""
     try:
         command = [*toolchain.cdk_command(), *arguments]
     except toolchain.ToolchainMissing as missing:
         raise WimpyError(str(missing)) from None
+    env = toolchain.environment_for_cdk()
+    for name, value in (extra_env or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     process = subprocess.Popen(
-        command, cwd=toolchain.PROJECT_ROOT, env=toolchain.environment_for_cdk(),
+        command, cwd=toolchain.PROJECT_ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines: deque[str] = deque(maxlen=ERROR_TAIL_LINES)

@@ -1,0 +1,353 @@
+"""Corrections to moto 5.2.5 that the CDK CLI's create-and-update flow of Wimpy's stacks
+needs, applied to moto's classes while a LocalAws runs (apply() returns the function that
+takes them back, so code using moto's `mock_aws` while no emulator runs sees moto as is).
+
+Each fix makes moto answer as AWS does, for a behaviour the CDK CLI or Wimpy's stacks rely
+on; none of them adds a feature AWS lacks. They are checked end to end by
+tests/test_emulator.py (bootstrap, deploy, update, no-op deploy of Wimpy's stacks):
+when a moto upgrade fixes one upstream, drop it here and the tests still pass.
+
+Change sets (`cdk deploy` creates, describes, executes and cleans up one per stack, always
+named cdk-deploy-change-set):
+  1. DeleteChangeSet of a change set that does not exist succeeds, as in AWS; moto failed
+     with an UnboundLocalError (HTTP 500), so every update of an existing stack failed at
+     the CLI's first step, "remove any leftover change set".
+  2. DescribeChangeSet / ExecuteChangeSet of a missing change set answer the
+     `ChangeSetNotFound` error (HTTP 404) the CLI waits for; moto said ValidationError
+     "Stack with id ... does not exist".
+  3. Change sets are found by name *within the stack* the request names (StackName);
+     moto ignored StackName and matched the name across all stacks, so with several
+     stacks it described, executed or deleted another stack's cdk-deploy-change-set.
+  4. Executing a change set brings the stack up to date as AWS does: its template,
+     description, input parameters and outputs (moto kept the outputs of the empty
+     REVIEW_IN_PROGRESS stack, so e.g. CDKToolkit had none) and exports; the stack's
+     change sets are then removed. A failure while applying it is reported as a failed
+     stack (ROLLBACK_FAILED on create, so the next deploy replaces it; UPDATE_FAILED on
+     update: moto does not roll back) with the error as the event's reason, instead of an
+     HTTP 500 the CLI can only print as "XML parse error".
+  5. CreateChangeSet of an update with nothing changed creates a FAILED change set ("The
+     submitted information didn't contain changes"), which the CLI reports as "no
+     changes"; moto refused the request with ValidationError "No updates are to be
+     performed" (that answer belongs to UpdateStack), and the deploy failed.
+
+Parameters:
+  6. `UsePreviousValue` in CreateChangeSet reuses the parameter's previous *input* value,
+     as AWS does. moto used the *resolved* value, so for a parameter of type
+     `AWS::SSM::Parameter::Value<...>` (every `value_for_string_parameter`, and CDK's
+     BootstrapVersion) it looked the resolved value (a VPC id, "30") up as an SSM parameter
+     name and crashed, failing every update. When the previous deploy took the template's
+     Default (the CDK never passes these parameters explicitly), the parameter is left out,
+     so the Default (the SSM parameter's name) is resolved again, as AWS re-resolves SSM
+     parameters on every update. (A Default that changed between the two templates is
+     then taken from the new template, where AWS would keep the old one; the CDK derives
+     the parameter's logical id from the SSM name, so its Default never changes.)
+
+Resources:
+  7. Properties given in CloudFormation's shape reach the service in its own. Every Wimpy
+     resource is tagged: AWS::KMS::Key's [{Key, Value}] tags become KMS's
+     [{TagKey, TagValue}] (moto: KeyError 'TagKey', the baseline failed), and
+     AWS::SSM::Parameter's Tags, a map in CloudFormation, a [{Key, Value}] list (moto:
+     TypeError "string indices must be integers"). AWS::KMS::Key's KeyPolicy, a JSON
+     object in a template, is stored as the JSON text KMS keeps (moto stored the object,
+     and every later kms:DescribeKey, Encrypt... failed on json.loads(dict)).
+  8. A modified resource whose type moto cannot update (KMS key, VPC, subnet, route,
+     NAT gateway, flow log...) is kept as it was, with a warning; moto put None in its
+     place, so every later Ref or GetAtt to it (the master key's ARN...) failed.
+  9. AWS::Logs::LogGroup is updated in place (its retention), as AWS does; moto could
+     not update one at all, so changing account.log_retention_days changed nothing.
+ 10. AWS::EC2::SecurityGroupIngress is revoked when the resource is removed or replaced;
+     moto left the rule in place, so changing app.port left the old port open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any, Callable
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_applied: list[tuple[Any, str, Any]] = []  # (class or module, attribute, original)
+_ABSENT = object()
+_users = 0
+
+
+def apply() -> Callable[[], None]:
+    """Patch moto's classes (once, however many callers) and return the undo."""
+    global _users
+    with _lock:
+        if _users == 0:
+            for owner, name, replacement in _patches():
+                _applied.append((owner, name, vars(owner).get(name, _ABSENT)))
+                setattr(owner, name, replacement)
+        _users += 1
+    done = False
+
+    def undo() -> None:
+        global _users
+        nonlocal done
+        with _lock:
+            if done:
+                return
+            done = True
+            _users -= 1
+            if _users == 0:
+                while _applied:
+                    owner, name, original = _applied.pop()
+                    if original is _ABSENT:
+                        delattr(owner, name)
+                    else:
+                        setattr(owner, name, original)
+
+    return undo
+
+
+def _patches() -> list[tuple[Any, str, Any]]:
+    from moto.cloudformation import parsing
+    from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+    from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.ec2.exceptions import InvalidPermissionNotFoundError
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.security_groups import SecurityGroupIngress
+    from moto.kms.models import Key
+    from moto.logs.models import LogGroup
+    from moto.ssm.models import Parameter
+
+    class ChangeSetNotFound(CloudFormationError):
+        code = "ChangeSetNotFound"  # the query-protocol code of ChangeSetNotFoundException
+
+        def __init__(self, name: str) -> None:
+            super().__init__(f"ChangeSet [{name}] does not exist")
+
+    class InvalidChangeSetStatus(CloudFormationError):
+        code = "InvalidChangeSetStatus"
+
+    def find(backend: CloudFormationBackend, name_or_arn: str,
+             stack_name_or_id: str | None) -> ChangeSet | None:
+        if name_or_arn in backend.change_sets:  # an ARN names one change set
+            return backend.change_sets[name_or_arn]
+        # A name, within a stack: the newest of a stack that exists (moto keeps the change
+        # sets of deleted stacks).
+        for change_set in reversed(backend.change_sets.values()):
+            if (change_set.change_set_name == name_or_arn
+                    and change_set.stack_id in backend.stacks
+                    and (stack_name_or_id is None
+                         or stack_name_or_id in (change_set.stack_name, change_set.stack_id))):
+                return change_set
+        return None
+
+    # -- backend (fixes 1-4) ---------------------------------------------------------
+
+    def delete_change_set(self: CloudFormationBackend, change_set_name: str,
+                          stack_name: str | None = None) -> None:
+        change_set = find(self, change_set_name, stack_name)
+        if change_set is not None:
+            del self.change_sets[change_set.change_set_id]
+
+    def describe_change_set(self: CloudFormationBackend, change_set_name: str,
+                            stack_name: str | None = None) -> ChangeSet:
+        change_set = find(self, change_set_name, stack_name)
+        if change_set is None:
+            raise ChangeSetNotFound(change_set_name)
+        return change_set
+
+    def execute_change_set(self: CloudFormationBackend, change_set_name: str,
+                           stack_name: str | None = None) -> None:
+        change_set = find(self, change_set_name, stack_name)
+        if change_set is None:
+            raise ChangeSetNotFound(change_set_name)
+        if change_set.execution_status != "AVAILABLE":
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current "
+                f"status of [{change_set.status}]")
+        stack: Stack = self.stacks[change_set.stack_id]
+        kind = change_set.change_set_type  # CREATE or UPDATE
+        stack.status = f"{kind}_IN_PROGRESS"
+        stack._add_stack_event(stack.status, resource_status_reason="User Initiated")
+        try:
+            change_set.apply()
+        except Exception as error:  # moto raised while creating/updating a resource
+            logger.warning("emulated CloudFormation failed to %s stack %s",
+                           kind.lower(), stack.name, exc_info=True)
+            change_set.execution_status = "EXECUTE_FAILED"
+            stack.status = "ROLLBACK_FAILED" if kind == "CREATE" else "UPDATE_FAILED"
+            stack._add_stack_event(stack.status, resource_status_reason=(
+                f"the emulator failed to apply the change set: {type(error).__name__}: {error}"))
+            return
+        stack.template = change_set.template
+        stack._parse_template()
+        stack.description = stack.template_dict.get("Description")
+        stack.parameters = dict(change_set.parameters)
+        stack.output_map = stack._create_output_map()
+        for export in stack.exports:
+            self.exports[export.name] = export
+        change_set.execution_status = "EXECUTE_COMPLETE"
+        stack.status = f"{kind}_COMPLETE"
+        stack._add_stack_event(stack.status)
+        # "After you execute a change set, CloudFormation removes all change sets that are
+        # associated with the stack."
+        for change_set_id in [i for i, c in self.change_sets.items()
+                              if c.stack_id == stack.stack_id]:
+            del self.change_sets[change_set_id]
+
+    # -- responses (fixes 3, 5, 6; moto's ExecuteChangeSet already passes StackName) --
+
+    def response_delete_change_set(self: CloudFormationResponse) -> EmptyResult:
+        self.cloudformation_backend.delete_change_set(
+            change_set_name=self._get_param("ChangeSetName"),
+            stack_name=self._get_param("StackName"))
+        return EmptyResult()
+
+    def response_describe_change_set(self: CloudFormationResponse) -> ActionResult:
+        return ActionResult(self.cloudformation_backend.describe_change_set(
+            change_set_name=self._get_param("ChangeSetName"),
+            stack_name=self._get_param("StackName")))
+
+    def response_create_change_set(self: CloudFormationResponse) -> ActionResult:
+        """moto's create_change_set, with fixes 5 and 6 (the rest is unchanged)."""
+        stack_name = self._get_param("StackName")
+        change_set_name = self._get_param("ChangeSetName")
+        stack_body = self._get_param("TemplateBody")
+        template_url = self._get_param("TemplateURL")
+        update_or_create = self._get_param("ChangeSetType", "CREATE")
+        stack: Stack | None = None
+        if update_or_create == "UPDATE":
+            stack = self.cloudformation_backend.get_stack(stack_name)
+            self.validate_template_and_stack_body()
+            if self._get_bool_param("UsePreviousTemplate", False):
+                stack_body = stack.template
+        parameters: dict[str, Any] = {}
+        for parameter in self._get_param("Parameters", []):
+            key = parameter["ParameterKey"]
+            if str(parameter.get("UsePreviousValue", False)).lower() == "true":
+                if stack is None:
+                    raise ValidationError(message=(
+                        f"Invalid input for parameter key {key}. Cannot specify "
+                        "usePreviousValue as true for a new stack"))
+                if key in stack.parameters:
+                    parameters[key] = stack.parameters[key]
+                # else: the stack took the template's Default, and takes it again
+            else:
+                parameters[key] = parameter["ParameterValue"]
+        if template_url:
+            stack_body = self._get_stack_from_s3_url(template_url)
+        change_set_id, stack_id = self.cloudformation_backend.create_change_set(
+            stack_name=stack_name,
+            change_set_name=change_set_name,
+            template=stack_body,
+            parameters=parameters,
+            description=self._get_param("Description"),
+            notification_arns=self._get_param("NotificationARNs", []),
+            tags={item["Key"]: item["Value"] for item in self._get_param("Tags", [])},
+            role_arn=self._get_param("RoleARN"),
+            change_set_type=update_or_create,
+        )
+        return ActionResult({"Id": change_set_id, "StackId": stack_id})
+
+    # -- updates of resources (fixes 8-10) ----------------------------------------------
+
+    original_update_resource = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(logical_id: str, resource_json: dict[str, Any],
+                                  resources_map: Any, account_id: str,
+                                  region_name: str) -> Any:
+        updated = original_update_resource(logical_id, resource_json, resources_map,
+                                           account_id, region_name)
+        if updated is None and logical_id in resources_map._parsed_resources:
+            kept = resources_map._parsed_resources[logical_id]
+            if kept is not None:
+                logger.warning("the emulator cannot update %s (%s) in place; it keeps the "
+                               "resource as it was", logical_id, resource_json.get("Type"))
+                return kept
+        return updated
+
+    def log_group_update(cls: type, original_resource: Any, new_resource_name: str,
+                         cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        properties = cloudformation_json.get("Properties", {})
+        # Without LogGroupName, moto made a name up, and makes up another one for the update.
+        name = properties.get("LogGroupName") or original_resource.name
+        if name != original_resource.name:  # a new name replaces the group, as in AWS
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(name, cloudformation_json,
+                                                       account_id, region_name)
+        original_resource.set_retention_policy(properties.get("RetentionInDays"))
+        return original_resource
+
+    def ingress_arguments(properties: dict[str, Any]) -> dict[str, Any]:
+        """The rule of an AWS::EC2::SecurityGroupIngress, as moto's create authorizes it."""
+        source_group = {key: properties[prop] for key, prop in (
+            ("GroupId", "SourceSecurityGroupId"), ("GroupName", "SourceSecurityGroupName"))
+            if properties.get(prop)}
+        cidr = properties.get("CidrIp")
+        return {
+            "ip_protocol": properties.get("IpProtocol"),
+            "from_port": properties.get("FromPort"),
+            "to_port": properties.get("ToPort"),
+            "ip_ranges": [{"CidrIp": cidr, "Description": properties.get("Description")}]
+            if cidr else [],
+            "source_groups": [source_group] if source_group else [],
+        }
+
+    def ingress_delete(self: Any, account_id: str, region_name: str) -> None:
+        try:
+            ec2_backends[account_id][region_name].revoke_security_group_ingress(
+                group_name_or_id=self.security_group.id, **ingress_arguments(self.properties))
+        except InvalidPermissionNotFoundError:
+            pass  # already gone (e.g. with its group)
+
+    def ingress_update(cls: type, original_resource: Any, new_resource_name: str,
+                       cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                   account_id, region_name)
+
+    # -- properties in CloudFormation's shape (fix 7) ---------------------------------
+
+    def converting(model: type, convert: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+        """`model`'s create_from_cloudformation_json, with its properties converted first
+        (moto's SSM parameter update calls it too)."""
+        original = vars(model)["create_from_cloudformation_json"].__func__
+
+        def create_from_cloudformation_json(cls: type, resource_name: str,
+                                            cloudformation_json: Any, account_id: str,
+                                            region_name: str, **kwargs: Any) -> Any:
+            properties = cloudformation_json.get("Properties", {})
+            cloudformation_json = {**cloudformation_json, "Properties": convert(properties)}
+            return original(cls, resource_name, cloudformation_json, account_id,
+                            region_name, **kwargs)
+
+        return classmethod(create_from_cloudformation_json)
+
+    def kms_key(properties: dict[str, Any]) -> dict[str, Any]:
+        converted = dict(properties)
+        if properties.get("Tags"):
+            converted["Tags"] = [{"TagKey": tag["Key"], "TagValue": tag["Value"]}
+                                 for tag in properties["Tags"]]
+        if isinstance(properties.get("KeyPolicy"), dict):
+            converted["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
+        return converted
+
+    def ssm_parameter(properties: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(properties.get("Tags"), dict):
+            return {**properties, "Tags": [{"Key": key, "Value": value}
+                                           for key, value in properties["Tags"].items()]}
+        return properties
+
+    return [
+        (CloudFormationBackend, "delete_change_set", delete_change_set),
+        (CloudFormationBackend, "describe_change_set", describe_change_set),
+        (CloudFormationBackend, "execute_change_set", execute_change_set),
+        (CloudFormationResponse, "delete_change_set", response_delete_change_set),
+        (CloudFormationResponse, "describe_change_set", response_describe_change_set),
+        (CloudFormationResponse, "create_change_set", response_create_change_set),
+        (Key, "create_from_cloudformation_json", converting(Key, kms_key)),
+        (Parameter, "create_from_cloudformation_json", converting(Parameter, ssm_parameter)),
+        (parsing, "parse_and_update_resource", parse_and_update_resource),
+        (LogGroup, "update_from_cloudformation_json", classmethod(log_group_update)),
+        (SecurityGroupIngress, "delete", ingress_delete),
+        (SecurityGroupIngress, "update_from_cloudformation_json", classmethod(ingress_update)),
+    ]

@@ -1,0 +1,100 @@
+"""The canary: move traffic to a new release step by step, watching its alarms during
+every step, and stop at the first sign of trouble. Time comes from an injected clock, so
+tests drive bake times without sleeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
+
+from .weights import Split, split_for
+
+
+@dataclass(frozen=True)
+class CanaryPlan:
+    """Traffic shares (percent) to go through, the last being 100; how long to watch each
+    step once clients can see it; and the DNS TTL clients may cache the old answer for."""
+
+    steps: tuple[float, ...]
+    bake_seconds: int
+    ttl_seconds: int
+    poll_seconds: int = 10
+
+    def __post_init__(self) -> None:
+        if not self.steps or self.steps[-1] != 100:
+            raise ValueError(f"canary steps must end at 100 (all traffic), got {list(self.steps)}")
+        if any(not 0 < s <= 100 for s in self.steps) or list(self.steps) != sorted(set(self.steps)):
+            raise ValueError(f"canary steps must rise strictly within (0, 100], got {list(self.steps)}")
+        if self.bake_seconds < 0 or self.ttl_seconds < 0 or self.poll_seconds <= 0:
+            raise ValueError("bake, TTL and poll times must be positive")
+
+    def wait_for(self, step: float) -> int:
+        """Seconds a step is watched: until every client has seen the new weights (one TTL)
+        and then the bake time. At 100% the old release still serves clients that cached
+        the old answer, so wait two TTLs before it can be judged idle."""
+        return self.ttl_seconds * (2 if step == 100 else 1) + self.bake_seconds
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class Traffic(Protocol):
+    def set_split(self, split: Split) -> None: ...
+
+
+class Watch(Protocol):
+    def problems(self) -> list[str]:
+        """What is wrong with the new release right now (alarms in ALARM, no healthy
+        targets); empty when all is well."""
+        ...
+
+
+@dataclass(frozen=True)
+class StepResult:
+    percent: float
+    split: Split
+    watched_seconds: float
+
+
+class CanaryFailed(Exception):
+    def __init__(self, step: float, split: Split, problems: Sequence[str]):
+        self.step, self.split, self.problems = step, split, tuple(problems)
+        super().__init__(f"at {split.share:.1f}% of traffic: {'; '.join(problems)}")
+
+
+@dataclass
+class Canary:
+    plan: CanaryPlan
+    traffic: Traffic
+    watch: Watch
+    clock: Clock
+    on_event: Callable[[str], None] = lambda message: None
+    results: list[StepResult] = field(default_factory=list)
+
+    def run(self, *, start_at: int = 0, stop_after: int | None = None) -> list[StepResult]:
+        """Go through steps[start_at:stop_after]; raises CanaryFailed at the first problem
+        (the caller rolls back). `stop_after` lets a manual canary pause between steps."""
+        steps = self.plan.steps[start_at:stop_after]
+        for offset, percent in enumerate(steps, start=start_at + 1):
+            split = split_for(percent)
+            self.traffic.set_split(split)
+            self.on_event(f"step {offset}/{len(self.plan.steps)}: {split.share:.1f}% of traffic "
+                          f"(weights {split.new}/{split.old}), watching for "
+                          f"{self.plan.wait_for(percent)}s")
+            watched = self._watch(percent, split)
+            self.results.append(StepResult(percent, split, watched))
+        return self.results
+
+    def _watch(self, percent: float, split: Split) -> float:
+        started = self.clock.now()
+        deadline = started + self.plan.wait_for(percent)
+        while True:
+            problems = self.watch.problems()
+            if problems:
+                raise CanaryFailed(percent, split, problems)
+            remaining = deadline - self.clock.now()
+            if remaining <= 0:
+                return self.clock.now() - started
+            self.clock.sleep(min(self.plan.poll_seconds, remaining))

@@ -4,6 +4,7 @@ builds those stacks. Nothing else.
     cdk synth -c config=path/to/wimpy.yml [-c environments=staging,production]
 """
 
+import dataclasses
 import sys
 
 from cli.toolchain import use_project_node
@@ -23,6 +24,11 @@ wanted = app.node.try_get_context("environments")
 version = app.node.try_get_context("version")
 try:
     config = load_config(config_path)
+    zone_id = app.node.try_get_context("hosted_zone_id")
+    if zone_id and config.hosted_zone:
+        # The local target creates the zone in its emulator, which picks its own id.
+        config = dataclasses.replace(
+            config, hosted_zone=dataclasses.replace(config.hosted_zone, id=zone_id))
     release = None
     if version:
         # The machine image is chosen by `wimpy deploy` (recorded per application and

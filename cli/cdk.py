@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections import deque
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from cli import toolchain
 from cli.errors import ExitCode, WimpyError
@@ -30,12 +30,14 @@ def context_arguments(config: Path, environments: Sequence[str] | None) -> list[
 
 
 def run(arguments: Sequence[str], *, what: str,
-        extra_env: Mapping[str, str | None] | None = None) -> str:
+        extra_env: Mapping[str, str | None] | None = None,
+        on_line: Callable[[str], None] | None = None) -> str:
     """Run `cdk <arguments>` from the project root (where cdk.json's feature flags are)
     and return its standard output; WimpyError with the last lines of output on failure.
 
     `extra_env` is merged into the environment the CLI runs in; a None value removes
-    that variable (e.g. AWS_PROFILE when the CLI must talk to the local emulator)."""
+    that variable (e.g. AWS_PROFILE when the CLI must talk to the local emulator).
+    `on_line` sees each line as it comes (CloudFormation progress during a deploy)."""
     try:
         command = [*toolchain.cdk_command(), *arguments]
     except toolchain.ToolchainMissing as missing:
@@ -56,6 +58,8 @@ def run(arguments: Sequence[str], *, what: str,
     for line in process.stdout:
         lines.append(line.rstrip("\n"))
         collected.append(line)
+        if on_line is not None and line.strip():
+            on_line(line.rstrip("\n"))
     if process.wait() != 0:
         raise WimpyError(f"{what} failed (cdk exited {process.returncode}); its last output:\n"
                          + "\n".join(f"  {line}" for line in lines if line.strip()),

@@ -7,6 +7,7 @@ import typer
 
 from cli import reporting
 from cli.commands.build import build
+from cli.commands.deploy import deploy
 from cli.commands.init import init
 from cli.commands.synth import synth
 from cli.commands.validate import validate
@@ -19,8 +20,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for command in (init, validate, synth, build):
+for command in (init, validate, synth, build, deploy):
     app.command()(reporting.reports_errors(command))
+
+
+from cli.commands import local as _local  # noqa: E402
+
+app.add_typer(_local.app, name="local")
 
 
 @app.callback()

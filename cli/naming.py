@@ -79,3 +79,8 @@ def image_reference(*, registry_url: str, account: str, region: str, app: str, v
 def machine_image_parameter(env: str, app: str) -> str:
     """Where the AMI chosen for an application's instances is recorded between deploys."""
     return application_parameter(env, app, "machine-image")
+
+
+def deploy_lock_parameter(env: str, app: str) -> str:
+    """Held while a deploy of the application in the environment runs (one at a time)."""
+    return application_parameter(env, app, "deploy-lock")

@@ -20,9 +20,8 @@ What the emulator does NOT do (so what a local deploy does not prove):
   AWS::CloudWatch::Alarm, AWS::EC2::SecurityGroupEgress (so a security group's egress
   is not what the template says), AWS::CDK::Metadata. moto logs "No Moto CloudFormation
   support for <type>" for each.
-- AWS::CertificateManager::Certificate is not supported, and what refers to it fails:
-  with hosted_zone set, the application stack's HTTPS listener does not create
-  (KeyError 'CertificateArn'). Without hosted_zone the application stack deploys.
+- AWS::CertificateManager::Certificate has no CloudFormation support in moto; Wimpy adds
+  it (certificates.py): the certificate is issued at once, DNS validation is not acted out.
 - Some properties are accepted and ignored: S3 buckets get their encryption and tags, not
   their versioning, lifecycle rules, public access block, ownership or access logging.
 - UpdatePolicy, CreationPolicy and cfn-signal are not acted out: a rolling update of an

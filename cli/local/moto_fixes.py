@@ -105,6 +105,7 @@ def apply() -> Callable[[], None]:
 
 
 def _patches() -> list[tuple[Any, str, Any]]:
+    from cli.local.certificates import certificate_model
     from moto.cloudformation import parsing
     from moto.cloudformation.exceptions import CloudFormationError, ValidationError
     from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
@@ -337,7 +338,15 @@ def _patches() -> list[tuple[Any, str, Any]]:
                                            for key, value in properties["Tags"].items()]}
         return properties
 
+    original_model_map = parsing.get_model_map
+    certificate = certificate_model()
+
+    def model_map() -> dict[str, Any]:
+        # ACM exists in moto, its CloudFormation resource does not (see certificates.py).
+        return {**original_model_map(), certificate.cloudformation_type(): certificate}
+
     return [
+        (parsing, "get_model_map", model_map),
         (CloudFormationBackend, "delete_change_set", delete_change_set),
         (CloudFormationBackend, "describe_change_set", describe_change_set),
         (CloudFormationBackend, "execute_change_set", execute_change_set),

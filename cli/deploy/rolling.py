@@ -1,0 +1,58 @@
+"""The rolling strategy: one stack per application and environment, updated in place.
+CloudFormation replaces instances batch by batch and rolls back by itself; Wimpy's part is
+to deploy the foundation, the image and the pinned machine image, then report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cli import naming
+from cli.config import WimpyConfig
+from cli.deploy import machine_image, outcome, stacks
+from cli.phases import Phases
+from cli.targets import Target
+
+
+@dataclass(frozen=True)
+class RollingResult:
+    stack: str
+    status: str
+    url: str
+    image: str
+    machine_image: str
+
+
+def foundation_stacks(config: WimpyConfig, env: str) -> list[str]:
+    names = [naming.baseline_stack()]
+    if config.registry.is_ecr:
+        names.append(naming.registry_stack(config.app.name))
+    return names + [naming.environment_stack(env),
+                    naming.application_resources_stack(env, config.app.name)]
+
+
+def deploy_foundation(run: stacks.StackDeploy, config: WimpyConfig, phases: Phases) -> None:
+    names = foundation_stacks(config, run.environment)
+    with phases.phase("foundation", ", ".join(names)):
+        stacks.deploy(run, names, what="Deploying the foundation stacks")
+
+
+def deploy_rolling(*, config: WimpyConfig, config_path: Path, env: str, version: str, image: str,
+                   target: Target, phases: Phases, run: stacks.StackDeploy,
+                   update_machine_image: bool) -> RollingResult:
+    app = config.app.name
+    stack = naming.rolling_stack(env, app)
+    ssm, ec2 = target.client("ssm"), target.client("ec2")
+    with phases.phase("machine image"):
+        ami, why = machine_image.choose(ssm=ssm, ec2=ec2, env=env, app=app,
+                                        instance_type=config.app.instance_type,
+                                        pinned=config.app.machine_image, update=update_machine_image)
+        phases.note(f"{ami} ({why})")
+    with phases.phase("CloudFormation", f"{stack}: rolling update to {version}"):
+        stacks.deploy(run, [stack], exclusively=True, what=f"Deploying {stack}",
+                      context={"version": version, "image": image, "machine_image": ami})
+    machine_image.record(ssm=ssm, env=env, app=app, ami=ami)
+    result = outcome.read(target.client("cloudformation"), stack)
+    assert result is not None and result.succeeded, result
+    return RollingResult(stack=stack, status=result.status, url=result.outputs.get("Url", ""),
+                         image=image, machine_image=ami)

@@ -1,0 +1,59 @@
+"""AWS::CertificateManager::Certificate for the emulator, which has ACM but no
+CloudFormation support for it: the certificate is requested from moto's ACM and its ARN
+is the resource's id, so an HTTPS listener can refer to it. Validation is not acted out
+(moto issues certificates at once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def certificate_model() -> type:
+    from moto.acm.models import acm_backends
+    from moto.core.common_models import CloudFormationModel
+
+    class LocalCertificate(CloudFormationModel):
+        def __init__(self, arn: str):
+            self.arn = arn
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::CertificateManager::Certificate"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return False
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                            account_id: str, region_name: str, **kwargs: Any) -> Any:
+            properties = cloudformation_json["Properties"]
+            arn = acm_backends[account_id][region_name].request_certificate(
+                domain_name=properties["DomainName"], idempotency_token=None,
+                subject_alt_names=properties.get("SubjectAlternativeNames") or [], tags=[])
+            return cls(arn)
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                            cloudformation_json: dict[str, Any], account_id: str,
+                                            region_name: str) -> Any:
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                       account_id, region_name)
+
+        @classmethod
+        def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                            account_id: str, region_name: str) -> None:
+            return None
+
+        def is_created(self) -> bool:
+            return True
+
+    return LocalCertificate

@@ -1,0 +1,89 @@
+"""Where a command acts: the user's AWS account (the standard credential chain), or the
+embedded local target, an AWS emulator started inside this process (`--local`). Both go
+through the same code: the CDK CLI and boto3, only pointed elsewhere."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from cli import aws
+from cli.config import WimpyConfig
+from cli.errors import WimpyError
+from cli.phases import Phases
+
+LOCAL_NOTE = ("Local target: an AWS emulator runs inside this command; no instance boots, no "
+              "container runs and some resource types are accepted without effect (see "
+              "`cli/local/__init__.py`). Everything else goes through the same CDK CLI and "
+              "boto3 calls as on AWS.")
+
+
+@dataclass
+class Target:
+    name: str
+    client: Callable[[str], Any]
+    cdk_env: dict[str, str | None] | None = None
+    cdk_flags: list[str] = field(default_factory=list)
+    context: dict[str, str] = field(default_factory=dict)
+    machine_images: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == "local"
+
+
+def wants_local(flag: bool) -> bool:
+    return flag or os.environ.get("WIMPY_TARGET", "").lower() == "local"
+
+
+@contextmanager
+def open_target(config: WimpyConfig, *, local: bool, phases: Phases) -> Iterator[Target]:
+    if not local:
+        with phases.phase("credentials", f"account {config.account.id}, {config.account.region}"):
+            session = aws.session(config.account.region)
+            aws.check_identity(session, config.account.id)
+        yield Target(name="aws", client=lambda service: aws.client(session, service),
+                     cdk_flags=["--no-notices"])
+        return
+
+    from cli.local.bootstrap import CDK_LOCAL_FLAGS, bootstrap, cdk_environment
+    from cli.local.emulator import LocalAws
+    from cli.local.persistent import AttachedAws, read_state
+
+    phases.note(LOCAL_NOTE)
+    state = read_state()
+    if state is not None and (state["account_id"], state["region"]) != (
+            config.account.id, config.account.region):
+        raise WimpyError(
+            f"the running local emulator is for account {state['account_id']} "
+            f"{state['region']}, not {config.account.id} {config.account.region}.",
+            hint="Stop it with `wimpy local stop`, then start one with this wimpy.yml.")
+    emulator: LocalAws = AttachedAws(state) if state else LocalAws(config.account.id,
+                                                                   config.account.region)
+    with emulator:
+        if state:
+            phases.note(f"using the local emulator at {emulator.endpoint} (`wimpy local stop` ends it)")
+            images = emulator.machine_images
+        else:
+            phases.note("no `wimpy local start` emulator is running: this command starts its "
+                        "own, and what it creates is gone when it ends")
+            with phases.phase("local AWS", f"emulator at {emulator.endpoint}, cdk bootstrap"):
+                images = bootstrap(emulator)
+        target = Target(name="local", client=emulator.client, cdk_env=cdk_environment(emulator),
+                        cdk_flags=list(CDK_LOCAL_FLAGS), machine_images=images)
+        if config.hosted_zone:
+            target.context["hosted_zone_id"] = _local_zone(emulator, config.hosted_zone.name)
+        yield target
+
+
+def _local_zone(emulator: Any, name: str) -> str:
+    """The emulated hosted zone for `name`, created on first use (the emulator picks ids,
+    so the stacks get this id instead of wimpy.yml's)."""
+    route53 = emulator.client("route53")
+    for zone in route53.list_hosted_zones_by_name(DNSName=name)["HostedZones"]:
+        if zone["Name"].rstrip(".") == name:
+            return zone["Id"].split("/")[-1]
+    zone = route53.create_hosted_zone(Name=name, CallerReference=f"wimpy-local-{name}")["HostedZone"]
+    return zone["Id"].split("/")[-1]

@@ -48,6 +48,12 @@ deploy:
   strategy: rolling           # or blue-green
   max_batch_size: 1           # capacity.max must be >= capacity.min + max_batch_size
   signal_timeout_seconds: 600
+  keep_releases: 1            # blue-green: previous releases kept (scaled to zero) for rollback
+  dns_ttl_seconds: 60
+  canary:                     # blue-green only
+    steps: [10, 50, 100]      # percent of traffic, each watched for bake_seconds
+    bake_seconds: 300
+    alarms: []                # more alarm names that stop the canary
 
 account:
   id: "{account_id}"          # quoted: the 12-digit AWS account id

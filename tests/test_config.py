@@ -351,3 +351,17 @@ def test_build_registry_and_deploy_settings(write_config, section, values, expec
 def test_empty_optional_values_mean_the_default(write_config):
     config = load_config(config_with(write_config, registry={"url": ""}, build={"target": ""}))
     assert config.registry.is_ecr and config.build.target == ""
+
+
+def test_canary_settings(write_config):
+    config = load_config(config_with(write_config, deploy={
+        "strategy": "blue-green", "canary": {"steps": [5, 25, 100], "bake_seconds": 60,
+                                             "alarms": ["db-cpu-high"]}, "keep_releases": 2}))
+    assert config.deploy.canary.steps == (5.0, 25.0, 100.0)
+    assert config.deploy.canary.alarms == ("db-cpu-high",) and config.deploy.keep_releases == 2
+    for steps, expected in (([50, 10, 100], "must rise strictly"), ([10, 50], "end at 100"),
+                            ("10,100", "list of percentages"), ([0, 100], "above 0")):
+        message = one_problem(config_with(write_config, deploy={"canary": {"steps": steps}}))
+        assert "deploy.canary.steps" in message and expected in message
+    assert "deploy.keep_releases: 9 is out of range" in one_problem(
+        config_with(write_config, deploy={"keep_releases": 9}))

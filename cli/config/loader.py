@@ -21,6 +21,7 @@ from .model import (
     AlarmsConfig,
     AppConfig,
     BuildConfig,
+    CanaryConfig,
     CapacityConfig,
     DeployConfig,
     EnvironmentConfig,
@@ -552,7 +553,33 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
             raise Invalid("is not a strategy; use rolling or blue-green")
         return value
 
+    canary_section = reader.section(section, "canary", "deploy.canary", keys_under("deploy.canary"))
+
+    def steps(value: Any) -> tuple[float, ...]:
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise Invalid("must be a list of percentages, e.g. [10, 50, 100]")
+        if any(not 0 < v <= 100 for v in value) or value != sorted(set(value)) or value[-1] != 100:
+            raise Invalid("must rise strictly, each above 0, and end at 100 (all traffic)")
+        return tuple(float(v) for v in value)
+
+    def alarm_names(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and 0 < len(v) <= 255 for v in value):
+            raise Invalid("must be a list of CloudWatch alarm names")
+        return tuple(value)
+
+    canary = CanaryConfig(
+        steps=reader.value(canary_section, "steps", "deploy.canary.steps", steps, CanaryConfig.steps),
+        bake_seconds=reader.value(canary_section, "bake_seconds", "deploy.canary.bake_seconds",
+                                  integer(0, 86400), CanaryConfig.bake_seconds),
+        alarms=reader.value(canary_section, "alarms", "deploy.canary.alarms", alarm_names, ()),
+    )
     return DeployConfig(
+        canary=canary,
+        keep_releases=reader.value(section, "keep_releases", "deploy.keep_releases",
+                                   integer(0, 5), DeployConfig.keep_releases),
+        dns_ttl_seconds=reader.value(section, "dns_ttl_seconds", "deploy.dns_ttl_seconds",
+                                     integer(0, 3600), DeployConfig.dns_ttl_seconds),
         strategy=reader.value(section, "strategy", "deploy.strategy", strategy, "rolling"),
         max_batch_size=reader.value(section, "max_batch_size", "deploy.max_batch_size",
                                     integer(1, 100), DeployConfig.max_batch_size),

@@ -106,10 +106,23 @@ class RegistryConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CanaryConfig:
+    """Blue/green: traffic shares (percent) to move through, each watched for bake_seconds
+    after clients can see it, judged by the release's alarms plus `alarms`."""
+
+    steps: tuple[float, ...] = (10.0, 50.0, 100.0)
+    bake_seconds: int = 300
+    alarms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeployConfig:
     strategy: str = "rolling"  # or "blue-green"
     max_batch_size: int = 1
     signal_timeout_seconds: int = 600
+    canary: CanaryConfig = field(default_factory=CanaryConfig)
+    keep_releases: int = 1
+    dns_ttl_seconds: int = 60
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -65,6 +65,16 @@ KEYS: tuple[Key, ...] = (
         "capacity must leave room for min plus one batch."),
     Key("deploy.signal_timeout_seconds", "600", "How long a new instance has to report its "
         "container healthy before the deploy fails and rolls back (60-3600)."),
+    Key("deploy.canary.steps", "[10, 50, 100]", "Blue/green: shares of traffic (percent) the new "
+        "release takes in turn, rising, ending at 100."),
+    Key("deploy.canary.bake_seconds", "300", "Blue/green: how long each step is watched once "
+        "clients can see it (0-86400)."),
+    Key("deploy.canary.alarms", "[]", "Blue/green: more CloudWatch alarm names that stop a "
+        "canary (beside the release's own errors, unhealthy-hosts and p99-latency alarms)."),
+    Key("deploy.keep_releases", "1", "Blue/green: previous releases kept, scaled to zero, for "
+        "`wimpy rollback` in seconds (0-5)."),
+    Key("deploy.dns_ttl_seconds", "60", "How long clients may cache a DNS answer (the load "
+        "balancer alias's TTL); traffic steps wait this long before being judged (0-3600)."),
     Key("account.id", "required", "The 12-digit AWS account id, quoted."),
     Key("account.region", "eu-west-1", "AWS region of every stack."),
     Key("account.availability_zones", "[<region>a, <region>b]", "Two to six zones of the "

@@ -38,7 +38,8 @@ try:
         image = app.node.try_get_context("image") or naming.image_reference(
             registry_url=config.registry.url, account=config.account.id,
             region=config.account.region, app=config.app.name, version=version)
-        release = Release(version=version, image=image, machine_image_id=machine_image)
+        release = Release(version=version, image=image, machine_image_id=machine_image,
+                          name=app.node.try_get_context("release"))
     build_stacks(app, config, environments=wanted.split(",") if wanted else None, release=release)
 except (ConfigError, UnknownEnvironment) as error:
     print(error, file=sys.stderr)

@@ -61,6 +61,25 @@ def registry_stack(app: str) -> str:
     return f"wimpy-registry-{app}"
 
 
+def release_stack(env: str, app: str, release: str) -> str:
+    return f"wimpy-{env}-{app}-{release}"
+
+
+def releases_prefix(env: str, app: str) -> str:
+    """Every blue/green release stack of the application in the environment starts so."""
+    return f"wimpy-{env}-{app}-"
+
+
+def canary_state_parameter(env: str, app: str) -> str:
+    """A canary paused between steps (`--manual`), for `wimpy promote` and `wimpy abort`."""
+    return application_parameter(env, app, "canary")
+
+
+def release_history_parameter(env: str, app: str) -> str:
+    """The versions deployed, newest last, for `wimpy rollback` to redeploy from."""
+    return application_parameter(env, app, "history")
+
+
 def rolling_stack(env: str, app: str) -> str:
     return f"wimpy-{env}-{app}"
 

@@ -25,6 +25,7 @@ class Release:
     version: str
     image: str
     machine_image_id: str
+    name: str | None = None  # blue/green release name; None for the rolling stack
 
 
 @dataclass
@@ -100,17 +101,24 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
         stacks.environments[environment.name] = network
         stacks.application_resources[environment.name] = resources
         if release is not None:
+            blue_green = release.name is not None
+            stack_name = (naming.release_stack(environment.name, app_config.name, release.name)
+                          if blue_green else naming.rolling_stack(environment.name, app_config.name))
             service = ServiceStack(
-                app, naming.rolling_stack(environment.name, app_config.name), env=env,
+                app, stack_name, env=env, scalable_to_zero=blue_green,
                 app=app_config, environment=environment, deploy=config.deploy,
                 hosted_zone=config.hosted_zone, availability_zones=account.availability_zones,
                 image=release.image, registry_login="ecr" if config.registry.is_ecr else "none",
-                machine_image_id=release.machine_image_id, initial_weight=100,
+                machine_image_id=release.machine_image_id, version=release.version,
+                # A new release takes no traffic until the canary gives it some.
+                initial_weight=0 if blue_green else 100,
                 description=f"Wimpy {app_config.name} in {environment.name}: load balancer, "
                             f"instances, scaling, alarms, DNS",
             )
             service.add_stack_dependency(resources, "reads security groups and role from SSM")
-            cdk.Tags.of(service).add("wimpy:type", "service")
+            cdk.Tags.of(service).add("wimpy:type", "release" if blue_green else "service")
+            if blue_green:
+                cdk.Tags.of(service).add("wimpy:release", release.name)
             cdk.Tags.of(service).add("wimpy:environment", environment.name)
             cdk.Tags.of(service).add("wimpy:application", app_config.name)
             stacks.services[environment.name] = service

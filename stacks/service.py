@@ -25,7 +25,9 @@ class ServiceStack(cdk.Stack):
     def __init__(self, scope: Construct, id_: str, *, app: AppConfig, environment: EnvironmentConfig,
                  deploy: DeployConfig, hosted_zone: HostedZoneConfig | None,
                  availability_zones: tuple[str, ...], image: str, registry_login: str,
-                 machine_image_id: str, initial_weight: int, **kwargs: Any) -> None:
+                 machine_image_id: str, initial_weight: int, version: str,
+                 scalable_to_zero: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         env, name = environment.name, app.name
 
@@ -113,6 +115,12 @@ class ServiceStack(cdk.Stack):
             signal_timeout=cdk.Duration.seconds(deploy.signal_timeout_seconds),
             health_check_grace=cdk.Duration.seconds(deploy.signal_timeout_seconds),
         )
+        if scalable_to_zero:
+            capacity = cdk.CfnParameter(
+                self, "Capacity", type="String", default="on", allowed_values=["on", "off"],
+                description="off scales this release to zero instances (kept for rollback)")
+            service.scale_to_zero_when(cdk.CfnCondition(
+                self, "ScaledToZero", expression=cdk.Fn.condition_equals(capacity.value_as_string, "off")))
         service.scale_on_cpu(app.scaling.cpu_target_percent)
         service.scale_on_requests(app.scaling.requests_per_target)
         ServiceAlarms(self, "Alarms", target_group=load_balancer.target_group,
@@ -132,3 +140,5 @@ class ServiceStack(cdk.Stack):
         cdk.CfnOutput(self, "LoadBalancerDnsName",
                       value=load_balancer.load_balancer.load_balancer_dns_name)
         cdk.CfnOutput(self, "Image", value=image)
+        # The version is an output, not a tag: a tag would change every resource each deploy.
+        cdk.CfnOutput(self, "Version", value=version)

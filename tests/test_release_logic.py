@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cli.release.canary import Canary, CanaryFailed, CanaryPlan
-from cli.release.names import InvalidVersion, release_name, release_stack
+from cli.naming import release_stack
+from cli.release.names import InvalidVersion, release_name
 from cli.release.weights import MAX_WEIGHT, Split, split_for
 
 

@@ -248,3 +248,34 @@ def test_cfn_lint_is_clean_on_the_http_only_variant(http_only):
 
     matches = lint(json.dumps(http_only.to_json()), config=ManualArgs(regions=["eu-west-1"]))
     assert [f"{m.rule.id} {m.message}" for m in matches] == []
+
+
+def test_a_blue_green_release_starts_without_traffic_and_can_scale_to_zero(example_config):
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from stacks.composition import Release, build_stacks
+    from tests.conftest import cdk_context
+
+    app = cdk.App(context=cdk_context())
+    stacks = build_stacks(app, example_config, environments=["production"], release=Release(
+        version="v2.0.0", image=IMAGE, machine_image_id=MACHINE_IMAGE, name="v2-0-0-abc1234"))
+    stack = stacks.services["production"]
+    assert stack.stack_name == "wimpy-production-hello-v2-0-0-abc1234"
+    template = Template.from_stack(stack).to_json()
+    assert template["Parameters"]["TrafficWeight"]["Default"] == 0
+    assert template["Parameters"]["Capacity"]["AllowedValues"] == ["on", "off"]
+    group = next(r for r in template["Resources"].values() if r["Type"] == "AWS::AutoScaling::AutoScalingGroup")
+    assert group["Properties"]["MinSize"] == {"Fn::If": ["ScaledToZero", "0", "2"]}
+    assert group["Properties"]["MaxSize"] == {"Fn::If": ["ScaledToZero", "1", "4"]}
+    record = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Route53::RecordSet")
+    assert record["Properties"]["SetIdentifier"] == "wimpy-production-hello-v2-0-0-abc1234"
+    assert record["Properties"]["Name"] == "hello.example.com."
+    alarms = {r["Properties"]["AlarmName"] for r in template["Resources"].values()
+              if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert "wimpy-production-hello-v2-0-0-abc1234-errors" in alarms
+    tags = {t["Key"]: t["Value"] for t in group["Properties"]["Tags"]}
+    assert tags["wimpy:release"] == "v2-0-0-abc1234" and tags["wimpy:type"] == "release"
+    from cfnlint.api import ManualArgs, lint
+
+    assert [m.rule.id for m in lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1"]))] == []

@@ -150,6 +150,15 @@ class ContainerService(Construct):
                     "elasticloadbalancing:DescribeTargetHealth supports no resource-level "
                     "permission; it only reads target states, to wait for draining")
 
+    def scale_to_zero_when(self, condition: cdk.CfnCondition) -> None:
+        """While `condition` holds, the group keeps no instance: a release kept for rollback
+        costs nothing but its load balancer, and comes back by flipping the condition. The
+        maximum stays 1, above the minimum, as target tracking requires; with no traffic
+        (weight 0) and no instance, no metric asks it to grow."""
+        group = self.auto_scaling_group.node.default_child
+        group.add_property_override("MinSize", cdk.Fn.condition_if(condition.logical_id, "0", group.min_size))
+        group.add_property_override("MaxSize", cdk.Fn.condition_if(condition.logical_id, "1", group.max_size))
+
     def scale_on_cpu(self, percent: int) -> None:
         self.auto_scaling_group.scale_on_cpu_utilization("Cpu", target_utilization_percent=percent)
 

@@ -35,6 +35,3 @@ def release_name(version: str) -> str:
     digest = hashlib.sha256(version.encode()).hexdigest()[:_HASH_LENGTH]
     return f"{readable[:MAX_RELEASE_LENGTH - _HASH_LENGTH - 1].rstrip('-')}-{digest}"
 
-
-def release_stack(env: str, app: str, release: str) -> str:
-    return f"wimpy-{env}-{app}-{release}"

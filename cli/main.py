@@ -8,7 +8,13 @@ import typer
 from cli import reporting
 from cli.commands.build import build
 from cli.commands.deploy import deploy
+from cli.commands.destroy import destroy
+from cli.commands.cost import cost
 from cli.commands.init import init
+from cli.commands.logs import logs
+from cli.commands.plan import plan
+from cli.commands.status import status
+from cli.commands.traffic import abort, promote, rollback
 from cli.commands.synth import synth
 from cli.commands.validate import validate
 
@@ -20,7 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for command in (init, validate, synth, build, deploy):
+for command in (init, validate, synth, build, deploy, status, promote, abort, rollback, destroy, logs,
+                plan, cost):
     app.command()(reporting.reports_errors(command))
 
 

@@ -103,3 +103,12 @@ def machine_image_parameter(env: str, app: str) -> str:
 def deploy_lock_parameter(env: str, app: str) -> str:
     """Held while a deploy of the application in the environment runs (one at a time)."""
     return application_parameter(env, app, "deploy-lock")
+
+
+# The alarms every application stack has (wimpy_constructs.ServiceAlarms names them
+# "<stack>-<suffix>"; tests/test_release_watch.py checks the two lists agree).
+ALARM_SUFFIXES = ("errors", "unhealthy-hosts", "p99-latency")
+
+
+def stack_alarms(stack: str) -> list[str]:
+    return [f"{stack}-{suffix}" for suffix in ALARM_SUFFIXES]

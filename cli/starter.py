@@ -55,6 +55,20 @@ deploy:
     bake_seconds: 300
     alarms: []                # more alarm names that stop the canary
 
+hooks:                        # run from this folder through /bin/sh -c, with WIMPY_APP,
+                              # WIMPY_ENVIRONMENT, WIMPY_VERSION, WIMPY_IMAGE (and after a
+                              # deploy WIMPY_URL, WIMPY_OUTCOME) in their environment
+  before_deploy: []           # e.g. [./scripts/check.sh]; the first failure stops the deploy
+  after_deploy: []            # e.g. ['curl -fsS "$WIMPY_URL/health"']; failures are reported
+  timeout_seconds: 600        # for each command
+
+notifications:                # failing to notify never fails a deploy
+  slack_webhook_url_env: ""   # the variable holding a Slack incoming webhook URL
+  sns_topic_arn: ""           # e.g. arn:aws:sns:{region}:{account_id}:deploys
+  github_repository: ""       # owner/repo: a GitHub deployment per deploy, with its statuses
+  github_token_env: GITHUB_TOKEN
+  github_api_url: https://api.github.com
+
 account:
   id: "{account_id}"          # quoted: the 12-digit AWS account id
   region: {region}

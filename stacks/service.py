@@ -140,5 +140,8 @@ class ServiceStack(cdk.Stack):
         cdk.CfnOutput(self, "LoadBalancerDnsName",
                       value=load_balancer.load_balancer.load_balancer_dns_name)
         cdk.CfnOutput(self, "Image", value=image)
+        # Read back by `wimpy status` and the release inventory (with the version below).
+        cdk.CfnOutput(self, "Application", value=name)
+        cdk.CfnOutput(self, "TargetGroupArn", value=load_balancer.target_group.target_group_arn)
         # The version is an output, not a tag: a tag would change every resource each deploy.
         cdk.CfnOutput(self, "Version", value=version)

@@ -223,3 +223,22 @@ def test_a_rollback_is_reported_with_its_cause_and_exit_code_4():
     assert "previous version keeps serving" in message
     assert "ServiceGroupASG15272EA1: Received 0 SUCCESS signal(s)" in message
     assert "an older operation" not in message
+
+
+def test_zz_destroy_removes_the_apps_stacks_and_keeps_its_data(emulator, first_deploy):
+    refused = runner.invoke(app, ["destroy", "-c", str(EXAMPLE), "--env", "staging", "--local"], input="")
+    assert refused.exit_code == ExitCode.USAGE and "add --yes" in refused.output
+    logs = emulator.client("logs")
+    logs.create_log_stream(logGroupName="/wimpy/staging/hello", logStreamName="i-0123")
+    result = runner.invoke(app, ["destroy", "-c", str(EXAMPLE), "--env", "staging", "--local", "--yes", "--json"])
+    assert result.exit_code == 0, result.output
+    assert sorted(json.loads(result.stdout)["deleted"]) == [STACK, "wimpy-staging-hello-resources"]
+    remaining = {s["StackName"] for s in emulator.client("cloudformation").describe_stacks()["Stacks"]}
+    assert STACK not in remaining and "wimpy-staging-hello-resources" not in remaining
+    assert {"wimpy-baseline", "wimpy-staging", "wimpy-registry-hello"} <= remaining
+    groups = [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/wimpy/staging/hello")["logGroups"]]
+    assert groups == ["/wimpy/staging/hello"]  # retained, with its streams
+    buckets = {b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]}
+    assert "wimpy-storage-111111111111-eu-west-1" in buckets
+    again = runner.invoke(app, ["destroy", "-c", str(EXAMPLE), "--env", "staging", "--local", "--yes"])
+    assert again.exit_code == 0 and "nothing to destroy" in again.output

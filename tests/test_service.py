@@ -130,8 +130,11 @@ def test_no_secret_value_reaches_the_template(production, example_config):
 def test_instances_may_signal_only_this_stack_and_leave_only_this_target_group(production):
     from aws_cdk.assertions import Match
 
+    statements = [s for p in production.find_resources("AWS::IAM::Policy").values()
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert {"Action": "cloudformation:SignalResource", "Effect": "Allow",
+            "Resource": {"Ref": "AWS::StackId"}} in statements
     production.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": [
-        {"Action": "cloudformation:SignalResource", "Effect": "Allow", "Resource": {"Ref": "AWS::StackId"}},
         {"Action": "elasticloadbalancing:DeregisterTargets", "Effect": "Allow",
          "Resource": {"Ref": Match.string_like_regexp("WebTargets")}},
     ]}})
@@ -279,3 +282,24 @@ def test_a_blue_green_release_starts_without_traffic_and_can_scale_to_zero(examp
     from cfnlint.api import ManualArgs, lint
 
     assert [m.rule.id for m in lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1"]))] == []
+
+
+def test_policies_on_the_shared_role_are_named_per_stack(example_config):
+    """Blue/green releases attach policies to the same instance role; IAM names inline
+    policies per role, so equal names would let one release replace another's."""
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from stacks.composition import Release, build_stacks
+    from tests.conftest import cdk_context
+
+    names: list[str] = []
+    for release in ("v1", "v2"):
+        app = cdk.App(context=cdk_context())
+        stacks = build_stacks(app, example_config, environments=["staging"], release=Release(
+            version=release, image=IMAGE, machine_image_id=MACHINE_IMAGE, name=release))
+        template = Template.from_stack(stacks.services["staging"]).to_json()
+        names += [r["Properties"]["PolicyName"] for r in template["Resources"].values()
+                  if r["Type"] == "AWS::IAM::Policy"]
+    assert len(names) == 6 and len(set(names)) == 6, names
+    assert {"wimpy-staging-hello-v1-instance", "wimpy-staging-hello-v2-target-health"} <= set(names)

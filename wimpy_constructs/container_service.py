@@ -136,14 +136,17 @@ class ContainerService(Construct):
         self.user_data.add_commands(body)
 
         # What only this stack's instances need, attached to the shared role by this stack
-        # (and removed with it): to signal this stack, and to leave its target group.
-        iam.Policy(self, "InstancePolicy", roles=[role], statements=[
-            iam.PolicyStatement(actions=["cloudformation:SignalResource"],
-                                resources=[stack.stack_id]),
+        # (and removed with it): to leave its target group (the signals above already let
+        # them signal this stack only). Inline policy names are per role, and blue/green
+        # releases share the role: name them after the stack, or one release's policy would
+        # replace (and its deletion remove) another's.
+        iam.Policy(self, "InstancePolicy", roles=[role],
+                   policy_name=f"{stack.stack_name}-instance", statements=[
             iam.PolicyStatement(actions=["elasticloadbalancing:DeregisterTargets"],
                                 resources=[target_group.target_group_arn]),
         ])
-        target_health = iam.Policy(self, "TargetHealthPolicy", roles=[role], statements=[
+        target_health = iam.Policy(self, "TargetHealthPolicy", roles=[role],
+                                   policy_name=f"{stack.stack_name}-target-health", statements=[
             iam.PolicyStatement(actions=["elasticloadbalancing:DescribeTargetHealth"],
                                 resources=["*"])])
         acknowledge(target_health, "IAM5[Resource::*]",

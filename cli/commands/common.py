@@ -29,3 +29,8 @@ def load(path: Path, environments: list[str] | None = None) -> WimpyConfig:
     except UnknownEnvironment as error:
         raise WimpyError(str(error), code=ExitCode.INVALID_CONFIG) from None
     return config
+
+
+LocalOption = typer.Option(False, "--local", help="Run against Wimpy's embedded AWS emulator "
+                           "instead of your account (also WIMPY_TARGET=local).")
+EnvOption = typer.Option(..., "--env", "-e", help="Environment (one of wimpy.yml's).")

@@ -3,6 +3,7 @@ stack, and report the URL (or the rollback and why)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -13,7 +14,8 @@ from cli.build import versions
 from cli.commands.common import ConfigOption, JsonOption, load
 from cli.deploy import lock, stacks
 from cli.deploy.rolling import deploy_foundation, deploy_rolling
-from cli.errors import WimpyError
+from cli.errors import ExitCode, WimpyError
+from cli.notify.dispatch import deploy_reporting
 from cli.phases import Phases
 
 LocalOption = typer.Option(False, "--local", help="Run against Wimpy's embedded AWS emulator "
@@ -27,13 +29,17 @@ def deploy(
     image: Optional[str] = typer.Option(None, "--image", help="Deploy this existing image reference instead of building one."),
     skip_build: bool = typer.Option(False, "--skip-build", help="Do not build: the version's image is already in the registry."),
     update_machine_image: bool = typer.Option(False, "--update-machine-image", help="Move instances to the current Amazon Linux 2023 (replaces every instance)."),
+    manual: bool = typer.Option(False, "--manual", help="Blue/green: pause after the first canary step (then wimpy promote or wimpy abort)."),
+    keep_failed: bool = typer.Option(False, "--keep-failed", help="Blue/green: keep a release that was rolled back (at no traffic), for debugging."),
     local: bool = LocalOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Deploy a version: build and push its image, then replace instances with no downtime
-    (CloudFormation rolls back by itself if the new version is not healthy).
+    """Deploy a version with no downtime: rolling, or blue/green with a watched canary.
 
-    Example: wimpy deploy --env staging --version v1.4.2
+    Builds and pushes the image, deploys the foundation, then either replaces instances in
+    place (rolling; CloudFormation rolls back by itself if the new version is not healthy)
+    or creates a release stack and moves traffic to it step by step, rolling back on an alarm
+    (blue-green). Example: wimpy deploy --env staging --version v1.4.2
     """
     phases = Phases()
     with phases.phase("validate"):
@@ -43,15 +49,17 @@ def deploy(
         if version is None:
             version = versions.from_git(loaded.project_dir)
             versions.check(version)
-        if loaded.deploy.strategy != "rolling":
-            raise WimpyError(f"deploy.strategy {loaded.deploy.strategy!r} is not available in "
-                             "this version of Wimpy; use rolling.")
+        if (manual or keep_failed) and loaded.deploy.strategy != "blue-green":
+            raise WimpyError("--manual and --keep-failed are for deploy.strategy: blue-green "
+                             f"(this wimpy.yml says {loaded.deploy.strategy}).", code=ExitCode.USAGE)
     app = loaded.app.name
     reference = image or naming.image_reference(
         registry_url=loaded.registry.url, account=loaded.account.id,
         region=loaded.account.region, app=app, version=version)
 
-    with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
+    with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target, \
+            deploy_reporting(loaded, environment=env, version=version, image=reference,
+                             client_factory=target.client, phases=phases) as report:
         run = stacks.StackDeploy(config_path=config, environment=env, target=target,
                                  show=stacks.progress_printer(quiet=as_json))
         with lock.deploy_lock(target.client("ssm"), env=env, app=app, version=version):
@@ -66,15 +74,47 @@ def deploy(
 
                 with phases.phase("build and push", reference):
                     build_and_push(loaded, version=version)
-            result = deploy_rolling(config=loaded, config_path=config, env=env, version=version,
-                                    image=reference, target=target, phases=phases, run=run,
-                                    update_machine_image=update_machine_image)
+            if loaded.deploy.strategy == "blue-green":
+                from cli.release.bluegreen import BlueGreen
+
+                released = BlueGreen(config=loaded, config_path=config, env=env, target=target,
+                                     phases=phases, run=run).deploy(
+                    version=version, image=reference, manual=manual, keep_failed=keep_failed,
+                    update_machine_image=update_machine_image)
+                recorded = target.client("ssm").get_parameter(
+                    Name=naming.machine_image_parameter(env, app))["Parameter"]["Value"]
+                result = DeployResult(stack=released["stack"], status=released["status"],
+                                      url=released["url"], machine_image=recorded,
+                                      share=released.get("share"))
+            else:
+                rolled = deploy_rolling(config=loaded, config_path=config, env=env, version=version,
+                                        image=reference, target=target, phases=phases, run=run,
+                                        update_machine_image=update_machine_image)
+                result = DeployResult(stack=rolled.stack, status=rolled.status, url=rolled.url,
+                                      machine_image=rolled.machine_image)
+            report.succeeded(result.url)
 
     local_flag = " --local" if target.is_local else ""
-    human = (f"Deployed {app} {version} to {env} ({result.stack}, {result.status}).\n"
-             f"URL: {result.url}\n"
-             f"Next: wimpy status --env {env}{local_flag}")
-    output.result({"app": app, "environment": env, "version": version, "image": result.image,
+    if result.status == "paused":
+        human = (f"{app} {version} takes {result.share}% of {env}'s traffic and is paused "
+                 f"({result.stack}).\n"
+                 f"Next: wimpy promote --env {env}{local_flag}   (or wimpy abort --env {env}{local_flag})")
+    else:
+        human = (f"Deployed {app} {version} to {env} ({result.stack}, {result.status}).\n"
+                 f"URL: {result.url}\n"
+                 f"Next: wimpy status --env {env}{local_flag}")
+    output.result({"app": app, "environment": env, "version": version, "image": reference,
                    "stack": result.stack, "status": result.status, "url": result.url,
-                   "machine_image": result.machine_image, "target": target.name,
+                   "strategy": loaded.deploy.strategy, "target": target.name,
+                   "machine_image": result.machine_image,
+                   **({"share": result.share} if result.share is not None else {}),
                    "phases": phases.timings}, human, as_json=as_json)
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    stack: str
+    status: str
+    url: str
+    machine_image: str
+    share: float | None = None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -26,7 +28,9 @@ from .model import (
     DeployConfig,
     EnvironmentConfig,
     HealthCheckConfig,
+    HooksConfig,
     HostedZoneConfig,
+    NotificationsConfig,
     RegistryConfig,
     ScalingConfig,
     WimpyConfig,
@@ -173,14 +177,18 @@ def load_config(file: str | Path) -> WimpyConfig:
     build = _read_build(reader, document)
     registry = _read_registry(reader, document)
     deploy = _read_deploy(reader, document)
+    hooks = _read_hooks(reader, document)
+    notifications = _read_notifications(reader, document, account)
     _check_room_for_a_batch(reader, document, app, deploy)
     if reader.problems:
         raise ConfigError(reader.problems)
     return WimpyConfig(source=file, app=app, account=account, hosted_zone=hosted_zone,
-                       environments=environments, build=build, registry=registry, deploy=deploy)
+                       environments=environments, build=build, registry=registry, deploy=deploy,
+                       hooks=hooks, notifications=notifications)
 
 
-TOP_LEVEL_KEYS = ("app", "account", "hosted_zone", "environments", "build", "registry", "deploy")
+TOP_LEVEL_KEYS = ("app", "account", "hosted_zone", "environments", "build", "registry", "deploy",
+                  "hooks", "notifications")
 
 
 def _read_account(reader: _Reader, document: SourceMap) -> AccountConfig:
@@ -603,3 +611,89 @@ def _check_room_for_a_batch(reader: _Reader, document: SourceMap, app: AppConfig
                     f"{app.capacity.max} leaves no room to replace instances while keeping "
                     f"app.capacity.min ({app.capacity.min}) in service: a rolling deploy of "
                     f"deploy.max_batch_size ({deploy.max_batch_size}) needs max >= {needed}")
+
+
+def _read_hooks(reader: _Reader, document: SourceMap) -> HooksConfig:
+    section = reader.section(document, "hooks", "hooks", keys_under("hooks"))
+
+    def commands(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise Invalid("must be a list of shell commands, e.g. [./scripts/migrate.sh]")
+        for index, command in enumerate(value):
+            if not isinstance(command, str) or not command.strip():
+                raise Invalid(f"has {_show(command)} at position {index + 1}; each entry must "
+                              "be a non-empty shell command (quote it if YAML reads it as "
+                              "something else)")
+        return tuple(value)
+
+    return HooksConfig(
+        before_deploy=reader.value(section, "before_deploy", "hooks.before_deploy", commands, ()),
+        after_deploy=reader.value(section, "after_deploy", "hooks.after_deploy", commands, ()),
+        timeout_seconds=reader.value(section, "timeout_seconds", "hooks.timeout_seconds",
+                                     integer(1, 3600), HooksConfig.timeout_seconds),
+    )
+
+
+SNS_TOPIC_ARN = re.compile(r"^arn:aws[-a-z]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def _read_notifications(reader: _Reader, document: SourceMap,
+                        account: AccountConfig) -> NotificationsConfig:
+    section = reader.section(document, "notifications", "notifications", keys_under("notifications"))
+
+    def variable(value: Any) -> str:
+        if not isinstance(value, str) or not aws.VARIABLE_NAME.match(value):
+            raise Invalid("is not an environment variable name (letters, digits and "
+                          "underscores, not starting with a digit): name the variable that "
+                          "holds the secret, never the secret itself")
+        return value
+
+    def topic_arn(value: Any) -> str:
+        value = text(value)
+        if not SNS_TOPIC_ARN.match(value):
+            raise Invalid("is not an SNS topic ARN; write it like "
+                          f"arn:aws:sns:{account.region}:{account.id or '123456789012'}:deploys")
+        region = value.split(":")[3]
+        if region != account.region:
+            raise Invalid(f"is in {region}, but Wimpy publishes in account.region "
+                          f"({account.region}); use a topic there")
+        return value
+
+    def repository(value: Any) -> str:
+        value = text(value)
+        if not GITHUB_REPOSITORY.match(value) or value.endswith((".git", "/.", "/..")):
+            raise Invalid("is not a GitHub repository; write it as owner/repo, e.g. "
+                          "acme/hello (no URL, no .git)")
+        return value
+
+    def api_url(value: Any) -> str:
+        value = text(value)
+        parts = urllib.parse.urlsplit(value)
+        loopback = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+        if parts.scheme != "https" and not loopback:
+            raise Invalid("must be an https URL, e.g. https://api.github.com or "
+                          "https://github.example.com/api/v3 (http only for localhost)")
+        if not parts.hostname or parts.query or parts.fragment:
+            raise Invalid("is not a URL of an API root; write it like "
+                          "https://github.example.com/api/v3")
+        if parts.username or parts.password:
+            raise Invalid("must not hold credentials; put the token in the variable named "
+                          "by notifications.github_token_env")
+        return value.rstrip("/")
+
+    defaults = NotificationsConfig()
+    return NotificationsConfig(
+        slack_webhook_url_env=reader.value(section, "slack_webhook_url_env",
+                                           "notifications.slack_webhook_url_env", variable, ""),
+        sns_topic_arn=reader.value(section, "sns_topic_arn", "notifications.sns_topic_arn",
+                                   topic_arn, ""),
+        github_repository=reader.value(section, "github_repository",
+                                       "notifications.github_repository", repository, ""),
+        github_token_env=reader.value(section, "github_token_env",
+                                      "notifications.github_token_env", variable,
+                                      defaults.github_token_env),
+        github_api_url=reader.value(section, "github_api_url", "notifications.github_api_url",
+                                    api_url, defaults.github_api_url),
+    )

@@ -126,6 +126,32 @@ class DeployConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HooksConfig:
+    """Shell commands run around a deploy, from the wimpy.yml's folder, through /bin/sh -c.
+    A failing before-deploy command stops the deploy; an after-deploy one is reported."""
+
+    before_deploy: tuple[str, ...] = ()
+    after_deploy: tuple[str, ...] = ()
+    timeout_seconds: int = 600  # for each command
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationsConfig:
+    """Who hears about deploys. Secrets stay out of wimpy.yml: it names the environment
+    variables holding them. Empty means that channel is off."""
+
+    slack_webhook_url_env: str = ""
+    sns_topic_arn: str = ""
+    github_repository: str = ""  # "owner/repo": GitHub deployments and their statuses
+    github_token_env: str = "GITHUB_TOKEN"
+    github_api_url: str = "https://api.github.com"
+
+    @property
+    def any(self) -> bool:
+        return bool(self.slack_webhook_url_env or self.sns_topic_arn or self.github_repository)
+
+
+@dataclass(frozen=True, kw_only=True)
 class AccountConfig:
     id: str
     region: str = "eu-west-1"
@@ -157,6 +183,8 @@ class WimpyConfig:
     build: BuildConfig = field(default_factory=BuildConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
+    hooks: HooksConfig = field(default_factory=HooksConfig)
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
 
     @property
     def project_dir(self) -> Path:

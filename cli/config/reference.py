@@ -75,6 +75,26 @@ KEYS: tuple[Key, ...] = (
         "`wimpy rollback` in seconds (0-5)."),
     Key("deploy.dns_ttl_seconds", "60", "How long clients may cache a DNS answer (the load "
         "balancer alias's TTL); traffic steps wait this long before being judged (0-3600)."),
+    Key("hooks.before_deploy", "[]", "Shell commands run in order before anything is "
+        "deployed, from wimpy.yml's folder through /bin/sh -c, with WIMPY_APP, "
+        "WIMPY_ENVIRONMENT, WIMPY_VERSION and WIMPY_IMAGE set; the first to fail stops the "
+        "deploy."),
+    Key("hooks.after_deploy", "[]", "Shell commands run after the deploy, whatever its "
+        "outcome, with WIMPY_URL and WIMPY_OUTCOME (succeeded, failed or rolled-back) as well; "
+        "a failure is reported but does not fail a deploy that succeeded."),
+    Key("hooks.timeout_seconds", "600", "Seconds each hook command may run before it is "
+        "stopped and counted as failed (1-3600)."),
+    Key("notifications.slack_webhook_url_env", "none", "Environment variable holding a Slack "
+        "(or compatible) incoming webhook URL told of each deploy's start, success, failure "
+        "and rollback; the URL itself never goes in wimpy.yml."),
+    Key("notifications.sns_topic_arn", "none", "SNS topic told of the same events, e.g. "
+        "arn:aws:sns:eu-west-1:123456789012:deploys."),
+    Key("notifications.github_repository", "none", "owner/repo: each deploy becomes a GitHub "
+        "deployment of the version, with in_progress, success or failure statuses."),
+    Key("notifications.github_token_env", "GITHUB_TOKEN", "Environment variable holding the "
+        "GitHub token (deployments: write)."),
+    Key("notifications.github_api_url", "https://api.github.com", "GitHub's API; for GitHub "
+        "Enterprise Server, e.g. https://github.example.com/api/v3."),
     Key("account.id", "required", "The 12-digit AWS account id, quoted."),
     Key("account.region", "eu-west-1", "AWS region of every stack."),
     Key("account.availability_zones", "[<region>a, <region>b]", "Two to six zones of the "

@@ -52,6 +52,9 @@ def deploy_rolling(*, config: WimpyConfig, config_path: Path, env: str, version:
         stacks.deploy(run, [stack], exclusively=True, what=f"Deploying {stack}",
                       context={"version": version, "image": image, "machine_image": ami})
     machine_image.record(ssm=ssm, env=env, app=app, ami=ami)
+    from cli.release import state
+
+    state.record_version(ssm, env, app, version)
     result = outcome.read(target.client("cloudformation"), stack)
     assert result is not None and result.succeeded, result
     return RollingResult(stack=stack, status=result.status, url=result.outputs.get("Url", ""),

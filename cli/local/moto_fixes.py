@@ -111,7 +111,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
     from moto.cloudformation.responses import CloudFormationResponse
     from moto.core.responses import ActionResult, EmptyResult
-    from moto.ec2.exceptions import InvalidPermissionNotFoundError
+    from moto.ec2.exceptions import InvalidPermissionNotFoundError, InvalidSecurityGroupNotFoundError
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.security_groups import SecurityGroupIngress
     from moto.kms.models import Key
@@ -297,8 +297,10 @@ def _patches() -> list[tuple[Any, str, Any]]:
         try:
             ec2_backends[account_id][region_name].revoke_security_group_ingress(
                 group_name_or_id=self.security_group.id, **ingress_arguments(self.properties))
-        except InvalidPermissionNotFoundError:
-            pass  # already gone (e.g. with its group)
+        except (InvalidPermissionNotFoundError, InvalidSecurityGroupNotFoundError):
+            # Already gone: moto deletes a stack's groups before their separate ingress
+            # rules (AWS orders deletes by dependency), and a rule dies with its group.
+            pass
 
     def ingress_update(cls: type, original_resource: Any, new_resource_name: str,
                        cloudformation_json: Any, account_id: str, region_name: str) -> Any:
@@ -345,8 +347,61 @@ def _patches() -> list[tuple[Any, str, Any]]:
         # ACM exists in moto, its CloudFormation resource does not (see certificates.py).
         return {**original_model_map(), certificate.cloudformation_type(): certificate}
 
+    def resolve_update_parameters(self: Any, instance: Any, incoming_params: list[dict[str, Any]]) -> dict[str, str]:
+        # UpdateStack with UsePreviousValue for a parameter that took its Default last time:
+        # AWS keeps using the default; moto looked the key up among the input values only
+        # (KeyError, HTTP 500). Keep the input value when there was one, else let the
+        # default apply (an SSM-typed default is then resolved again, as AWS does).
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in incoming_params
+                      if "ParameterValue" in p}
+        for parameter in incoming_params:
+            key = parameter["ParameterKey"]
+            if parameter.get("UsePreviousValue", False) and key in instance.parameters:
+                parameters[key] = instance.parameters[key]
+        return parameters
+
+    # Weighted records share a name and type and differ by SetIdentifier; moto's
+    # CloudFormation update and delete of a record removed every record of that name, so
+    # updating one release's weight deleted the other release's record.
+    from moto.route53.models import RecordSet, route53_backends
+    from moto.utilities.utils import get_partition
+
+    def record_zone(properties: dict[str, Any], account_id: str, region_name: str) -> Any:
+        backend = route53_backends[account_id][get_partition(region_name)]
+        zone = backend.get_hosted_zone_by_name(properties["HostedZoneName"]) \
+            if properties.get("HostedZoneName") else None
+        return zone or backend.get_hosted_zone(properties["HostedZoneId"])
+
+    def remove_record(zone: Any, name: str, type_: str | None, set_identifier: str | None) -> None:
+        zone.rrsets = [r for r in zone.rrsets if not (
+            r.name.rstrip(".") == name.rstrip(".") and (type_ is None or r.type == type_)
+            and r.set_identifier == set_identifier)]
+
+    def record_update(cls: Any, original_resource: Any, new_resource_name: str,
+                      cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+        zone = record_zone(cloudformation_json["Properties"], account_id, region_name)
+        remove_record(zone, original_resource.name, original_resource.type,
+                      original_resource.set_identifier)
+        return zone.add_rrset(cloudformation_json["Properties"])
+
+    def record_delete_from_template(cls: Any, resource_name: str, cloudformation_json: dict[str, Any],
+                                    account_id: str, region_name: str) -> None:
+        properties = cloudformation_json["Properties"]
+        remove_record(record_zone(properties, account_id, region_name),
+                      properties.get("Name", resource_name), properties.get("Type"),
+                      properties.get("SetIdentifier"))
+
+    def record_delete(self: Any, account_id: str, region: str) -> None:
+        properties = {"HostedZoneName": self.hosted_zone_name, "HostedZoneId": self.hosted_zone_id}
+        remove_record(record_zone(properties, account_id, region), self.name, self.type,
+                      self.set_identifier)
+
     return [
+        (RecordSet, "update_from_cloudformation_json", classmethod(record_update)),
+        (RecordSet, "delete_from_cloudformation_json", classmethod(record_delete_from_template)),
+        (RecordSet, "delete", record_delete),
         (parsing, "get_model_map", model_map),
+        (CloudFormationBackend, "_resolve_update_parameters", resolve_update_parameters),
         (CloudFormationBackend, "delete_change_set", delete_change_set),
         (CloudFormationBackend, "describe_change_set", describe_change_set),
         (CloudFormationBackend, "execute_change_set", execute_change_set),

@@ -16,7 +16,8 @@ import os
 import signal
 import sys
 import threading
-import urllib.request
+import socket
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,11 @@ def read_state() -> dict[str, Any] | None:
         state = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    # A connection is enough to know it runs (moto's own status pages serialize its whole
+    # state, which grows slow as stacks pile up).
+    address = urllib.parse.urlsplit(state["endpoint"])
     try:
-        with urllib.request.urlopen(f"{state['endpoint']}/moto-api/data.json", timeout=2):
+        with socket.create_connection((address.hostname, address.port), timeout=2):
             return state
     except OSError:
         return None

@@ -1,0 +1,117 @@
+"""wimpy cost: what the stacks a wimpy.yml describes cost per month, per environment, and
+what the overlap window of a blue/green deploy adds; from the synthesized templates, the
+dated price table and stated assumptions."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from cli import output
+from cli.commands.common import ConfigOption, JsonOption, load
+from cli.errors import ExitCode, WimpyError
+
+VERSION = "cost"
+
+
+def cost(
+    config: Path = ConfigOption,
+    env: Optional[list[str]] = typer.Option(None, "--env", "-e", help="Only these environments (repeatable). Default: all."),
+    deploys_per_month: float = typer.Option(20, "--deploys-per-month", help="Assumed blue/green deploys a month, for the overlap cost."),
+    nat_gb: float = typer.Option(20, "--nat-gb", help="Assumed GB a month through each environment's NAT gateways."),
+    prices: Optional[Path] = typer.Option(None, "--prices", help="Another price table (same format as cli/estimate/prices.json)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Estimate the monthly cost of every stack, per environment, and of a blue/green
+    deploy's overlap window; every assumption is stated.
+
+    Example: wimpy cost -c examples/hello/wimpy.yml --env production
+    """
+    from cli import naming
+    from cli.commands.plan import synthesize
+    from cli.estimate import cost as model
+    from cli.estimate import deploy_time
+
+    loaded = load(config, env)
+    environments = list(env or loaded.environment_names)
+    table = model.load_prices(prices) if prices else model.load_prices()
+    if loaded.account.region != table.region:
+        output.info(f"Note: the price table is for {table.region}; wimpy.yml's region is "
+                    f"{loaded.account.region}. Prices differ by region (--prices to use another table).")
+    for flag, value in (("--deploys-per-month", deploys_per_month), ("--nat-gb", nat_gb)):
+        if value < 0:
+            raise WimpyError(f"{flag} {value:g}: give 0 or more", code=ExitCode.USAGE)
+    assumptions = model.CostAssumptions(deploys_per_month=deploys_per_month, nat_gb_per_month=nat_gb)
+
+    app = loaded.app.name
+    output.info(f"Synthesizing {app} ({', '.join(environments)}) ...")
+    with tempfile.TemporaryDirectory(prefix="wimpy-cost-") as folder:
+        templates = synthesize(config, environments, VERSION, Path(folder))
+
+    shared = {naming.baseline_stack(), naming.registry_stack(app)}
+    groups: dict[str, dict[str, Any]] = {name: {} for name in environments}
+    groups[model.SHARED] = {}
+    for environment in environments:
+        for stack in (naming.environment_stack(environment),
+                      naming.application_resources_stack(environment, app),
+                      naming.rolling_stack(environment, app)):
+            if stack in templates:
+                groups[environment][stack] = templates[stack]
+    placed = {stack for group in groups.values() for stack in group}
+    for stack, template in templates.items():
+        if stack in shared:
+            groups[model.SHARED][stack] = template
+        elif stack not in placed:
+            raise WimpyError(f"synthesis wrote {stack}, which the cost estimate does not know "
+                             "where to put (environment or account)")
+
+    canary = deploy_time.canary_plan(
+        tuple(getattr(getattr(loaded.deploy, "canary", None), "steps",
+                      deploy_time.DEFAULT_CANARY_STEPS)),
+        getattr(getattr(loaded.deploy, "canary", None), "bake_seconds",
+                deploy_time.DEFAULT_BAKE_SECONDS),
+        getattr(loaded.deploy, "dns_ttl_seconds", deploy_time.DEFAULT_TTL_SECONDS))
+    applications, seconds = {}, {}
+    for environment in environments:
+        template = groups[environment].get(naming.rolling_stack(environment, app))
+        if template is None:
+            continue
+        timing = deploy_time.estimate(template, strategy=deploy_time.BLUE_GREEN, canary=canary)
+        applications[environment] = template
+        seconds[environment] = (timing.expected_seconds, timing.worst_seconds)
+
+    result = model.estimate(groups, prices=table, assumptions=assumptions,
+                            application_templates=applications, deploy_seconds=seconds)
+    output.result({"app": app, **result.to_dict()}, render(result, app), as_json=as_json)
+
+
+def render(result: Any, app: str) -> str:
+    from cli.estimate.deploy_time import minutes
+
+    p = result.prices
+    lines = [f"Monthly cost of {app}'s stacks ({p.region}, on-demand {p.currency}, prices as of "
+             f"{p.as_of})", ""]
+    width = max((len(line.item) for lines in result.groups.values() for line in lines),
+                default=20) + 2
+    titles = {"account": "account (shared by every environment)"}
+    for group, group_lines in result.groups.items():
+        lines.append(f"{titles.get(group, group)}: ${result.total(group):,.2f}/month")
+        for line in group_lines:
+            mark = "*" if line.assumed else " "
+            lines.append(f"  {mark} {line.item:<{width}}{'$' + format(line.monthly, ',.2f'):>10}  "
+                         f"{line.formula}")
+        lines.append("")
+    lines.append(f"Total: ${result.grand_total:,.2f}/month")
+    if result.overlaps:
+        lines += ["", "Blue/green overlap (a second load balancer and set of instances while both "
+                      "releases run; the deploy duration from `wimpy plan --strategy blue-green`):"]
+        for o in result.overlaps:
+            lines.append(f"  {o.environment}: ${o.per_hour:.4f}/h x {minutes(o.expected_seconds)} "
+                         f"= ${o.per_deploy:.4f} per deploy (worst {minutes(o.worst_seconds)}: "
+                         f"${o.per_deploy_worst:.4f}); ${o.per_month:,.2f}/month at "
+                         f"{result.assumptions.deploys_per_month:g} deploys")
+    lines += [""] + list(result.notes)
+    return "\n".join(lines)

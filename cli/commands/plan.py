@@ -1,0 +1,161 @@
+"""wimpy plan: how long a deploy will take on AWS, phase by phase, from the synthesized
+application template plus stated assumptions; with --compare, the same model with each
+peer tool's published defaults."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import typer
+
+from cli import cdk, output
+from cli.build import versions
+from cli.commands.common import ConfigOption, JsonOption, load
+from cli.errors import ExitCode, WimpyError
+
+DEFAULT_VERSION = "plan"
+
+
+def synthesize(config: Path, environments: Sequence[str] | None, version: str,
+               out_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every template of `environments` (all when None) with the application stack of
+    `version`, through the same CDK CLI path as `wimpy synth`; stack name -> template."""
+    context = cdk.context_arguments(config, list(environments) if environments else None)
+    cdk.run(["synth", "--app", cdk.app_argument(), *context, "--context", f"version={version}",
+             "--output", str(out_dir), "--quiet"], what="Synthesis")
+    return {path.name.removesuffix(".template.json"): json.loads(path.read_text())
+            for path in sorted(out_dir.glob("*.template.json"))}
+
+
+def parse_steps(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise WimpyError(f"--steps {text!r}: give rising traffic percentages separated by "
+                         "commas, ending at 100, e.g. 10,50,100", code=ExitCode.USAGE) from None
+
+
+def plan(
+    config: Path = ConfigOption,
+    env: str = typer.Option(..., "--env", "-e", help="Environment whose application stack to estimate."),
+    version: str = typer.Option(DEFAULT_VERSION, "--version", help="Version (image tag) to synthesize the application stack with; it does not change the estimate."),
+    strategy: Optional[str] = typer.Option(None, "--strategy", help="rolling or blue-green. Default: wimpy.yml's deploy.strategy."),
+    capacity: Optional[int] = typer.Option(None, "--capacity", help="Instances to replace. Default: the group's MinSize."),
+    boot_seconds: float = typer.Option(40, "--boot-seconds", help="Assumed instance boot until user data runs."),
+    install_seconds: float = typer.Option(60, "--install-seconds", help="Assumed Docker and helper-script install."),
+    pull_seconds: float = typer.Option(30, "--pull-seconds", help="Assumed image login and pull."),
+    start_seconds: float = typer.Option(5, "--start-seconds", help="Assumed container start until it answers its health path."),
+    load_balancer_seconds: float = typer.Option(180, "--load-balancer-seconds", help="Assumed ALB creation (blue-green)."),
+    steps: Optional[str] = typer.Option(None, "--steps", help="Canary traffic steps in percent (blue-green). Default: wimpy.yml's deploy.canary.steps, else 10,50,100."),
+    bake_seconds: Optional[float] = typer.Option(None, "--bake-seconds", help="Bake time per step (blue-green). Default: wimpy.yml's, else 300."),
+    ttl_seconds: Optional[float] = typer.Option(None, "--ttl-seconds", help="DNS TTL clients may cache (blue-green). Default: wimpy.yml's deploy.dns_ttl_seconds, else 60."),
+    compare: bool = typer.Option(False, "--compare", help="Also evaluate the model with each peer tool's published defaults."),
+    template: Optional[Path] = typer.Option(None, "--template", help="Estimate this synthesized application template instead of synthesizing."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Estimate how long a deploy takes on AWS: each phase with its formula, the expected
+    total and the worst case, from the synthesized template and stated assumptions.
+
+    Example: wimpy plan -c examples/hello/wimpy.yml --env production --compare
+    """
+    from cli import naming
+    from cli.estimate import deploy_time as model
+
+    versions.check(version)
+    loaded = load(config, [env])
+    deploy = loaded.deploy
+    chosen = strategy or getattr(deploy, "strategy", model.ROLLING)
+    if chosen not in model.STRATEGIES:
+        raise WimpyError(f"--strategy {chosen!r} is not accepted; use one of "
+                         f"{', '.join(model.STRATEGIES)}", code=ExitCode.USAGE)
+    canary_config = getattr(deploy, "canary", None)
+    plan_steps = parse_steps(steps) if steps is not None else tuple(
+        getattr(canary_config, "steps", model.DEFAULT_CANARY_STEPS))
+    canary = model.canary_plan(
+        plan_steps,
+        bake_seconds if bake_seconds is not None else getattr(canary_config, "bake_seconds",
+                                                              model.DEFAULT_BAKE_SECONDS),
+        ttl_seconds if ttl_seconds is not None else getattr(deploy, "dns_ttl_seconds",
+                                                            model.DEFAULT_TTL_SECONDS))
+    assumptions = model.Assumptions(boot_seconds=boot_seconds, install_seconds=install_seconds,
+                                    pull_seconds=pull_seconds, start_seconds=start_seconds,
+                                    load_balancer_seconds=load_balancer_seconds)
+    stack = naming.rolling_stack(env, loaded.app.name)
+    if template is not None:
+        document = _read_template(template)
+        source = str(template)
+    else:
+        output.info(f"Synthesizing {stack} (version {version}) ...")
+        with tempfile.TemporaryDirectory(prefix="wimpy-plan-") as folder:
+            templates = synthesize(config, [env], version, Path(folder))
+        if stack not in templates:
+            raise WimpyError(f"synthesis wrote no {stack} template (it wrote "
+                             f"{', '.join(sorted(templates))})")
+        document, source = templates[stack], f"{stack}.template.json (synthesized)"
+
+    result = model.estimate(document, strategy=chosen, assumptions=assumptions,
+                            capacity=capacity, canary=canary)
+    rows = (model.compare(model.read_rollout(document), assumptions, capacity=capacity)
+            if compare else [])
+    data: dict[str, Any] = {"app": loaded.app.name, "environment": env, "template": source,
+                            **result.to_dict()}
+    if compare:
+        data["comparison"] = [asdict(row) | {"assumed": list(row.assumed)} for row in rows]
+    output.result(data, render(result, loaded.app.name, env, source, rows), as_json=as_json)
+
+
+def _read_template(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except OSError as error:
+        raise WimpyError(f"--template {path}: cannot read it ({error.strerror})",
+                         code=ExitCode.USAGE) from None
+    except ValueError as error:
+        raise WimpyError(f"--template {path}: not a JSON CloudFormation template ({error})",
+                         code=ExitCode.USAGE) from None
+
+
+def render(result: Any, app: str, env: str, source: str, rows: Sequence[Any]) -> str:
+    from cli.estimate.deploy_time import minutes
+
+    a = result.assumptions
+    batches = (f"{result.capacity} instances in {result.batches} batch"
+               f"{'es' if result.batches != 1 else ''}" if result.strategy == "rolling"
+               else f"a new release stack of {result.capacity} instances started in parallel")
+    lines = [f"Deploy-time estimate for {app} in {env}: {result.strategy}, {batches}",
+             f"from {source}; assumed boot {a.boot_seconds:g} s, install {a.install_seconds:g} s, "
+             f"pull {a.pull_seconds:g} s, start {a.start_seconds:g} s"
+             + (f", ALB {a.load_balancer_seconds:g} s" if result.strategy != "rolling" else ""),
+             ""]
+    width = max(len(p.name) for p in result.phases) + 2
+    lines.append(f"  {'Phase':<{width}}{'Time':>9}  Formula")
+    for phase in result.phases:
+        lines.append(f"  {phase.name:<{width}}{minutes(phase.seconds):>9}  {phase.formula}")
+    lines.append(f"  {'Expected':<{width}}{minutes(result.expected_seconds):>9}  "
+                 f"({result.expected_seconds:g} s) the sum of the phases")
+    lines.append(f"  {'Worst case':<{width}}{minutes(result.worst_seconds):>9}  "
+                 f"({result.worst_seconds:g} s) {result.worst_formula}")
+    for warning in result.warnings:
+        lines.append(f"Warning: {warning}")
+    if rows:
+        lines += ["", "The same rolling model with each tool's published defaults (boot, "
+                      "install, pull and start held at the assumptions above):", ""]
+        name_width = max(len(row.name) for row in rows) + 2
+        lines.append(f"  {'Tool':<{name_width}}{'Batches':>7}  {'Healthy':<10}{'Drain':>6}"
+                     f"{'Expected':>10}{'Worst':>10}  Assumed (not in the peer survey)")
+        for row in rows:
+            assumed = "; ".join(row.assumed) or "-"
+            lines.append(f"  {row.name:<{name_width}}{row.batches:>7}  "
+                         f"{row.health_formula:<10}{row.drain_seconds:>5g}s"
+                         f"{minutes(row.expected_seconds):>10}{minutes(row.worst_seconds):>10}  "
+                         f"{assumed}")
+        notes = [f"  {row.name}: {row.note}." for row in rows if row.note]
+        lines += ["Notes:", *notes] if notes else []
+        lines.append("Sources: the peer survey reference/peers-deploy-tools.md, section by "
+                     "section per row (--json, cli/estimate/peers.py).")
+    lines.append(f"\nNext: wimpy deploy --env {env}")
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""wimpy status: every release of the application in an environment, with its traffic,
+capacity, health and alarms."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+from cli import naming, output, targets
+from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load
+from cli.phases import Phases
+
+
+def status(config: Path = ConfigOption, env: str = EnvOption, local: bool = LocalOption,
+           as_json: bool = JsonOption) -> None:
+    """Show every release: version, weight and real share, capacity, health, alarms, age.
+
+    Example: wimpy status --env production --json
+    """
+    loaded = load(config, [env])
+    phases = Phases(stream=_Silent()) if as_json else Phases()
+    with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
+        rows = collect(target, env, loaded.app.name)
+        paused = _paused(target, env, loaded.app.name)
+    document = {"app": loaded.app.name, "environment": env, "strategy": loaded.deploy.strategy,
+                "releases": rows, "paused_canary": paused}
+    output.result(document, render(document), as_json=as_json)
+
+
+def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
+    from cli.deploy import outcome
+    from cli.release import inventory
+
+    cloudformation = target.client("cloudformation")
+    stacks = [(r.stack, r.version, r.weight, r.capacity_on, r.created, r.outputs, r.status)
+              for r in inventory.releases(cloudformation, env, app)]
+    rolling = outcome.read(cloudformation, naming.rolling_stack(env, app))
+    if rolling is not None:
+        described = cloudformation.describe_stacks(StackName=rolling.name)["Stacks"][0]
+        stacks.append((rolling.name, rolling.outputs.get("Version", ""), 100, True,
+                       described["CreationTime"], rolling.outputs, rolling.status))
+    total = sum(weight for _, _, weight, *_ in stacks) or 1
+    rows = []
+    for stack, version, weight, capacity_on, created, outputs, stack_status in stacks:
+        rows.append({
+            "stack": stack, "version": version, "status": stack_status, "weight": weight,
+            "share": round(100 * weight / total, 1), "capacity": "on" if capacity_on else "zero",
+            "instances": _instances(target, stack), "health": _health(target, outputs.get("TargetGroupArn")),
+            "alarms": _alarms(target, stack), "age": _age(created), "url": outputs.get("Url", ""),
+        })
+    return rows
+
+
+def render(document: dict[str, Any]) -> str:
+    rows = document["releases"]
+    if not rows:
+        return (f"{document['app']} is not deployed to {document['environment']}.\n"
+                f"Next: wimpy deploy --env {document['environment']}")
+    header = f"{'version':<16} {'share':>6} {'weight':>6} {'capacity':<8} {'instances':>9} {'health':<12} {'alarms':<24} {'age':>8}  stack"
+    lines = [f"{document['app']} in {document['environment']} ({document['strategy']}):", header]
+    for row in rows:
+        alarms = ", ".join(f"{name}={state}" for name, state in row["alarms"].items()) or "-"
+        lines.append(f"{row['version'][:16]:<16} {row['share']:>5}% {row['weight']:>6} {row['capacity']:<8} "
+                     f"{row['instances']:>9} {row['health']:<12} {alarms[:24]:<24} {row['age']:>8}  {row['stack']}")
+    if document["paused_canary"]:
+        paused = document["paused_canary"]
+        lines.append(f"Canary of {paused['version']} paused before step {paused['next_step'] + 1}: "
+                     f"wimpy promote or wimpy abort --env {document['environment']}")
+    return "\n".join(lines)
+
+
+def _instances(target: Any, stack: str) -> int:
+    groups = target.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    for group in groups:
+        tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
+        if tags.get("aws:cloudformation:stack-name") == stack or group["AutoScalingGroupName"].startswith(stack):
+            return len([i for i in group["Instances"] if i["LifecycleState"] == "InService"])
+    return 0
+
+
+def _health(target: Any, target_group_arn: str | None) -> str:
+    if not target_group_arn:
+        return "-"
+    descriptions = target.client("elbv2").describe_target_health(
+        TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
+    healthy = sum(1 for d in descriptions if d["TargetHealth"]["State"] == "healthy")
+    return f"{healthy}/{len(descriptions)} healthy"
+
+
+def _alarms(target: Any, stack: str) -> dict[str, str]:
+    names = naming.stack_alarms(stack)
+    found = target.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    return {alarm["AlarmName"].removeprefix(stack + "-"): alarm["StateValue"] for alarm in found}
+
+
+def _age(created: datetime.datetime) -> str:
+    seconds = (datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _paused(target: Any, env: str, app: str) -> dict[str, Any] | None:
+    from dataclasses import asdict
+
+    from cli.release import state
+
+    paused = state.paused_canary(target.client("ssm"), env, app)
+    return asdict(paused) if paused else None
+
+
+class _Silent:
+    def write(self, _: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass

@@ -1,0 +1,49 @@
+"""Moving traffic and capacity between releases by stack parameters alone: no synthesis,
+no template upload, one small CloudFormation update per change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .weights import Split
+
+NO_CHANGE = "No updates are to be performed"
+
+
+def update_parameters(cloudformation: Any, stack: str, changes: dict[str, str]) -> None:
+    """Set `changes` on `stack`, every other parameter kept as it is, and wait for the update
+    to finish; an update that changes nothing is fine."""
+    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    parameters = [
+        {"ParameterKey": p["ParameterKey"], "ParameterValue": changes[p["ParameterKey"]]}
+        if p["ParameterKey"] in changes else {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
+        for p in described.get("Parameters", [])]
+    missing = set(changes) - {p["ParameterKey"] for p in parameters}
+    if missing:
+        raise ValueError(f"{stack} has no parameter {', '.join(sorted(missing))}")
+    try:
+        cloudformation.update_stack(StackName=stack, UsePreviousTemplate=True, Parameters=parameters,
+                                    Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
+    except cloudformation.exceptions.ClientError as error:
+        if NO_CHANGE in str(error):
+            return
+        raise
+    cloudformation.get_waiter("stack_update_complete").wait(
+        StackName=stack, WaiterConfig={"Delay": 5, "MaxAttempts": 360})
+
+
+class WeightedTraffic:
+    """The canary's Traffic: the new release's weight first, then the old one's, so the
+    old release never drops before the new one has picked up its share."""
+
+    def __init__(self, cloudformation: Any, *, new_stack: str, old_stack: str | None):
+        self.cloudformation, self.new_stack, self.old_stack = cloudformation, new_stack, old_stack
+
+    def set_split(self, split: Split) -> None:
+        update_parameters(self.cloudformation, self.new_stack, {"TrafficWeight": str(split.new)})
+        if self.old_stack is not None:
+            update_parameters(self.cloudformation, self.old_stack, {"TrafficWeight": str(split.old)})
+
+
+def set_capacity(cloudformation: Any, stack: str, on: bool) -> None:
+    update_parameters(cloudformation, stack, {"Capacity": "on" if on else "off"})

@@ -1,0 +1,263 @@
+"""The cost estimate (cli/estimate/cost.py) on small hand-written templates and a
+hand-written price table with round numbers, so every expected figure is worked out by
+hand; the shipped price table; and `wimpy cost` on the example."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli import reporting
+from cli.commands.cost import cost
+from cli.errors import WimpyError
+from cli.estimate import cost as model
+from tests.conftest import EXAMPLE
+
+PRICES = {
+    "region": "eu-west-1", "currency": "USD", "as_of": "2026-11", "source": "test table",
+    "hours_per_month": 100,
+    "prices": {
+        "nat_gateway_per_hour": {"usd": 1.0, "unit": "h"}, "nat_gateway_per_gb": 0.5,
+        "public_ipv4_per_hour": 0.01, "alb_per_hour": 0.2, "alb_lcu_per_hour": 0.1,
+        "ebs_gp3_per_gb_month": 0.1, "kms_key_per_month": 1.0, "kms_per_10k_requests": 0.03,
+        "cloudtrail_first_trail": 0.0, "cloudtrail_per_100k_events": 2.0,
+        "cloudwatch_logs_ingest_per_gb": 0.5, "cloudwatch_logs_storage_per_gb_month": 0.03,
+        "cloudwatch_metric_per_month": 0.3, "cloudwatch_alarm_per_month": 0.1,
+        "s3_standard_per_gb_month": 0.02, "route53_zone_per_month": 0.5,
+        "route53_per_million_queries": 0.4, "route53_per_million_queries_over_billion": 0.2,
+        "ecr_per_gb_month": 0.1,
+    },
+    "instances_per_hour": {"t3.small": 0.02, "t3.large": 0.08},
+}
+
+ASSUME = model.CostAssumptions(
+    nat_gb_per_month=10, alb_lcus=1, cloudtrail_gb_per_month=2, cloudtrail_events_per_month=100_000,
+    cloudtrail_months_kept=12, kms_requests_per_month=10_000, app_log_gb_per_month=1,
+    flow_log_gb_per_month=4, dns_resolvers=10, s3_gb=50, image_gb=0.5,
+    detailed_monitoring_metrics=7, deploys_per_month=10)
+
+
+@pytest.fixture()
+def prices(tmp_path: Path) -> model.PriceTable:
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(PRICES))
+    return model.load_prices(path)
+
+
+def network(nats: int = 2, retention: int | None = 365) -> dict:
+    resources = {"Flow": {"Type": "AWS::EC2::FlowLog", "Properties": {
+        "LogDestinationType": "cloud-watch-logs", "LogGroupName": {"Ref": "FlowLogs"}}},
+        "FlowLogs": {"Type": "AWS::Logs::LogGroup",
+                     "Properties": {"RetentionInDays": retention} if retention else {}}}
+    for index in range(nats):
+        resources[f"Eip{index}"] = {"Type": "AWS::EC2::EIP", "Properties": {"Domain": "vpc"}}
+        resources[f"Nat{index}"] = {"Type": "AWS::EC2::NatGateway", "Properties": {}}
+    return {"Resources": resources}
+
+
+def application(*, min_size: int = 3, instance_type: str = "t3.small", ttl: int | None = None,
+                monitoring: bool = True) -> dict:
+    record = ({"TTL": str(ttl), "ResourceRecords": ["1.2.3.4"]} if ttl else
+              {"AliasTarget": {"DNSName": {"Fn::GetAtt": ["Alb", "DNSName"]}}})
+    return {"Resources": {
+        "Alb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {
+            "Type": "application", "Scheme": "internet-facing", "Subnets": ["a", "b"]}},
+        "Template": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {
+            "InstanceType": instance_type, "Monitoring": {"Enabled": monitoring},
+            "BlockDeviceMappings": [{"DeviceName": "/dev/xvda",
+                                     "Ebs": {"VolumeSize": 20, "VolumeType": "gp3"}}]}}},
+        "Group": {"Type": "AWS::AutoScaling::AutoScalingGroup", "Properties": {
+            "MinSize": str(min_size), "MaxSize": "6",
+            "LaunchTemplate": {"LaunchTemplateId": {"Ref": "Template"}, "Version": "1"}}},
+        "Logs": {"Type": "AWS::Logs::LogGroup",
+                 "Properties": {"LogGroupName": "/wimpy/test/app", "RetentionInDays": 30}},
+        "Record": {"Type": "AWS::Route53::RecordSet", "Properties": {
+            "Name": "app.example.com.", "HostedZoneId": "ZONE1", "Type": "A", **record}},
+        "Alarm1": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}},
+        "Alarm2": {"Type": "AWS::CloudWatch::Alarm", "Properties": {}},
+        "Certificate": {"Type": "AWS::CertificateManager::Certificate", "Properties": {}},
+    }}
+
+
+def baseline(trails: int = 1) -> dict:
+    resources = {
+        "Key": {"Type": "AWS::KMS::Key", "Properties": {}},
+        "TrailLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 365}},
+        "Bucket1": {"Type": "AWS::S3::Bucket", "Properties": {}},
+        "Bucket2": {"Type": "AWS::S3::Bucket", "Properties": {}},
+        "Repository": {"Type": "AWS::ECR::Repository", "Properties": {
+            "RepositoryName": "wimpy/app", "LifecyclePolicy": {"LifecyclePolicyText": json.dumps(
+                {"rules": [{"rulePriority": 1, "selection": {
+                    "tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 30},
+                    "action": {"type": "expire"}}]})}}},
+    }
+    for index in range(trails):
+        resources[f"Trail{index}"] = {"Type": "AWS::CloudTrail::Trail", "Properties": {
+            "CloudWatchLogsLogGroupArn": {"Fn::GetAtt": ["TrailLogs", "Arn"]}}}
+    return {"Resources": resources}
+
+
+def lines(estimate: model.CostEstimate, group: str) -> dict[str, float]:
+    return {line.item: round(line.monthly, 6) for line in estimate.groups[group]}
+
+
+def test_an_environment_priced_line_by_line(prices):
+    result = model.estimate({"test": {"wimpy-test": network(), "wimpy-test-app": application()}},
+                            prices=prices, assumptions=ASSUME)
+    got = lines(result, "test")
+    assert got["NAT gateways"] == 2 * 1.0 * 100
+    assert got["NAT data processed"] == 10 * 0.5
+    assert got["Elastic IP addresses (NAT)"] == 2 * 0.01 * 100
+    assert got["Application Load Balancers"] == 0.2 * 100
+    assert got["Load balancer capacity units"] == 1 * 0.1 * 100
+    assert got["Load balancer public IPv4 addresses"] == 2 * 0.01 * 100  # one per subnet
+    assert got["EC2 instances (t3.small)"] == 3 * 0.02 * 100  # MinSize, not MaxSize
+    assert got["EBS root volumes (gp3)"] == 3 * 20 * 0.1
+    assert got["Detailed monitoring"] == round(3 * 7 * 0.3, 6)
+    assert got["Logs ingestion (VPC flow logs)"] == 4 * 0.5
+    assert got["Logs storage (VPC flow logs)"] == round(4 * 12 * 0.03, 6)  # 365 days = 12 months
+    assert got["Logs ingestion (app /wimpy/test/app)"] == 1 * 0.5
+    assert got["Logs storage (app /wimpy/test/app)"] == round(1 * (30 / (365 / 12)) * 0.03, 6)
+    assert got["CloudWatch alarms"] == round(2 * 0.1, 6)
+    assert got["DNS queries (alias record)"] == 0
+    assert got["ACM certificates"] == 0
+    # The zone the record names is charged once, under "account".
+    assert lines(result, "account") == {"Route 53 hosted zone": 0.5}
+    assert result.total("test") == pytest.approx(sum(got.values()))
+    assert result.grand_total == pytest.approx(sum(got.values()) + 0.5)
+
+
+def test_the_account_baseline(prices):
+    result = model.estimate({"account": {"wimpy-baseline": baseline()}}, prices=prices,
+                            assumptions=ASSUME)
+    got = lines(result, "account")
+    assert got["KMS keys"] == 1.0
+    assert got["KMS requests"] == 0.03  # 10,000 requests
+    assert got["CloudTrail trail (management events)"] == 0  # the first trail is free
+    assert "Additional trails" not in got
+    assert got["CloudTrail logs in S3"] == round(2 * 12 * 0.02, 6)
+    assert got["Logs ingestion (CloudTrail)"] == 2 * 0.5
+    assert got["ECR images (wimpy/app)"] == 30 * 0.5 * 0.1
+    assert got["S3 storage (2 buckets)"] == 50 * 0.02
+    assert "Route 53 hosted zone" not in got  # no record, no zone
+
+
+def test_a_second_trail_is_charged_per_event(prices):
+    got = lines(model.estimate({"account": {"b": baseline(trails=2)}}, prices=prices,
+                               assumptions=ASSUME), "account")
+    assert got["Additional trails"] == 1 * 100_000 / 100_000 * 2.0
+
+
+def test_what_the_knobs_change(prices):
+    def total(**kwargs) -> float:
+        env = network(nats=kwargs.pop("nats", 2))
+        return model.estimate({"e": {"n": env, "a": application(**kwargs)}}, prices=prices,
+                              assumptions=ASSUME).grand_total
+
+    base = total()
+    assert total(nats=1) == pytest.approx(base - (1.0 + 0.01) * 100)  # a NAT and its address
+    assert total(instance_type="t3.large") == pytest.approx(base + 3 * (0.08 - 0.02) * 100)
+    assert total(min_size=4) == pytest.approx(base + 0.02 * 100 + 20 * 0.1 + 7 * 0.3)
+    assert total(monitoring=False) == pytest.approx(base - 3 * 7 * 0.3)
+
+
+def test_dns_queries_at_a_ttl_unless_alias(prices):
+    got = lines(model.estimate({"e": {"a": application(ttl=60)}}, prices=prices,
+                               assumptions=ASSUME), "e")
+    # 10 resolvers x (100 h x 3600 s) / 60 s = 60,000 queries x $0.40 per million.
+    assert got["DNS queries (TTL 60 s)"] == round(60_000 / 1e6 * 0.4, 6)
+    tiered = model._query_cost(1_500_000_000, prices)
+    assert tiered == pytest.approx(1000 * 0.4 + 500 * 0.2)
+
+
+def test_log_group_without_retention_is_shown_for_a_year(prices):
+    got = lines(model.estimate({"e": {"n": network(retention=None)}}, prices=prices,
+                               assumptions=ASSUME), "e")
+    assert got["Logs storage (VPC flow logs)"] == round(4 * 12 * 0.03, 6)
+
+
+def test_blue_green_overlap_window(prices):
+    result = model.estimate({"e": {"a": application()}}, prices=prices, assumptions=ASSUME,
+                            application_templates={"e": application()},
+                            deploy_seconds={"e": (1800, 3600)})
+    (overlap,) = result.overlaps
+    # A second ALB (0.2/h) + its 2 addresses (0.02/h) + 3 instances (0.06/h) + their
+    # volumes (6 $/month / 100 h) + their metrics (6.3 $/month / 100 h); no extra LCUs.
+    per_hour = 0.2 + 0.02 + 0.06 + 0.06 + 0.063
+    assert overlap.per_hour == pytest.approx(per_hour)
+    assert overlap.per_deploy == pytest.approx(per_hour / 2)
+    assert overlap.per_deploy_worst == pytest.approx(per_hour)
+    assert overlap.per_month == pytest.approx(per_hour / 2 * 10)
+
+
+def test_an_instance_type_not_in_the_table_names_the_file_to_extend(prices):
+    with pytest.raises(WimpyError) as raised:
+        model.estimate({"e": {"a": application(instance_type="z9.huge")}}, prices=prices)
+    assert "'z9.huge'" in str(raised.value)
+    assert prices.path in raised.value.hint and "instances_per_hour" in raised.value.hint
+
+
+def test_a_broken_price_table_is_refused(tmp_path):
+    broken = json.loads(json.dumps(PRICES))
+    del broken["prices"]["alb_per_hour"]
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(broken))
+    with pytest.raises(WimpyError, match="alb_per_hour"):
+        model.load_prices(path)
+    broken["prices"]["alb_per_hour"] = "cheap"
+    path.write_text(json.dumps(broken))
+    with pytest.raises(WimpyError, match="prices.alb_per_hour"):
+        model.load_prices(path)
+
+
+def test_the_shipped_price_table():
+    table = model.load_prices()
+    assert (table.region, table.currency, table.as_of) == ("eu-west-1", "USD", "2026-11")
+    assert "transcribed" in table.source
+    assert table.hours_per_month == 730
+    # The instance types wimpy.yml's default and the README mention are priced.
+    assert table.instance("t3.small") > 0
+    assert table.instance("t3.medium") == pytest.approx(2 * table.instance("t3.small"))
+
+
+def test_the_estimate_reads_literal_counts_only(prices):
+    template = application()
+    template["Resources"]["Group"]["Properties"]["MinSize"] = {"Ref": "Min"}
+    with pytest.raises(WimpyError, match="MinSize"):
+        model.estimate({"e": {"a": template}}, prices=prices)
+
+
+# -- the command ---------------------------------------------------------------------
+
+def test_wimpy_cost_on_the_example():
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command(name="cost")(reporting.reports_errors(cost))
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    result = CliRunner().invoke(app, ["cost", "-c", str(EXAMPLE), "--json",
+                                      "--deploys-per-month", "10"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert set(document["groups"]) == {"staging", "production", "account"}
+    staging = {line["item"]: line for line in document["groups"]["staging"]["lines"]}
+    production = {line["item"]: line for line in document["groups"]["production"]["lines"]}
+    table = model.load_prices()
+    hours = table.hours_per_month
+    # Staging has one NAT gateway, production one per zone (two in the example).
+    assert staging["NAT gateways"]["monthly"] == pytest.approx(table["nat_gateway_per_hour"] * hours)
+    assert production["NAT gateways"]["monthly"] == pytest.approx(
+        2 * table["nat_gateway_per_hour"] * hours)
+    assert staging["EC2 instances (t3.small)"]["monthly"] == pytest.approx(
+        2 * table.instance("t3.small") * hours, abs=1e-4)
+    assert [o["environment"] for o in document["blue_green_overlap"]] == ["staging", "production"]
+    assert document["blue_green_overlap"][0]["per_month"] == pytest.approx(
+        document["blue_green_overlap"][0]["per_deploy"] * 10)
+    assert document["monthly_total"] == pytest.approx(
+        sum(group["monthly"] for group in document["groups"].values()), abs=0.02)

@@ -1,0 +1,348 @@
+"""The deploy-time model (cli/estimate/deploy_time.py) on small hand-written templates
+with answers worked out by hand, the peer comparison, and `wimpy plan`."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli import reporting
+from cli.commands.plan import plan
+from cli.errors import ExitCode, WimpyError
+from cli.estimate import deploy_time as model
+from cli.estimate.peers import PEERS
+from cli.toolchain import PROJECT_ROOT
+from tests.conftest import EXAMPLE
+
+SNAPSHOT = (PROJECT_ROOT / "tests" / "__snapshots__" / "test_snapshots"
+            / "test_template_snapshot[wimpy-production-hello].json")
+
+# Round numbers so every expected value below can be checked by hand.
+FIXED = model.Assumptions(boot_seconds=40, install_seconds=50, pull_seconds=20,
+                          start_seconds=8, load_balancer_seconds=150)
+# Launch to answering locally: 40 + 50 + 20 + 8 + 2 (the health wait's poll) = 120 s.
+READY = 120
+
+
+def app_template(*, min_size=4, max_size=6, batch=1, pause="PT10M", signals=True,
+                 interval=10, healthy=2, unhealthy=2, dereg="30", creation="PT10M",
+                 update_policy=True) -> dict:
+    group = {
+        "Type": "AWS::AutoScaling::AutoScalingGroup",
+        "Properties": {"MinSize": str(min_size), "MaxSize": str(max_size),
+                       "TargetGroupARNs": [{"Ref": "Targets"}]},
+        "CreationPolicy": {"ResourceSignal": {"Count": min_size, "Timeout": creation}},
+    }
+    if update_policy:
+        group["UpdatePolicy"] = {"AutoScalingRollingUpdate": {
+            "MaxBatchSize": batch, "MinInstancesInService": min_size, "PauseTime": pause,
+            "WaitOnResourceSignals": signals}}
+    targets = {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {
+        "HealthCheckIntervalSeconds": interval, "HealthyThresholdCount": healthy,
+        "UnhealthyThresholdCount": unhealthy,
+        "TargetGroupAttributes": [{"Key": "deregistration_delay.timeout_seconds", "Value": dereg},
+                                  {"Key": "stickiness.enabled", "Value": "false"}]}}
+    return {"Resources": {"Group": group, "Targets": targets,
+                          "Other": {"Type": "AWS::IAM::Policy", "Properties": {}}}}
+
+
+def phase(result, name):
+    (found,) = [p for p in result.phases if p.name == name]
+    return found
+
+
+# -- rolling -------------------------------------------------------------------------
+
+def test_four_instances_one_at_a_time():
+    result = model.estimate(app_template(), assumptions=FIXED)
+    # Per batch: 120 s launch + 2 x 10 s target-group health + 30 s drain = 170 s; 4 batches.
+    assert result.batches == 4 and result.capacity == 4
+    assert result.expected_seconds == 4 * 170 == 680
+    assert phase(result, "instance boot").seconds == 160
+    assert phase(result, "healthy in the target group").seconds == 80
+    assert phase(result, "healthy in the target group").formula == (
+        "4 batches x 2 healthy checks x 10 s interval")
+    assert phase(result, "drain of the replaced instance").seconds == 120
+    # Worst: every batch takes its whole 600 s signal timeout.
+    assert result.worst_seconds == 4 * (600 + 20 + 30) == 2600
+    assert "600 s signal timeout" in result.worst_formula
+    assert result.warnings == ()
+
+
+def test_batches_round_up_and_capacity_can_be_given():
+    result = model.estimate(app_template(min_size=5, max_size=8, batch=2), assumptions=FIXED)
+    assert result.batches == 3  # ceil(5 / 2)
+    assert result.expected_seconds == 3 * 170
+    given = model.estimate(app_template(batch=2), assumptions=FIXED, capacity=9)
+    assert (given.capacity, given.batches) == (9, 5)
+    with pytest.raises(WimpyError, match="--capacity 0"):
+        model.estimate(app_template(), assumptions=FIXED, capacity=0)
+
+
+def test_slower_health_checks_and_longer_drain_add_per_batch():
+    result = model.estimate(app_template(min_size=2, interval=30, healthy=5, dereg="300"),
+                            assumptions=FIXED)
+    assert result.expected_seconds == 2 * (READY + 150 + 300)
+
+
+def test_the_phases_add_up_to_the_total():
+    result = model.estimate(app_template(min_size=3, batch=2), assumptions=model.Assumptions())
+    assert sum(p.seconds for p in result.phases) == result.expected_seconds
+
+
+def test_a_template_without_an_update_policy_is_refused_naming_what_is_missing():
+    with pytest.raises(WimpyError) as raised:
+        model.estimate(app_template(update_policy=False), assumptions=FIXED)
+    message = str(raised.value)
+    assert "Group" in message and "UpdatePolicy.AutoScalingRollingUpdate" in message
+    assert "MaxBatchSize" in message
+
+
+def test_a_template_without_a_group_or_target_group_is_refused():
+    template = app_template()
+    del template["Resources"]["Group"]
+    with pytest.raises(WimpyError, match="exactly one AWS::AutoScaling::AutoScalingGroup"):
+        model.estimate(template)
+    template = app_template()
+    del template["Resources"]["Targets"]
+    with pytest.raises(WimpyError, match="TargetGroup"):
+        model.estimate(template)
+    with pytest.raises(WimpyError, match="no Resources"):
+        model.estimate({"Outputs": {}})
+
+
+def test_settings_left_out_take_aws_defaults_and_say_so():
+    template = app_template()
+    rolling = template["Resources"]["Group"]["UpdatePolicy"]["AutoScalingRollingUpdate"]
+    del rolling["PauseTime"]
+    template["Resources"]["Targets"]["Properties"] = {}
+    rollout = model.read_rollout(template)
+    assert rollout.pause_seconds == 300  # PT5M with WaitOnResourceSignals
+    assert (rollout.health_interval_seconds, rollout.healthy_threshold,
+            rollout.deregistration_delay_seconds) == (30, 5, 300)
+    assert any("PauseTime" in d for d in rollout.defaulted)
+
+
+def test_a_launch_longer_than_the_signal_timeout_is_a_warning():
+    result = model.estimate(app_template(pause="PT1M"), assumptions=FIXED)
+    assert any("signal timeout" in w and "rolls back" in w for w in result.warnings)
+
+
+def test_without_signals_cloudformation_just_pauses():
+    result = model.estimate(app_template(signals=False, pause="PT3M"), assumptions=FIXED)
+    assert result.expected_seconds == 4 * (180 + 20 + 30) == result.worst_seconds
+    assert any("WaitOnResourceSignals" in w for w in result.warnings)
+
+
+def test_durations_and_bad_values():
+    assert model.duration_seconds("PT1H2M3S", what="x") == 3723
+    assert model.duration_seconds("PT10M", what="x") == 600
+    with pytest.raises(WimpyError, match="ISO 8601"):
+        model.duration_seconds("10 minutes", what="x")
+    with pytest.raises(WimpyError, match="not a number"):
+        model.estimate(app_template(dereg={"Ref": "Delay"}))
+    with pytest.raises(WimpyError, match="boot_seconds"):
+        model.Assumptions(boot_seconds=-1)
+
+
+def test_the_synthesized_template_reads_as_wimpy_configures_it():
+    rollout = model.read_rollout(json.loads(SNAPSHOT.read_text()))
+    assert (rollout.min_size, rollout.max_size, rollout.max_batch_size) == (2, 4, 1)
+    assert (rollout.pause_seconds, rollout.creation_timeout_seconds) == (600, 600)
+    assert rollout.wait_on_signals and rollout.defaulted == ()
+    assert (rollout.health_interval_seconds, rollout.healthy_threshold,
+            rollout.deregistration_delay_seconds) == (10, 2, 30)
+    result = model.estimate_rolling(rollout, FIXED)
+    assert result.expected_seconds == 2 * 170
+
+
+# -- blue/green ----------------------------------------------------------------------
+
+def test_blue_green_creates_a_release_then_walks_the_canary():
+    plan_ = model.canary_plan((10, 50, 100), 300, 60)
+    result = model.estimate(app_template(), strategy="blue-green", assumptions=FIXED,
+                            canary=plan_)
+    # 150 s ALB + 120 s launch (all instances in parallel) + 20 s health
+    # + (60 + 300) + (60 + 300) + (2 x 60 + 300) canary + 30 s drain.
+    assert result.expected_seconds == 150 + 120 + 20 + 360 + 360 + 420 + 30 == 1460
+    assert phase(result, "promotion at 100%").formula == "2 x 60 s TTL + 300 s bake"
+    # The canary waits exactly what cli/release/canary.py waits.
+    assert sum(p.seconds for p in result.phases if "%" in p.name) == sum(
+        plan_.wait_for(step) for step in plan_.steps)
+    # Worst: the creation signal timeout instead of the launch.
+    assert result.worst_seconds == 150 + 600 + 20 + 1140 + 30
+
+
+def test_blue_green_needs_no_update_policy_and_takes_its_defaults():
+    result = model.estimate(app_template(update_policy=False), strategy="blue-green",
+                            assumptions=FIXED)
+    assert result.expected_seconds == 150 + 120 + 20 + (60 + 300) * 2 + (120 + 300) + 30
+
+
+def test_bad_canary_and_strategy_values_name_the_flag():
+    with pytest.raises(WimpyError, match="--steps 10,50") as raised:
+        model.canary_plan((10, 50), 300, 60)
+    assert raised.value.code == ExitCode.USAGE
+    with pytest.raises(WimpyError, match="--strategy 'canary'"):
+        model.estimate(app_template(), strategy="canary")
+
+
+# -- the peers -----------------------------------------------------------------------
+
+def test_every_peer_row_is_the_same_model_with_its_published_defaults():
+    rollout = model.read_rollout(app_template())
+    rows = {row.name: row for row in model.compare(rollout, FIXED)}
+    assert rows["Wimpy (this template)"].expected_seconds == 680
+    # AWS defaults: 5 x 30 s to be healthy, 300 s drain, the template's batch of 1, and a
+    # PT5M PauseTime as the worst case (peers-deploy-tools.md section 2).
+    aws = rows["AWS defaults (ALB + CFN rolling update)"]
+    assert (aws.batches, aws.expected_seconds) == (4, 4 * (READY + 150 + 300))
+    assert aws.worst_seconds == 4 * (300 + 150 + 300)
+    # Copilot: 5 x 30 s, 60 s drain, the whole new set at once (min 100 % / max 200 %).
+    copilot = rows["Copilot"]
+    assert (copilot.batches, copilot.expected_seconds) == (1, READY + 150 + 60)
+    # Elastic Beanstalk: all at once, 12 checks in 2 minutes, 840 s effective timeout.
+    beanstalk = rows["Elastic Beanstalk"]
+    assert (beanstalk.batches, beanstalk.expected_seconds) == (1, READY + 120 + 300)
+    assert beanstalk.worst_seconds == 840 + 120 + 300
+    assert any("300 s" in a for a in beanstalk.assumed)
+    # Kamal: /up every 1 s, 30 s drain; its 30 s deploy timeout bounds the container only.
+    kamal = rows["Kamal"]
+    assert kamal.expected_seconds == READY + 1 + 30
+    assert kamal.worst_seconds == (40 + 50 + 20 + 30) + 1 + 30
+    assert kamal.assumed  # the threshold and the batching are not in the survey
+    # Instance Refresh keeps 90 % healthy: one of four at a time.
+    assert rows["ASG Instance Refresh"].batches == 4
+    assert rows["CodeDeploy (EC2, OneAtATime)"].batches == 4
+
+
+def test_every_peer_cites_the_survey():
+    for peer in PEERS:
+        assert "peers-deploy-tools.md §" in peer.sources, peer.name
+
+
+def test_wimpy_defaults_are_faster_than_aws_defaults_for_the_example():
+    """The README's claim, in the model: at the example's size, Wimpy's health check and
+    drain make a rolling deploy several minutes shorter than AWS's defaults would."""
+    rows = {row.name: row for row in model.compare(
+        model.read_rollout(json.loads(SNAPSHOT.read_text())), FIXED)}
+    wimpy, aws = rows["Wimpy (this template)"], rows["AWS defaults (ALB + CFN rolling update)"]
+    assert aws.expected_seconds - wimpy.expected_seconds == 2 * ((150 - 20) + (300 - 30))
+
+
+# -- the command ---------------------------------------------------------------------
+
+def command():
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command(name="plan")(reporting.reports_errors(plan))
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    return app
+
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(command(), ["plan", "-c", str(EXAMPLE), *args])
+
+
+@pytest.fixture()
+def template_file(tmp_path: Path) -> Path:
+    path = tmp_path / "app.template.json"
+    path.write_text(json.dumps(app_template()))
+    return path
+
+
+def test_plan_prints_each_phase_with_its_formula_then_the_totals(template_file):
+    result = invoke("--env", "staging", "--template", str(template_file), "--boot-seconds", "40",
+                    "--install-seconds", "50", "--pull-seconds", "20", "--start-seconds", "8")
+    assert result.exit_code == 0, result.output
+    assert "4 batches x 2 healthy checks x 10 s interval" in result.stdout
+    assert "(680 s)" in result.stdout and "(2600 s)" in result.stdout
+    assert "Next: wimpy deploy --env staging" in result.stdout
+
+
+def test_plan_json_and_compare(template_file):
+    result = invoke("--env", "staging", "--template", str(template_file), "--json", "--compare",
+                    "--boot-seconds", "40", "--install-seconds", "50", "--pull-seconds", "20",
+                    "--start-seconds", "8")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["expected_seconds"] == 680 and document["strategy"] == "rolling"
+    assert [p["name"] for p in document["phases"]][-1] == "drain of the replaced instance"
+    names = [row["name"] for row in document["comparison"]]
+    assert names[0] == "Wimpy (this template)" and "Kamal" in names
+
+
+def test_plan_blue_green_flags(template_file):
+    result = invoke("--env", "staging", "--template", str(template_file), "--json",
+                    "--strategy", "blue-green", "--steps", "25,100", "--bake-seconds", "60",
+                    "--ttl-seconds", "10", "--load-balancer-seconds", "100",
+                    "--boot-seconds", "40", "--install-seconds", "50", "--pull-seconds", "20",
+                    "--start-seconds", "8")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["expected_seconds"] == 100 + 120 + 20 + 70 + 80 + 30
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--strategy", "canary"], ["--strategy", "canary", "rolling", "blue-green"]),
+    (["--strategy", "blue-green", "--steps", "50,10,100"], ["--steps 50,10,100", "rise"]),
+    (["--strategy", "blue-green", "--steps", "10,50"], ["--steps 10,50", "end at 100"]),
+    (["--strategy", "blue-green", "--bake-seconds", "-1"], ["--bake-seconds -1"]),
+    (["--steps", "ten"], ["--steps", "'ten'"]),
+    (["--boot-seconds", "-5"], ["boot_seconds", "-5"]),
+])
+def test_plan_bad_flags_exit_2_naming_the_flag(template_file, args, words):
+    result = invoke("--env", "staging", "--template", str(template_file), *args)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    for word in words:
+        assert word in result.stderr
+
+
+def test_plan_without_update_policy_exits_1_naming_it(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(app_template(update_policy=False)))
+    result = invoke("--env", "staging", "--template", str(path))
+    assert result.exit_code == ExitCode.FAILED
+    assert "UpdatePolicy.AutoScalingRollingUpdate" in result.stderr
+
+
+def test_plan_synthesizes_the_application_stack():
+    """Through the same CDK CLI path as `wimpy synth` (no --template)."""
+    result = invoke("--env", "production", "--json", "--boot-seconds", "40",
+                    "--install-seconds", "50", "--pull-seconds", "20", "--start-seconds", "8")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["template"].startswith("wimpy-production-hello.template.json")
+    # The example: 2 instances, batch 1, 2 x 10 s, 30 s drain.
+    assert document["expected_seconds"] == 2 * 170
+
+
+def test_estimate_modules_import_nothing_heavy():
+    import subprocess
+    import sys
+
+    probe = ("import sys, cli.estimate.deploy_time, cli.estimate.cost, cli.estimate.peers, "
+             "cli.commands.plan, cli.commands.cost; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "{'aws_cdk','jsii','constructs','wimpy_constructs','stacks','cdk_nag','moto','boto3'}))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=PROJECT_ROOT, check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_template_is_not_modified():
+    template = app_template()
+    before = copy.deepcopy(template)
+    model.estimate(template)
+    model.estimate(template, strategy="blue-green")
+    assert template == before

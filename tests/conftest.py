@@ -4,6 +4,7 @@ the same feature flags as a real synthesis (cdk.json's context)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import pytest
 from cli.toolchain import PROJECT_ROOT, use_project_node
 
 use_project_node()  # before anything imports aws_cdk
+
+# The Docker engine, registry and emulator fixtures, for any test module that names them.
+pytest_plugins = ["tests.docker_fixtures"]
 
 EXAMPLE = PROJECT_ROOT / "examples" / "hello" / "wimpy.yml"
 
@@ -69,6 +73,28 @@ def write_config(tmp_path):
         path.write_text(text, encoding="utf-8")
         return path
     return write
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    """One bootstrapped AWS emulator per test module, found by the commands through its
+    state file, as `wimpy local start` leaves it (so `--local` commands attach to it)."""
+    from cli.local.bootstrap import bootstrap
+    from cli.local.emulator import LocalAws
+    from cli.local.persistent import write_state
+
+    state = tmp_path_factory.mktemp("local") / "local.json"
+    previous = os.environ.get("WIMPY_LOCAL_STATE")
+    os.environ["WIMPY_LOCAL_STATE"] = str(state)
+    try:
+        with LocalAws("111111111111", "eu-west-1") as local:
+            write_state(local, bootstrap(local))
+            yield local
+    finally:
+        if previous is None:
+            os.environ.pop("WIMPY_LOCAL_STATE", None)
+        else:
+            os.environ["WIMPY_LOCAL_STATE"] = previous
 
 
 def require(tool: str) -> str:

@@ -6,7 +6,6 @@ deploy at once. Time is a fake clock: bakes are real durations that take no time
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 import yaml
@@ -36,24 +35,6 @@ class FakeClock:
             self.on_sleep(self.time)
 
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    from cli.local.bootstrap import bootstrap
-    from cli.local.emulator import LocalAws
-    from cli.local.persistent import write_state
-
-    state = tmp_path_factory.mktemp("local") / "local.json"
-    previous = os.environ.get("WIMPY_LOCAL_STATE")
-    os.environ["WIMPY_LOCAL_STATE"] = str(state)
-    try:
-        with LocalAws("111111111111", "eu-west-1") as local:
-            write_state(local, bootstrap(local))
-            yield local
-    finally:
-        if previous is None:
-            os.environ.pop("WIMPY_LOCAL_STATE", None)
-        else:
-            os.environ["WIMPY_LOCAL_STATE"] = previous
 
 
 @pytest.fixture(scope="module")

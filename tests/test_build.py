@@ -19,18 +19,12 @@ from cli.build import images, pipeline
 from cli.commands.build import build
 from cli.errors import ExitCode
 from cli.toolchain import PROJECT_ROOT
-from tests.docker_fixtures import (  # noqa: F401  (fixtures are used by name)
+from tests.docker_fixtures import (
     FAILING_DOCKERFILE,
     LocalRegistry,
-    auth_registry,
     closed_docker_host,
-    containers,
-    docker_client,
     free_port,
     http_get,
-    moto_endpoint,
-    own_registry,
-    registry,
     write_project,
 )
 

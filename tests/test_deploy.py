@@ -27,26 +27,6 @@ STACK = "wimpy-staging-hello"
 ECR = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/wimpy/hello"
 
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    """One bootstrapped emulator for the module, found by the commands through its state
-    file, as `wimpy local start` leaves it."""
-    from cli.local.bootstrap import bootstrap
-    from cli.local.emulator import LocalAws
-    from cli.local.persistent import write_state
-
-    state = tmp_path_factory.mktemp("local") / "local.json"
-    previous = os.environ.get("WIMPY_LOCAL_STATE")
-    os.environ["WIMPY_LOCAL_STATE"] = str(state)
-    try:
-        with LocalAws("111111111111", "eu-west-1") as local:
-            write_state(local, bootstrap(local))
-            yield local
-    finally:
-        if previous is None:
-            os.environ.pop("WIMPY_LOCAL_STATE", None)
-        else:
-            os.environ["WIMPY_LOCAL_STATE"] = previous
 
 
 def deploy(*args):

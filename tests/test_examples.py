@@ -18,10 +18,8 @@ from cli.config import load_config
 from cli.main import app
 from cli.toolchain import PROJECT_ROOT
 from tests.conftest import require
-from tests.docker_fixtures import (  # noqa: F401  (fixtures are used by name)
+from tests.docker_fixtures import (
     BUSYBOX,
-    containers,
-    docker_client,
     http_get,
 )
 

@@ -246,26 +246,6 @@ def _no_aws(service: str):
 
 # --- through wimpy deploy, against the emulator ----------------------------------------------
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    """One bootstrapped emulator for the module, found by the commands through its state
-    file, as `wimpy local start` leaves it (the pattern of tests/test_deploy.py)."""
-    from cli.local.bootstrap import bootstrap
-    from cli.local.emulator import LocalAws
-    from cli.local.persistent import write_state
-
-    state = tmp_path_factory.mktemp("local") / "local.json"
-    previous = os.environ.get("WIMPY_LOCAL_STATE")
-    os.environ["WIMPY_LOCAL_STATE"] = str(state)
-    try:
-        with LocalAws("111111111111", "eu-west-1") as local:
-            write_state(local, bootstrap(local))
-            yield local
-    finally:
-        if previous is None:
-            os.environ.pop("WIMPY_LOCAL_STATE", None)
-        else:
-            os.environ["WIMPY_LOCAL_STATE"] = previous
 
 
 def deploy(config: Path, version: str):

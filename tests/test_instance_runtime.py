@@ -11,13 +11,10 @@ import stat
 import subprocess
 import time
 
-import pytest
 
-from tests.docker_fixtures import (  # noqa: F401  (fixtures are used by name)
+from tests.docker_fixtures import (
     BUSYBOX,
-    docker_client,
     free_port,
-    registry,
 )
 from wimpy_constructs import boot
 

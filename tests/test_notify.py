@@ -7,7 +7,6 @@ webhook URL nor the token is ever printed."""
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -427,26 +426,6 @@ def test_a_fifo_topic_gets_a_group_and_a_deduplication_id():
 
 # --- through wimpy deploy, against the emulator ----------------------------------------------
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    """One bootstrapped emulator for the module, found by the commands through its state
-    file, as `wimpy local start` leaves it (the pattern of tests/test_deploy.py)."""
-    from cli.local.bootstrap import bootstrap
-    from cli.local.emulator import LocalAws
-    from cli.local.persistent import write_state
-
-    state = tmp_path_factory.mktemp("local") / "local.json"
-    previous = os.environ.get("WIMPY_LOCAL_STATE")
-    os.environ["WIMPY_LOCAL_STATE"] = str(state)
-    try:
-        with LocalAws("111111111111", "eu-west-1") as local:
-            write_state(local, bootstrap(local))
-            yield local
-    finally:
-        if previous is None:
-            os.environ.pop("WIMPY_LOCAL_STATE", None)
-        else:
-            os.environ["WIMPY_LOCAL_STATE"] = previous
 
 
 @pytest.fixture(scope="module")

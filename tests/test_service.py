@@ -3,7 +3,6 @@ alarms, with every setting a safe deploy relies on asserted in the template."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 

@@ -7,8 +7,6 @@ service, and rolls the whole stack back when a batch does not become healthy.
 
 from __future__ import annotations
 
-from typing import Mapping
-
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_autoscaling as autoscaling

@@ -6,14 +6,17 @@ from __future__ import annotations
 import typer
 
 from cli import reporting
+from cli.commands.baseline import baseline
 from cli.commands.build import build
 from cli.commands.deploy import deploy
 from cli.commands.destroy import destroy
+from cli.commands.diff import diff
 from cli.commands.cost import cost
 from cli.commands.init import init
 from cli.commands.logs import logs
 from cli.commands.plan import plan
 from cli.commands.status import status
+from cli.commands.unlock import unlock
 from cli.commands.traffic import abort, promote, rollback
 from cli.commands.synth import synth
 from cli.commands.validate import validate
@@ -26,8 +29,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for command in (init, validate, synth, build, deploy, status, promote, abort, rollback, destroy, logs,
-                plan, cost):
+for command in (init, validate, synth, diff, baseline, build, deploy, status, promote, abort, rollback, destroy, logs,
+                unlock, plan, cost):
     app.command()(reporting.reports_errors(command))
 
 

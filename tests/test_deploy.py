@@ -205,6 +205,49 @@ def test_a_rollback_is_reported_with_its_cause_and_exit_code_4():
     assert "an older operation" not in message
 
 
+def test_a_lock_left_by_a_dead_deploy_on_this_machine_is_taken_over(emulator, first_deploy):
+    import socket
+
+    ssm = emulator.client("ssm")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    ssm.put_parameter(Name="/wimpy/staging/hello/deploy-lock", Type="String", Value=json.dumps(
+        {"version": "v2.0.0", "by": f"me@{socket.gethostname()}", "pid": dead.pid,
+         "since": "2026-11-26T07:00:00+00:00"}))
+    result = deploy("--version", "v2.0.0")
+    assert result.exit_code == 0, result.output
+    assert "taking over the lock left by a deploy that died" in result.output
+    with pytest.raises(ssm.exceptions.ParameterNotFound):
+        ssm.get_parameter(Name="/wimpy/staging/hello/deploy-lock")
+
+
+def test_unlock_removes_a_lock_from_another_machine(emulator, first_deploy):
+    ssm = emulator.client("ssm")
+    ssm.put_parameter(Name="/wimpy/staging/hello/deploy-lock", Type="String", Value=json.dumps(
+        {"version": "v9", "by": "ci@elsewhere", "pid": 1, "since": "2026-11-26T07:00:00+00:00"}))
+    refused = deploy("--version", "v2.0.0")
+    assert refused.exit_code == ExitCode.LOCKED and "wimpy unlock --env staging" in refused.output
+    result = runner.invoke(app, ["unlock", "-c", str(EXAMPLE), "--env", "staging", "--local", "--yes"])
+    assert result.exit_code == 0 and "it was" in result.output
+    with pytest.raises(ssm.exceptions.ParameterNotFound):
+        ssm.get_parameter(Name="/wimpy/staging/hello/deploy-lock")
+
+
+def test_diff_shows_what_a_new_version_would_change(emulator, first_deploy):
+    result = runner.invoke(app, ["diff", "-c", str(EXAMPLE), "--env", "staging", "--local",
+                                 "--version", "v9.9.9"])
+    assert result.exit_code == 0, result.output
+    assert "AWS::EC2::LaunchTemplate" in result.output and "hello:v9.9.9" in result.output
+    outputs = emulator.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    assert not any(o["OutputValue"].endswith(":v9.9.9") for o in outputs)  # nothing deployed
+
+
+def test_baseline_deploys_the_shared_stacks_only(emulator, first_deploy):
+    result = runner.invoke(app, ["baseline", "-c", str(EXAMPLE), "--env", "staging", "--local", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["stacks"] == ["wimpy-baseline", "wimpy-registry-hello", "wimpy-staging"]
+
+
 def test_zz_destroy_removes_the_apps_stacks_and_keeps_its_data(emulator, first_deploy):
     refused = runner.invoke(app, ["destroy", "-c", str(EXAMPLE), "--env", "staging", "--local"], input="")
     assert refused.exit_code == ExitCode.USAGE and "add --yes" in refused.output
@@ -222,3 +265,6 @@ def test_zz_destroy_removes_the_apps_stacks_and_keeps_its_data(emulator, first_d
     assert "wimpy-storage-111111111111-eu-west-1" in buckets
     again = runner.invoke(app, ["destroy", "-c", str(EXAMPLE), "--env", "staging", "--local", "--yes"])
     assert again.exit_code == 0 and "nothing to destroy" in again.output
+    redeploy = deploy("--version", "v1.0.0")
+    assert redeploy.exit_code == ExitCode.FAILED
+    assert "/wimpy/staging/hello was kept when hello was destroyed" in redeploy.output

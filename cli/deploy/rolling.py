@@ -10,6 +10,7 @@ from pathlib import Path
 from cli import naming
 from cli.config import WimpyConfig
 from cli.deploy import machine_image, outcome, stacks
+from cli.errors import WimpyError
 from cli.phases import Phases
 from cli.targets import Target
 
@@ -32,6 +33,7 @@ def foundation_stacks(config: WimpyConfig, env: str) -> list[str]:
 
 
 def deploy_foundation(run: stacks.StackDeploy, config: WimpyConfig, phases: Phases) -> None:
+    _refuse_a_retained_log_group(run, config)
     names = foundation_stacks(config, run.environment)
     with phases.phase("foundation", ", ".join(names)):
         stacks.deploy(run, names, what="Deploying the foundation stacks")
@@ -59,3 +61,20 @@ def deploy_rolling(*, config: WimpyConfig, config_path: Path, env: str, version:
     assert result is not None and result.succeeded, result
     return RollingResult(stack=stack, status=result.status, url=result.outputs.get("Url", ""),
                          image=image, machine_image=ami)
+
+
+def _refuse_a_retained_log_group(run: stacks.StackDeploy, config: WimpyConfig) -> None:
+    """`wimpy destroy` keeps the application's log group (it is data); creating the
+    resources stack again would fail half-way on its fixed name, so say so first."""
+    env, app = run.environment, config.app.name
+    cloudformation, logs = run.target.client("cloudformation"), run.target.client("logs")
+    if outcome.read(cloudformation, naming.application_resources_stack(env, app)) is not None:
+        return
+    name = naming.application_log_group(env, app)
+    groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    if any(group["logGroupName"] == name for group in groups):
+        raise WimpyError(
+            f"the log group {name} was kept when {app} was destroyed in {env}, and a new "
+            "deploy would create it again; nothing was deployed.",
+            hint=f"Export what you need from it, then delete it: aws logs delete-log-group "
+                 f"--log-group-name {name}")

@@ -1,0 +1,38 @@
+"""wimpy baseline: deploy the account baseline, the registry and the environments' networks
+(what every application deploy also makes sure of), without deploying an application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli import naming, output, targets
+from cli.commands.common import ConfigOption, JsonOption, LocalOption, load
+from cli.deploy import stacks
+from cli.phases import Phases
+
+
+def baseline(config: Path = ConfigOption,
+             env: Optional[list[str]] = typer.Option(None, "--env", "-e", help="Only these environments (repeatable). Default: all."),
+             local: bool = LocalOption, as_json: bool = JsonOption) -> None:
+    """Deploy the account baseline (CloudTrail, master key, buckets) and environment networks.
+
+    Example: wimpy baseline --env staging --env production
+    """
+    loaded = load(config, env)
+    environments = env or list(loaded.environment_names)
+    names = [naming.baseline_stack()]
+    if loaded.registry.is_ecr:
+        names.append(naming.registry_stack(loaded.app.name))
+    names += [naming.environment_stack(name) for name in environments]
+    phases = Phases()
+    with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
+        run = stacks.StackDeploy(config_path=config, environment=",".join(environments),
+                                 target=target, show=stacks.progress_printer(quiet=as_json))
+        with phases.phase("baseline", ", ".join(names)):
+            stacks.deploy(run, names, what="Deploying the baseline")
+    output.result({"stacks": names, "target": target.name, "phases": phases.timings},
+                  f"Deployed {', '.join(names)}.\nNext: wimpy deploy --env {environments[0]}",
+                  as_json=as_json)

@@ -1,0 +1,53 @@
+"""wimpy diff: what a deploy would change, stack by stack, before anything changes."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli import cdk, naming, output, targets
+from cli.build import versions
+from cli.commands.common import ConfigOption, EnvOption, LocalOption, load
+from cli.phases import Phases
+
+
+def diff(config: Path = ConfigOption, env: str = EnvOption,
+         version: Optional[str] = typer.Option(None, "--version", help="Also diff the application stack for this version."),
+         local: bool = LocalOption) -> None:
+    """Show what deploying would change in each stack (CloudFormation's own comparison).
+
+    Example: wimpy diff --env production --version v1.4.3
+    """
+    if version is not None:
+        versions.check(version)
+    loaded = load(config, [env])
+    app = loaded.app.name
+    names = [naming.baseline_stack(), naming.environment_stack(env),
+             naming.application_resources_stack(env, app)]
+    context = cdk.context_arguments(config, [env])
+    if version is not None and loaded.deploy.strategy == "rolling":
+        names.append(naming.rolling_stack(env, app))
+        context += ["--context", f"version={version}"]
+    phases = Phases()
+    with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target, \
+            tempfile.TemporaryDirectory(prefix="wimpy-diff-") as assembly:
+        for key, value in target.context.items():
+            context += ["--context", f"{key}={value}"]
+        if version is not None:
+            # Compare with the machine image the next deploy would keep, not the offline one.
+            ssm = target.client("ssm")
+            try:
+                recorded = ssm.get_parameter(Name=naming.machine_image_parameter(env, app))
+                context += ["--context", f"machine_image={recorded['Parameter']['Value']}"]
+            except ssm.exceptions.ParameterNotFound:
+                pass
+        # On AWS a read-only change set adds replacement details; the emulator's change sets
+        # list no resource changes, so there the templates are compared directly.
+        method = ["--method", "template"] if target.is_local else []
+        text = cdk.run(["diff", *names, "--app", cdk.app_argument(), *context, *target.cdk_flags,
+                        *method, "--output", assembly], what="Comparing with the deployed stacks",
+                       extra_env=target.cdk_env)
+    output.result({}, text, as_json=False)

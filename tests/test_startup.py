@@ -5,6 +5,7 @@ own tests/test_rich_import.py."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -27,9 +28,14 @@ print(json.dumps(heavy), file=sys.__stderr__)
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["validate", "-c", str(EXAMPLE)], ["synth", "--help"]])
-def test_command_does_not_import_the_cdk(args):
+@pytest.mark.parametrize("args", [
+    ["--help"], ["validate", "-c", str(EXAMPLE)], ["synth", "--help"],
+    # status really runs: against its own emulator (started, bootstrapped, queried).
+    ["status", "-c", str(EXAMPLE), "--env", "staging", "--local", "--json"],
+])
+def test_command_does_not_import_the_cdk(args, tmp_path):
+    env = {**os.environ, "WIMPY_LOCAL_STATE": str(tmp_path / "none.json")}
     result = subprocess.run([sys.executable, "-c", PROBE.format(heavy=set(HEAVY)), *args],
-                            capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+                            capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=180, env=env)
     imported = json.loads(result.stderr.strip().splitlines()[-1])
     assert imported == [], f"`wimpy {' '.join(args)}` imported {imported}"

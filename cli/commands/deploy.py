@@ -63,6 +63,13 @@ def deploy(
         run = stacks.StackDeploy(config_path=config, environment=env, target=target,
                                  show=stacks.progress_printer(quiet=as_json))
         with lock.deploy_lock(target.client("ssm"), env=env, app=app, version=version):
+            releases = None
+            if loaded.deploy.strategy == "blue-green":
+                from cli.release.bluegreen import BlueGreen
+
+                releases = BlueGreen(config=loaded, config_path=config, env=env, target=target,
+                                     phases=phases, run=run)
+                releases.refuse_if_paused()
             deploy_foundation(run, loaded, phases)
             if image or skip_build:
                 phases.note(f"not building: using {reference}")
@@ -74,11 +81,8 @@ def deploy(
 
                 with phases.phase("build and push", reference):
                     build_and_push(loaded, version=version)
-            if loaded.deploy.strategy == "blue-green":
-                from cli.release.bluegreen import BlueGreen
-
-                released = BlueGreen(config=loaded, config_path=config, env=env, target=target,
-                                     phases=phases, run=run).deploy(
+            if releases is not None:
+                released = releases.deploy(
                     version=version, image=reference, manual=manual, keep_failed=keep_failed,
                     update_machine_image=update_machine_image)
                 recorded = target.client("ssm").get_parameter(

@@ -46,13 +46,7 @@ class BlueGreen:
     def deploy(self, *, version: str, image: str, manual: bool = False, keep_failed: bool = False,
                update_machine_image: bool = False, steps: tuple[float, ...] | None = None) -> dict[str, Any]:
         cloudformation, ssm = self.client("cloudformation"), self.client("ssm")
-        paused = state.paused_canary(ssm, self.env, self.app)
-        if paused is not None:
-            raise WimpyError(
-                f"a canary of {paused.version} is paused in {self.env}; nothing was changed.",
-                code=ExitCode.LOCKED,
-                hint=f"Finish it with `wimpy promote --env {self.env}` or undo it with "
-                     f"`wimpy abort --env {self.env}`.")
+        self.refuse_if_paused()
         try:
             release = release_name(version)
         except InvalidVersion as invalid:
@@ -96,6 +90,16 @@ class BlueGreen:
         return self._result(version, stack, status="promoted")
 
     # -- paused canaries -------------------------------------------------------------------
+
+    def refuse_if_paused(self) -> None:
+        """A new deploy while a canary waits for promote/abort would strand it."""
+        paused = state.paused_canary(self.client("ssm"), self.env, self.app)
+        if paused is not None:
+            raise WimpyError(
+                f"a canary of {paused.version} is paused in {self.env}; nothing was changed.",
+                code=ExitCode.LOCKED,
+                hint=f"Finish it with `wimpy promote --env {self.env}` or undo it with "
+                     f"`wimpy abort --env {self.env}`.")
 
     def promote(self, *, to_end: bool = False) -> dict[str, Any]:
         ssm = self.client("ssm")

@@ -8,8 +8,9 @@ import dataclasses
 import pytest
 import yaml
 
-from cli.config import ConfigError, load_config
+from cli.config import load_config
 from cli.config.model import HooksConfig, NotificationsConfig
+from tests.test_config import one_problem, problems
 
 BASE = {
     "app": {"name": "web"},
@@ -19,18 +20,6 @@ BASE = {
 
 def write(write_config, **sections) -> object:
     return write_config(yaml.safe_dump({**BASE, **sections}, sort_keys=False))
-
-
-def problems(path) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    return [str(p) for p in caught.value.problems]
-
-
-def one_problem(path) -> str:
-    found = problems(path)
-    assert len(found) == 1, found
-    return found[0]
 
 
 def test_without_the_sections_there_are_no_hooks_and_no_notifications(write_config):

@@ -94,6 +94,16 @@ def text(value: Any) -> str:
     return value
 
 
+def secret_variable(value: Any) -> str:
+    """The name of an environment variable holding a secret (registry credentials, webhook
+    URL, token): wimpy.yml names it and never holds the secret itself."""
+    if not isinstance(value, str) or not aws.VARIABLE_NAME.match(value):
+        raise Invalid("is not an environment variable name (letters, digits and "
+                      "underscores, not starting with a digit): name the variable that "
+                      "holds the secret, never the secret itself")
+    return value
+
+
 def one_of(allowed: tuple[int, ...]) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         if value not in allowed or isinstance(value, bool):
@@ -530,17 +540,12 @@ def _read_registry(reader: _Reader, document: SourceMap) -> RegistryConfig:
                           "localhost:5000/web (no scheme, no tag)")
         return value
 
-    def variable(value: Any) -> str:
-        value = text(value)
-        if not aws.VARIABLE_NAME.match(value):
-            raise Invalid("is not an environment variable name (the variable holding the "
-                          "credential, not the credential itself)")
-        return value
-
     registry = RegistryConfig(
         url=reader.value(section, "url", "registry.url", repository_url, ""),
-        username_env=reader.value(section, "username_env", "registry.username_env", variable, ""),
-        password_env=reader.value(section, "password_env", "registry.password_env", variable, ""),
+        username_env=reader.value(section, "username_env", "registry.username_env",
+                                  secret_variable, ""),
+        password_env=reader.value(section, "password_env", "registry.password_env",
+                                  secret_variable, ""),
         keep_images=reader.value(section, "keep_images", "registry.keep_images", integer(1, 1000),
                                  RegistryConfig.keep_images),
     )
@@ -643,13 +648,6 @@ def _read_notifications(reader: _Reader, document: SourceMap,
                         account: AccountConfig) -> NotificationsConfig:
     section = reader.section(document, "notifications", "notifications", keys_under("notifications"))
 
-    def variable(value: Any) -> str:
-        if not isinstance(value, str) or not aws.VARIABLE_NAME.match(value):
-            raise Invalid("is not an environment variable name (letters, digits and "
-                          "underscores, not starting with a digit): name the variable that "
-                          "holds the secret, never the secret itself")
-        return value
-
     def topic_arn(value: Any) -> str:
         value = text(value)
         if not SNS_TOPIC_ARN.match(value):
@@ -686,13 +684,13 @@ def _read_notifications(reader: _Reader, document: SourceMap,
     defaults = NotificationsConfig()
     return NotificationsConfig(
         slack_webhook_url_env=reader.value(section, "slack_webhook_url_env",
-                                           "notifications.slack_webhook_url_env", variable, ""),
+                                           "notifications.slack_webhook_url_env", secret_variable, ""),
         sns_topic_arn=reader.value(section, "sns_topic_arn", "notifications.sns_topic_arn",
                                    topic_arn, ""),
         github_repository=reader.value(section, "github_repository",
                                        "notifications.github_repository", repository, ""),
         github_token_env=reader.value(section, "github_token_env",
-                                      "notifications.github_token_env", variable,
+                                      "notifications.github_token_env", secret_variable,
                                       defaults.github_token_env),
         github_api_url=reader.value(section, "github_api_url", "notifications.github_api_url",
                                     api_url, defaults.github_api_url),

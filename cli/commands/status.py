@@ -41,12 +41,15 @@ def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
         stacks.append((rolling.name, rolling.outputs.get("Version", ""), 100, True,
                        described["CreationTime"], rolling.outputs, rolling.status))
     total = sum(weight for _, _, weight, *_ in stacks) or 1
+    # Once for every release (not once per release), and every page of it.
+    paginator = target.client("autoscaling").get_paginator("describe_auto_scaling_groups")
+    groups = [group for page in paginator.paginate() for group in page["AutoScalingGroups"]]
     rows = []
     for stack, version, weight, capacity_on, created, outputs, stack_status in stacks:
         rows.append({
             "stack": stack, "version": version, "status": stack_status, "weight": weight,
             "share": round(100 * weight / total, 1), "capacity": "on" if capacity_on else "zero",
-            "instances": _instances(target, stack), "health": _health(target, outputs.get("TargetGroupArn")),
+            "instances": _instances(groups, stack), "health": _health(target, outputs.get("TargetGroupArn")),
             "alarms": _alarms(target, stack), "age": _age(created), "url": outputs.get("Url", ""),
         })
     return rows
@@ -70,8 +73,7 @@ def render(document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _instances(target: Any, stack: str) -> int:
-    groups = target.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+def _instances(groups: list[dict[str, Any]], stack: str) -> int:
     for group in groups:
         tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
         if tags.get("aws:cloudformation:stack-name") == stack or group["AutoScalingGroupName"].startswith(stack):

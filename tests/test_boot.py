@@ -1,10 +1,18 @@
 """What instances run, checked beyond templates: the scripts pass shellcheck, the unit
-passes `systemd-analyze verify`, and the rendered boot script is itself valid shell."""
+passes `systemd-analyze verify`, the rendered boot script is itself valid shell, and the
+container script makes exactly the calls it should (with `aws`, `docker` and the instance
+metadata service faked on this machine)."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import stat
 import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -21,7 +29,6 @@ SETTINGS = boot.ContainerSettings(
     registry_login="ecr",
     log_group="/wimpy/production/hello",
     stop_timeout_seconds=60,
-    target_group_arn="arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/x/0123",
 )
 
 
@@ -48,10 +55,14 @@ def test_rendered_boot_script_passes_shellcheck(tmp_path):
 
 
 def test_shellcheck_is_live(tmp_path):
-    """Guards the tests above: an unquoted expansion must be reported."""
+    """Guards the tests above: an unquoted expansion must be reported, as that finding on
+    that line (not just any failure, such as shellcheck not reading the file)."""
     bad = tmp_path / "bad.sh"
     bad.write_text("#!/bin/bash\nrm -rf $1/tmp\n")
-    assert shellcheck(bad).returncode != 0
+    result = shellcheck(bad)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"In {bad} line 2:" in result.stdout, result.stdout
+    assert "SC2086" in result.stdout, result.stdout
 
 
 def test_container_conf_quotes_every_value(tmp_path):
@@ -90,9 +101,213 @@ def test_unit_passes_systemd_analyze_verify(tmp_path):
 
 
 def test_systemd_analyze_is_live(tmp_path):
-    """Guards the test above: a unit with a bad directive must fail verification."""
-    unit = tmp_path / "broken.service"
-    unit.write_text("[Service]\nExecStart=relative/path\nRestart=sometimes\n")
-    result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(unit)],
+    """Guards both checks of the test above, each with the bad line named: a fatal setting
+    fails verification, and a bad value systemd only ignores (exit 0) is still reported on
+    stderr, which is why that test wants stderr empty."""
+    require("systemd-analyze")
+    fatal = tmp_path / "fatal.service"
+    fatal.write_text("[Service]\nExecStart=relative/path\n")
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(fatal)],
                             capture_output=True, text=True)
-    assert result.returncode != 0 or result.stderr.strip()
+    assert result.returncode != 0, result.stderr
+    assert f"{fatal}:2: " in result.stderr and "relative/path" in result.stderr, result.stderr
+    ignored = tmp_path / "ignored.service"
+    ignored.write_text("[Service]\nExecStart=/bin/true\nRestart=sometimes\n")
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(ignored)],
+                            capture_output=True, text=True)
+    assert f"{ignored}:3: " in result.stderr and "sometimes" in result.stderr, result.stderr
+
+
+# --- the container script's calls, on this machine ------------------------------------------
+
+FAKE_TOOL = """#!{python}
+# A fake `aws`/`docker`: records its arguments (and what it is given on stdin for a login),
+# answers what the container script reads from the real tools, does nothing else.
+import json, os, sys
+tool, args = os.path.basename(sys.argv[0]), sys.argv[1:]
+record = {{"tool": tool, "args": args}}
+if "--password-stdin" in args:
+    record["stdin"] = sys.stdin.read()
+with open({log!r}, "a") as log:
+    log.write(json.dumps(record) + "\\n")
+if tool == "aws" and args[:2] == ["ecr", "get-login-password"]:
+    print("ecr-password-for-test")
+elif tool == "aws" and args[:2] == ["ssm", "get-parameter"]:
+    print("value-of-" + args[args.index("--name") + 1].rsplit("/", 1)[-1])
+"""
+
+FAKE_CURL = """#!{python}
+# `curl`, recorded, with the instance metadata service's address sent to the fake one.
+import json, os, sys
+with open({log!r}, "a") as log:
+    log.write(json.dumps({{"tool": "curl", "args": sys.argv[1:]}}) + "\\n")
+args = [a.replace("http://169.254.169.254", {imds!r}) for a in sys.argv[1:]]
+os.execv({curl!r}, [{curl!r}, *args])
+"""
+
+INSTANCE_ID = "i-0123456789abcdef0"
+TARGET_GROUP = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/x/0123"
+
+
+class FakeMetadataService:
+    """IMDSv2 on 127.0.0.1: a token by PUT first, then metadata only with that token (a
+    request without it gets 401, as on an instance that requires IMDSv2). Records every
+    request as (method, path, the token it carried)."""
+
+    TOKEN = "AQAEAFakeImdsV2Token=="
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, str | None]] = []
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:  # noqa: N802 (http.server's name)
+                service.requests.append(("PUT", self.path, None))
+                if self.path == "/latest/api/token" and \
+                        self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
+                    return self._send(200, service.TOKEN)
+                return self._send(400, "")
+
+            def do_GET(self) -> None:  # noqa: N802
+                token = self.headers.get("X-aws-ec2-metadata-token")
+                service.requests.append(("GET", self.path, token))
+                if token != service.TOKEN:
+                    return self._send(401, "")
+                if self.path == "/latest/meta-data/instance-id":
+                    return self._send(200, INSTANCE_ID)
+                return self._send(404, "")
+
+            def _send(self, status: int, body: str) -> None:
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+
+class Instance:
+    """The container script's surroundings under a temporary folder."""
+
+    def __init__(self, folder, imds: FakeMetadataService):
+        self.folder, self.imds = folder, imds
+        self.log = folder / "calls.jsonl"
+        bin_dir = folder / "bin"
+        bin_dir.mkdir()
+        for tool in ("aws", "docker"):
+            (bin_dir / tool).write_text(FAKE_TOOL.format(python=sys.executable, log=str(self.log)))
+        (bin_dir / "curl").write_text(FAKE_CURL.format(python=sys.executable, log=str(self.log),
+                                                       imds=imds.url, curl=require("curl")))
+        for tool in bin_dir.iterdir():
+            tool.chmod(0o755)
+        self.env_file, self.secrets_file = folder / "app.env", folder / "run" / "secrets.env"
+        self.secrets_file.parent.mkdir()
+        self.env_file.write_text(boot.env_file(SETTINGS.environment))
+        self.conf = folder / "container.conf"
+        # A target group in the settings too (the unit once had it, to leave the load
+        # balancer on stop): whatever the settings hold, a stop must not deregister.
+        self.conf.write_text(boot.container_conf(SETTINGS, env_path=str(self.env_file),
+                                                 secrets_path=str(self.secrets_file))
+                             + f"TARGET_GROUP_ARN={TARGET_GROUP}\n")
+        proxies = {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}
+        self.env = {**{k: v for k, v in os.environ.items() if k not in proxies},
+                    "PATH": f"{bin_dir}:{os.environ['PATH']}", "WIMPY_CONF": str(self.conf)}
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(boot.CONTAINER_SCRIPT), *args], env=self.env,
+                              capture_output=True, text=True, timeout=60)
+
+    def calls(self, tool: str | None = None) -> list:
+        """[tool, args] of every call (of `tool`: just its args), in the order made."""
+        records = [json.loads(line) for line in self.log.read_text().splitlines()] \
+            if self.log.exists() else []
+        if tool is None:
+            return [[r["tool"], r["args"]] for r in records]
+        return [r["args"] for r in records if r["tool"] == tool]
+
+    def stdin_of(self, tool: str) -> list[str]:
+        return [r["stdin"] for r in map(json.loads, self.log.read_text().splitlines())
+                if r["tool"] == tool and "stdin" in r]
+
+
+@pytest.fixture
+def instance(tmp_path):
+    imds = FakeMetadataService()
+    imds.thread.start()
+    try:
+        yield Instance(tmp_path, imds)
+    finally:
+        imds.server.shutdown()
+        imds.server.server_close()
+
+
+def test_stop_stops_the_container_gracefully_and_stays_in_the_load_balancer(instance):
+    """systemd runs ExecStop also when the container exited on its own (crash, OOM) before
+    Restart= brings it back: a stop that deregistered the instance from its target group
+    would leave it out of service for good. A stop only stops the container: SIGTERM, then
+    SIGKILL after the stop timeout (docker stop --time), and asks no one anything."""
+    result = instance.run("stop")
+    assert result.returncode == 0, result.stderr
+    assert instance.calls() == [["docker", ["stop", "--time", "60", "hello"]]]
+    assert instance.imds.requests == []  # not even the instance id
+
+
+def test_prepare_logs_in_to_ecr_fetches_each_secret_and_pulls(instance):
+    result = instance.run("prepare")
+    assert result.returncode == 0, result.stderr
+    assert instance.calls("aws") == [
+        ["ecr", "get-login-password", "--region", "eu-west-1"],
+        ["ssm", "get-parameter", "--region", "eu-west-1", "--with-decryption",
+         "--name", "/hello/api-token", "--query", "Parameter.Value", "--output", "text"],
+    ]
+    assert instance.calls("docker") == [
+        # The registry host: the image reference up to its first slash.
+        ["login", "--username", "AWS", "--password-stdin", "111111111111.dkr.ecr.eu-west-1.amazonaws.com"],
+        ["pull", "--quiet", SETTINGS.image],
+        ["rm", "--force", "hello"],
+    ]
+    assert instance.stdin_of("docker") == ["ecr-password-for-test\n"]  # never on the command line
+    assert instance.secrets_file.read_text() == "API_TOKEN=value-of-api-token\n"
+    assert stat.S_IMODE(instance.secrets_file.stat().st_mode) == 0o600
+    assert instance.calls("curl") == [] and instance.imds.requests == []
+
+
+def test_run_runs_the_image_with_its_settings(instance):
+    result = instance.run("run")
+    assert result.returncode == 0, result.stderr
+    assert instance.calls() == [["docker", [
+        "run", "--rm", "--name", "hello", "--publish", "8080:8080",
+        "--env-file", str(instance.env_file), "--env-file", str(instance.secrets_file),
+        "--stop-timeout", "60",
+        "--log-driver=awslogs", "--log-opt", "awslogs-region=eu-west-1",
+        "--log-opt", "awslogs-group=/wimpy/production/hello",
+        SETTINGS.image]]]
+
+
+def test_the_fake_metadata_service_is_live(instance):
+    """Guards the tests above: the metadata calls a stop used to make (IMDSv2: a token by
+    PUT, then the instance id with it) reach the fake through `curl` on PATH and are
+    recorded, and a request without the token is refused, as IMDSv2 refuses it."""
+    def curl(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["curl", "-fsS", *args], env=instance.env, capture_output=True,
+                              text=True, timeout=30)
+
+    metadata = "http://169.254.169.254/latest/meta-data/instance-id"
+    assert curl(metadata).returncode == 22  # HTTP 401
+    token = curl("-X", "PUT", "http://169.254.169.254/latest/api/token",
+                 "-H", "X-aws-ec2-metadata-token-ttl-seconds: 60")
+    assert token.returncode == 0, token.stderr
+    answer = curl("-H", f"X-aws-ec2-metadata-token: {token.stdout}", metadata)
+    assert (answer.returncode, answer.stdout) == (0, INSTANCE_ID), answer.stderr
+    assert instance.imds.requests == [
+        ("GET", "/latest/meta-data/instance-id", None),
+        ("PUT", "/latest/api/token", None),
+        ("GET", "/latest/meta-data/instance-id", FakeMetadataService.TOKEN),
+    ]
+    assert [args[-1] for args in instance.calls("curl")] == [metadata, "X-aws-ec2-metadata-token-ttl-seconds: 60", metadata]

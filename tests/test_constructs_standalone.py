@@ -34,6 +34,17 @@ def test_all_three_constructs_compose_in_a_foreign_app(stack):
     template.resource_count_is("AWS::EC2::Subnet", 9)
     template.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": "/wimpy/qa/api"})
     assert isinstance(access.connections, ec2.Connections)
+    # The rule landed: the other group may reach the instances (the group behind
+    # `connections`, the one the load balancer reaches) on 3000, and on nothing else.
+    (instances,) = access.connections.security_groups
+    app_group = {"Fn::GetAtt": [stack.get_logical_id(instances.node.default_child), "GroupId"]}
+    other_group = {"Fn::GetAtt": [stack.get_logical_id(other.node.default_child), "GroupId"]}
+    ingress = [r["Properties"] for r in template.find_resources("AWS::EC2::SecurityGroupIngress").values()]
+    assert [rule for rule in ingress if rule.get("SourceSecurityGroupId") == other_group] == [{
+        "GroupId": app_group, "SourceSecurityGroupId": other_group, "IpProtocol": "tcp",
+        "FromPort": 3000, "ToPort": 3000, "Description": "peer"}]
+    assert sorted(rule["Description"] for rule in ingress if rule["GroupId"] == app_group) == [
+        "Load balancer to the app port", "peer"]
 
 
 def test_grant_storage_read_write_to_another_principal(stack):

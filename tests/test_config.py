@@ -293,12 +293,108 @@ def test_all_problems_are_reported_together_with_lines(write_config):
     assert any(f"{path}:8: environments.production.cidr" in p for p in found)
 
 
-def test_the_reference_covers_every_key_the_loader_accepts():
-    paths = {key.path for key in KEYS}
-    for required in ("app.name", "app.port", "account.id", "environments.<name>.cidr",
-                     "hosted_zone.id", "app.health_check.path", "app.capacity.min"):
-        assert required in paths
+# Every key of the reference table (cli/config/reference.py) with a value that is not its
+# default, and what that value must become in the loaded config. A key added to the table
+# without a line here fails the test below.
+EVERY_KEY = {
+    "app.name": ("shop", "shop"),
+    "app.port": (3000, 3000),
+    "app.health_check.path": ("/up", "/up"),
+    "app.health_check.interval_seconds": (30, 30),
+    "app.health_check.timeout_seconds": (7, 7),
+    "app.health_check.healthy_threshold": (3, 3),
+    "app.health_check.unhealthy_threshold": (4, 4),
+    "app.instance_type": ("t3.medium", "t3.medium"),
+    "app.capacity.min": (3, 3),
+    "app.capacity.max": (7, 7),
+    "app.environment.<NAME>": ({"GREETING": "hi"}, {"GREETING": "hi"}),
+    "app.secrets.<NAME>": ({"DB_PASSWORD": "/shop/db-password"}, {"DB_PASSWORD": "/shop/db-password"}),
+    "app.database_ports": ([3306, 6379], (3306, 6379)),
+    "app.deregistration_delay_seconds": (45, 45),
+    "app.machine_image": ("ami-0123456789abcdef0", "ami-0123456789abcdef0"),
+    "app.scaling.cpu_target_percent": (70, 70),
+    "app.scaling.requests_per_target": (500, 500),
+    "app.alarms.error_rate_percent": (2, 2),
+    "app.alarms.p99_latency_ms": (900, 900),
+    "build.context": ("src", "src"),  # a path, compared as one
+    "build.dockerfile": ("docker/Dockerfile", "docker/Dockerfile"),
+    "build.target": ("runtime", "runtime"),
+    "build.args.<NAME>": ({"PYTHON_VERSION": "3.12"}, {"PYTHON_VERSION": "3.12"}),
+    "build.push_latest": (True, True),
+    "registry.url": ("ghcr.io/acme/shop", "ghcr.io/acme/shop"),
+    "registry.username_env": ("GHCR_USER", "GHCR_USER"),
+    "registry.password_env": ("GHCR_TOKEN", "GHCR_TOKEN"),
+    "registry.keep_images": (50, 50),
+    "deploy.strategy": ("blue-green", "blue-green"),
+    "deploy.max_batch_size": (2, 2),
+    "deploy.signal_timeout_seconds": (900, 900),
+    "deploy.canary.steps": ([5, 25, 100], (5.0, 25.0, 100.0)),
+    "deploy.canary.bake_seconds": (120, 120),
+    "deploy.canary.alarms": (["shop-queue-depth"], ("shop-queue-depth",)),
+    "deploy.keep_releases": (2, 2),
+    "deploy.dns_ttl_seconds": (30, 30),
+    "hooks.before_deploy": (["make migrate"], ("make migrate",)),
+    "hooks.after_deploy": (["./smoke-test"], ("./smoke-test",)),
+    "hooks.timeout_seconds": (120, 120),
+    "notifications.slack_webhook_url_env": ("SHOP_SLACK_WEBHOOK", "SHOP_SLACK_WEBHOOK"),
+    "notifications.sns_topic_arn": ("arn:aws:sns:eu-central-1:123456789012:deploys",
+                                    "arn:aws:sns:eu-central-1:123456789012:deploys"),
+    "notifications.github_repository": ("acme/shop", "acme/shop"),
+    "notifications.github_token_env": ("SHOP_GITHUB_TOKEN", "SHOP_GITHUB_TOKEN"),
+    "notifications.github_api_url": ("https://github.example.com/api/v3",
+                                     "https://github.example.com/api/v3"),
+    "account.id": ("123456789012", "123456789012"),
+    "account.region": ("eu-central-1", "eu-central-1"),
+    "account.availability_zones": (["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+                                   ("eu-central-1a", "eu-central-1b", "eu-central-1c")),
+    "account.log_retention_days": (90, 90),
+    "hosted_zone.name": ("example.org", "example.org"),
+    "hosted_zone.id": ("Z9876543210XYZ", "Z9876543210XYZ"),
+    "environments.<name>.cidr": ("10.20.0.0/16", ipaddress.IPv4Network("10.20.0.0/16")),
+    "environments.<name>.domain": ("shop-qa.example.org", "shop-qa.example.org"),
+    "environments.<name>.nat_gateways": (2, 2),
+}
+# A file with only what is required, to show that each value above changed something.
+REQUIRED_ONLY = {"app": {"name": "web"}, "account": {"id": "111111111111"},
+                 "hosted_zone": {"name": "example.com", "id": "Z0123456789ABC"},
+                 "environments": {"qa": {"cidr": "10.0.0.0/16"}}}
+
+
+def _set(data: dict, path: str, value) -> None:
+    *parents, last = path.replace("<name>", "qa").split(".")
+    for part in parents:
+        data = data.setdefault(part, {})
+    if last == "<NAME>":
+        data.update(value)  # the variables themselves are the keys
+    else:
+        data[last] = value
+
+
+def _get(config, path: str):
+    if path.startswith("environments.<name>."):
+        return getattr(config.environment("qa"), path.rsplit(".", 1)[1])
+    value = config
+    for part in path.split("."):
+        if part == "<NAME>":
+            return dict(value)
+        value = getattr(value, part)
+    return value.as_posix() if hasattr(value, "as_posix") else value
+
+
+def test_the_reference_covers_every_key_the_loader_accepts(write_config):
+    """Every key of the reference table, set to a value that is not its default, lands
+    where it belongs in the config object (and the table keeps its defaults explained)."""
+    assert sorted(EVERY_KEY) == sorted(key.path for key in KEYS)
     assert all(key.default and key.meaning for key in KEYS)
+    data: dict = {}
+    for path, (value, _) in EVERY_KEY.items():
+        _set(data, path, value)
+    config = load_config(write_config(yaml.safe_dump(data, sort_keys=False)))
+    baseline = load_config(write_config(yaml.safe_dump(REQUIRED_ONLY), name="required.yml"))
+    landed = {path: _get(config, path) for path in EVERY_KEY}
+    assert landed == {path: expected for path, (_, expected) in EVERY_KEY.items()}
+    unchanged = [path for path in EVERY_KEY if _get(baseline, path) == landed[path]]
+    assert unchanged == []  # each value differs from what the key gives when left out
 
 
 def test_environment_cidrs_are_networks(write_config):

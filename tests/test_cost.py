@@ -125,10 +125,13 @@ def test_an_environment_priced_line_by_line(prices):
     assert got["CloudWatch alarms"] == round(2 * 0.1, 6)
     assert got["DNS queries (alias record)"] == 0
     assert got["ACM certificates"] == 0
+    assert len(got) == 16  # the lines above and no others
     # The zone the record names is charged once, under "account".
     assert lines(result, "account") == {"Route 53 hosted zone": 0.5}
-    assert result.total("test") == pytest.approx(sum(got.values()))
-    assert result.grand_total == pytest.approx(sum(got.values()) + 0.5)
+    # By hand: 200 + 5 + 2 + 20 + 10 + 2 + 6 + 6 + 6.3 + 2 + 1.44 + 0.5 + 0.2 = 261.44,
+    # plus the app's log storage, 1 GB x (30 days / (365 / 12) days) x 0.03 = 0.0295890...
+    assert result.total("test") == pytest.approx(261.44 + 0.03 * 360 / 365)
+    assert result.grand_total == pytest.approx(261.44 + 0.03 * 360 / 365 + 0.5)
 
 
 def test_the_account_baseline(prices):
@@ -159,6 +162,8 @@ def test_what_the_knobs_change(prices):
                               assumptions=ASSUME).grand_total
 
     base = total()
+    # The environment above (261.44 + 0.03 x 360/365) and its hosted zone (0.5).
+    assert base == pytest.approx(261.94 + 0.03 * 360 / 365)
     assert total(nats=1) == pytest.approx(base - (1.0 + 0.01) * 100)  # a NAT and its address
     assert total(instance_type="t3.large") == pytest.approx(base + 3 * (0.08 - 0.02) * 100)
     assert total(min_size=4) == pytest.approx(base + 0.02 * 100 + 20 * 0.1 + 7 * 0.3)
@@ -246,18 +251,64 @@ def test_wimpy_cost_on_the_example():
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert set(document["groups"]) == {"staging", "production", "account"}
-    staging = {line["item"]: line for line in document["groups"]["staging"]["lines"]}
-    production = {line["item"]: line for line in document["groups"]["production"]["lines"]}
-    table = model.load_prices()
-    hours = table.hours_per_month
-    # Staging has one NAT gateway, production one per zone (two in the example).
-    assert staging["NAT gateways"]["monthly"] == pytest.approx(table["nat_gateway_per_hour"] * hours)
-    assert production["NAT gateways"]["monthly"] == pytest.approx(
-        2 * table["nat_gateway_per_hour"] * hours)
-    assert staging["EC2 instances (t3.small)"]["monthly"] == pytest.approx(
-        2 * table.instance("t3.small") * hours, abs=1e-4)
+    staging = {line["item"]: line["monthly"] for line in document["groups"]["staging"]["lines"]}
+    production = {line["item"]: line["monthly"] for line in document["groups"]["production"]["lines"]}
+    account = {line["item"]: line["monthly"] for line in document["groups"]["account"]["lines"]}
+    # Worked out by hand from the shipped table's figures (eu-west-1, 2026-11: NAT $0.048/h
+    # and $0.048/GB, public IPv4 $0.005/h, ALB $0.0252/h, LCU $0.008/h, t3.small $0.0228/h,
+    # gp3 $0.088/GB-month, metric $0.30, alarm $0.10, logs $0.57/GB in and $0.03/GB-month,
+    # S3 $0.023/GB-month, KMS $1 a key and $0.03/10k requests, ECR $0.10/GB-month, a zone
+    # $0.50), 730 h a month and `wimpy cost`'s default assumptions.
+    expected_staging = {
+        "NAT gateways": 1 * 0.048 * 730,  # 35.04: staging has one NAT gateway
+        "NAT data processed": 20 * 0.048,  # 0.96
+        "Elastic IP addresses (NAT)": 1 * 0.005 * 730,  # 3.65
+        "Application Load Balancers": 0.0252 * 730,  # 18.396
+        "Load balancer capacity units": 0.5 * 0.008 * 730,  # 2.92
+        "Load balancer public IPv4 addresses": 2 * 0.005 * 730,  # 7.3
+        "EC2 instances (t3.small)": 2 * 0.0228 * 730,  # 33.288: MinSize 2
+        "EBS root volumes (gp3)": 2 * 20 * 0.088,  # 3.52
+        "Detailed monitoring": 2 * 7 * 0.30,  # 4.2
+        "Logs ingestion (VPC flow logs)": 5 * 0.57,  # 2.85
+        "Logs storage (VPC flow logs)": 5 * 12 * 0.03,  # 1.8
+        "Logs ingestion (app /wimpy/staging/hello)": 2 * 0.57,  # 1.14
+        "Logs storage (app /wimpy/staging/hello)": 2 * 12 * 0.03,  # 0.72
+        "CloudWatch alarms": 3 * 0.10,  # 0.3
+        "DNS queries (alias record)": 0.0,
+        "ACM certificates": 0.0,
+    }
+    assert staging == pytest.approx(expected_staging, abs=1e-6)
+    # Production: the same with one NAT gateway and its address per zone (two zones).
+    expected_production = {
+        **{item.replace("staging", "production"): value for item, value in expected_staging.items()},
+        "NAT gateways": 2 * 0.048 * 730,  # 70.08
+        "Elastic IP addresses (NAT)": 2 * 0.005 * 730,  # 7.3
+    }
+    assert production == pytest.approx(expected_production, abs=1e-6)
+    assert account == pytest.approx({
+        "KMS keys": 1.0,
+        "KMS requests": 10 * 0.03,  # 100,000 requests: 0.3
+        "CloudTrail trail (management events)": 0.0,
+        "CloudTrail logs in S3": 1 * 12 * 0.023,  # 0.276
+        "Logs ingestion (CloudTrail)": 1 * 0.57,
+        "Logs storage (CloudTrail)": 1 * 12 * 0.03,  # 0.36
+        "ECR images (wimpy/hello)": 30 * 0.1 * 0.10,  # 0.3
+        "S3 storage (2 buckets)": 10 * 0.023,  # 0.23
+        "Route 53 hosted zone": 0.5,
+    }, abs=1e-6)
+    # 35.04 + 0.96 + 3.65 + 18.396 + 2.92 + 7.3 + 33.288 + 3.52 + 4.2 + 2.85 + 1.8 + 1.14
+    # + 0.72 + 0.3 = 116.084; production adds a NAT gateway and an address, 35.04 + 3.65,
+    # = 154.774; the account: 1 + 0.3 + 0.276 + 0.57 + 0.36 + 0.3 + 0.23 + 0.5 = 3.536.
+    assert {name: group["monthly"] for name, group in document["groups"].items()} == {
+        "staging": 116.08, "production": 154.77, "account": 3.54}
+    assert document["monthly_total"] == 274.39  # 116.084 + 154.774 + 3.536 = 274.394
+    # Two releases overlap during a blue/green deploy: another ALB (0.0252/h), its two
+    # addresses (0.01/h), two instances (0.0456/h), their volumes and metrics (3.52 and
+    # 4.2 $/month over 730 h).
+    per_hour = 0.0252 + 0.01 + 0.0456 + (3.52 + 4.2) / 730
     assert [o["environment"] for o in document["blue_green_overlap"]] == ["staging", "production"]
-    assert document["blue_green_overlap"][0]["per_month"] == pytest.approx(
-        document["blue_green_overlap"][0]["per_deploy"] * 10)
-    assert document["monthly_total"] == pytest.approx(
-        sum(group["monthly"] for group in document["groups"].values()), abs=0.02)
+    for overlap in document["blue_green_overlap"]:
+        assert overlap["per_hour"] == pytest.approx(per_hour)
+        deploy_hours = overlap["expected_seconds"] / 3600
+        assert overlap["per_deploy"] == pytest.approx(per_hour * deploy_hours)
+        assert overlap["per_month"] == pytest.approx(per_hour * deploy_hours * 10)

@@ -8,15 +8,16 @@ from pathlib import Path
 
 from cli.errors import ExitCode, WimpyError
 
-# What Docker accepts as a tag (the distribution reference grammar).
-TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# What Docker accepts as a tag (the distribution reference grammar). Used with fullmatch
+# and re.ASCII: `$` would also take a trailing newline ("v1.0\n").
+TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
 MAX_LENGTH = 128
 
 
 def check(version: str) -> str:
     """`version` if it is a valid Docker tag; WimpyError naming --version and a valid
     replacement otherwise. Checked before anything else runs, so a bad tag costs nothing."""
-    if TAG.match(version):
+    if TAG.fullmatch(version):
         return version
     accepted = ("a Docker tag is 1 to 128 letters, digits, '_', '.' and '-', "
                 "not starting with '.' or '-'")
@@ -32,7 +33,7 @@ def suggest(version: str) -> str:
     """The closest valid tag: other characters become '-', leading '.'/'-' are dropped
     and the result is cut to 128 characters; "" if nothing usable is left."""
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", version).lstrip(".-")[:MAX_LENGTH]
-    return cleaned if TAG.match(cleaned) else ""
+    return cleaned if TAG.fullmatch(cleaned) else ""
 
 
 def from_git(project_dir: Path) -> str:

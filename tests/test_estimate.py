@@ -91,8 +91,19 @@ def test_slower_health_checks_and_longer_drain_add_per_batch():
 
 
 def test_the_phases_add_up_to_the_total():
+    """With the default assumptions (40 s boot, 60 s install, 30 s pull, 5 s start), three
+    instances two at a time: ceil(3 / 2) = 2 batches, each phase twice."""
     result = model.estimate(app_template(min_size=3, batch=2), assumptions=model.Assumptions())
-    assert sum(p.seconds for p in result.phases) == result.expected_seconds
+    assert [(p.name, p.seconds) for p in result.phases] == [
+        ("instance boot", 2 * 40),
+        ("Docker install", 2 * 60),
+        ("image pull", 2 * 30),
+        ("container start to healthy locally", 2 * (5 + 2)),  # + the health wait's 2 s poll
+        ("healthy in the target group", 2 * 2 * 10),  # 2 checks x 10 s
+        ("drain of the replaced instance", 2 * 30),
+    ]
+    # 80 + 120 + 60 + 14 + 40 + 60 = 374 = 2 batches x (137 s ready + 20 s + 30 s).
+    assert result.expected_seconds == 374
 
 
 def test_a_template_without_an_update_policy_is_refused_naming_what_is_missing():
@@ -171,9 +182,10 @@ def test_blue_green_creates_a_release_then_walks_the_canary():
     # + (60 + 300) + (60 + 300) + (2 x 60 + 300) canary + 30 s drain.
     assert result.expected_seconds == 150 + 120 + 20 + 360 + 360 + 420 + 30 == 1460
     assert phase(result, "promotion at 100%").formula == "2 x 60 s TTL + 300 s bake"
-    # The canary waits exactly what cli/release/canary.py waits.
-    assert sum(p.seconds for p in result.phases if "%" in p.name) == sum(
-        plan_.wait_for(step) for step in plan_.steps)
+    # Each step waits one TTL and the bake, the last two TTLs (clients of the old release
+    # must have left) and the bake: in the model and in what cli/release/canary.py waits.
+    assert [p.seconds for p in result.phases if "%" in p.name] == [60 + 300, 60 + 300, 2 * 60 + 300]
+    assert [plan_.wait_for(step) for step in plan_.steps] == [60 + 300, 60 + 300, 2 * 60 + 300]
     # Worst: the creation signal timeout instead of the launch.
     assert result.worst_seconds == 150 + 600 + 20 + 1140 + 30
 
@@ -299,7 +311,7 @@ def test_plan_blue_green_flags(template_file):
     (["--strategy", "blue-green", "--steps", "10,50"], ["--steps 10,50", "end at 100"]),
     (["--strategy", "blue-green", "--bake-seconds", "-1"], ["--bake-seconds -1"]),
     (["--steps", "ten"], ["--steps", "'ten'"]),
-    (["--boot-seconds", "-5"], ["boot_seconds", "-5"]),
+    (["--boot-seconds", "-5"], ["--boot-seconds -5", "0 or more"]),
 ])
 def test_plan_bad_flags_exit_2_naming_the_flag(template_file, args, words):
     result = invoke("--env", "staging", "--template", str(template_file), *args)

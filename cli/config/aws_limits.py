@@ -9,23 +9,52 @@ import ipaddress
 import math
 import re
 
+from .yaml_source import show
+
+
+class Pattern:
+    """A validation pattern, which only ever answers for the whole value, in ASCII.
+
+    `re` lets loose forms through: `$` also matches before a trailing newline, so `match`
+    on `^...$` takes 'shop\\n'; and without re.ASCII `\\d` takes full-width digits
+    ('１２３456789012') and `\\w` any letter of any script. This offers only `accepts`
+    (fullmatch, re.ASCII, text only), so no check can use the loose forms by mistake."""
+
+    __slots__ = ("regex",)
+
+    def __init__(self, pattern: str):
+        self.regex = re.compile(pattern, re.ASCII)
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, str) and self.regex.fullmatch(value) is not None
+
+
 # Application Load Balancer and target group names: 32 characters, letters, digits, hyphens.
 LOAD_BALANCER_NAME_MAX = 32
-APP_NAME = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*(?<!-)$")
+APP_NAME = Pattern(r"[a-z](?:[a-z0-9]|-(?!-))*(?<!-)")
 # Environment names join app names with a hyphen in stack and load balancer names; a hyphen
 # inside one would let `prod-eu` + `web` collide with `prod` + `eu-web`.
-ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
-DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SSM_PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
-AMI_ID = re.compile(r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")
-BUILD_TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-# host[:port]/path, as `docker push` accepts (lowercase path components).
-IMAGE_REPOSITORY = re.compile(
-    r"^[A-Za-z0-9.-]+(:\d+)?/[a-z0-9]+(?:[._-][a-z0-9]+)*(/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
-HEALTH_CHECK_PATH = re.compile(r"^/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$")
+ENVIRONMENT_NAME = Pattern(r"[a-z][a-z0-9]{0,11}")
+ACCOUNT_ID = Pattern(r"[0-9]{12}")
+HOSTED_ZONE_ID = Pattern(r"Z[A-Z0-9]{1,31}")
+DNS_LABEL = Pattern(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+# POSIX sets no length; 255 is far beyond any real name and keeps messages and the
+# instance's env file sane.
+VARIABLE_NAME_MAX = 255
+VARIABLE_NAME = Pattern(rf"[A-Za-z_][A-Za-z0-9_]{{0,{VARIABLE_NAME_MAX - 1}}}")
+SSM_PARAMETER_NAME = Pattern(r"/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*")
+AMI_ID = Pattern(r"ami-[0-9a-f]{8}([0-9a-f]{9})?")
+# Dockerfile stage names; BuildKit allows 128 characters.
+BUILD_TARGET = Pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+# host[:port]/path, as `docker push` accepts (lowercase path components), at most the 255
+# characters the distribution spec allows a repository name.
+IMAGE_REPOSITORY_MAX = 255
+IMAGE_REPOSITORY = Pattern(
+    r"[A-Za-z0-9.-]+(:[0-9]+)?/[a-z0-9]+(?:[._-][a-z0-9]+)*(/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+HEALTH_CHECK_PATH = Pattern(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*")
+# The characters RFC 3986 allows in a URL, and a length any real API root is far below:
+# no space, control character or look-alike letter can hide in a host name.
+URL = Pattern(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]{1,2048}")
 
 # The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
@@ -89,7 +118,7 @@ def cidr_problem(text: str, zone_count: int) -> str | None:
 
 
 def zone_problem(zone: str, region: str) -> str | None:
-    if not re.fullmatch(re.escape(region) + r"[a-z]", zone):
+    if not re.fullmatch(re.escape(region) + r"[a-z]", zone, flags=re.ASCII):
         return (f"is not an availability zone of region {region}; "
                 f"zones there are named like {region}a")
     return None
@@ -100,7 +129,7 @@ def hosted_zone_name_problem(name: str) -> str | None:
     if len(name.rstrip(".")) > 253 or len(labels) < 2:
         return "is not a domain name; write it like example.com"
     for label in labels:
-        if not DNS_LABEL.match(label):
-            return (f"has an invalid label '{label}'; use lowercase letters, digits and "
+        if not DNS_LABEL.accepts(label):
+            return (f"has an invalid label {show(label)}; use lowercase letters, digits and "
                     "hyphens, 1-63 characters, not starting or ending with a hyphen")
     return None

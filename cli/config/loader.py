@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, TypeVar
 
+from .. import naming
 from . import aws_limits as aws
 from .model import (
     DEFAULT_ENVIRONMENTS,
@@ -36,7 +36,8 @@ from .model import (
     WimpyConfig,
 )
 from .reference import keys_under
-from .yaml_source import SourceMap, YamlSyntaxError, load_yaml
+from .yaml_source import SourceMap, YamlSyntaxError, load_yaml, shown_key
+from .yaml_source import show as _show
 
 T = TypeVar("T")
 
@@ -50,7 +51,12 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else str(self.file)
-        return f"{where}: {self.key}: {self.message}"
+        return f"{where}: {shown_key(self.key)}: {self.message}"
+
+
+# Problems a ConfigError's message lists; all of them stay in `problems`. A file of
+# thousands of unknown keys must not print thousands of lines.
+SHOWN_PROBLEMS = 50
 
 
 class ConfigError(ValueError):
@@ -60,20 +66,23 @@ class ConfigError(ValueError):
         self.problems = tuple(problems)
         count = len(problems)
         header = f"{count} problem{'s' if count != 1 else ''} in {problems[0].file}:"
-        super().__init__("\n".join([header, *(f"  {p}" for p in problems)]))
+        lines = [header, *(f"  {p}" for p in problems[:SHOWN_PROBLEMS])]
+        if count > SHOWN_PROBLEMS:
+            lines.append(f"  ... and {count - SHOWN_PROBLEMS} more; fix these first")
+        super().__init__("\n".join(lines))
 
 
 class Invalid(ValueError):
     """Raised by a value parser with the reason, worded to follow the value."""
 
 
-def _show(value: Any) -> str:
-    """A value as the user wrote it: quoted text, YAML booleans in lowercase."""
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
+def _close_match(value: str, options: list[str] | tuple[str, ...]) -> str:
+    """'did you mean ...? ' for a near miss, else ''. Only short values are compared: a
+    hint for a kilobyte of text helps no one and costs time."""
+    if len(value) > 64:
+        return ""
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? " if close else ""
 
 
 # --- value parsers: each takes the raw YAML value and returns the typed value or raises ---
@@ -97,9 +106,10 @@ def text(value: Any) -> str:
 def secret_variable(value: Any) -> str:
     """The name of an environment variable holding a secret (registry credentials, webhook
     URL, token): wimpy.yml names it and never holds the secret itself."""
-    if not isinstance(value, str) or not aws.VARIABLE_NAME.match(value):
+    if not aws.VARIABLE_NAME.accepts(value):
         raise Invalid("is not an environment variable name (letters, digits and "
-                      "underscores, not starting with a digit): name the variable that "
+                      f"underscores, not starting with a digit, at most "
+                      f"{aws.VARIABLE_NAME_MAX} characters): name the variable that "
                       "holds the secret, never the secret itself")
     return value
 
@@ -110,6 +120,93 @@ def one_of(allowed: tuple[int, ...]) -> Callable[[Any], int]:
             raise Invalid(f"is not accepted; use one of {', '.join(map(str, allowed))}")
         return value
     return parse
+
+
+# --- names Wimpy gives its own stacks and parameters ---
+#
+# Stacks and SSM parameters are named by joining environment and application names
+# (cli.naming). Environment names have no hyphen, so `wimpy-<env>-...` can only be read one
+# way - except where Wimpy's own names sit in the same place: an environment called like
+# the word after `wimpy-` in a fixed stack name, or an application called like the word
+# after `/wimpy/<env>/` in the environment's parameters, or ending like the resources stack
+# does. Those words are read off cli.naming below, with placeholders, so they cannot drift
+# from it; tests/test_config_hostile.py proves that no two accepted (environment,
+# application) pairs then make the same stack name or share a parameter folder.
+
+_ENV, _APP, _NAME = "ENV", "APP", "NAME"  # uppercase: no accepted name equals one
+
+
+def _word_after(name: str, prefix: str, separator: str) -> str:
+    """The word of `name` right after `prefix`, up to `separator`."""
+    if not name.startswith(prefix) or not name[len(prefix):]:
+        raise AssertionError(f"cli.naming changed shape: {name!r} no longer starts with "
+                             f"{prefix!r}; update the reserved names in {__name__}")
+    return name[len(prefix):].split(separator)[0]
+
+
+def _reserved_names() -> tuple[dict[str, Callable[[str, str], str]], ...]:
+    stack_head = naming.environment_stack(_ENV).removesuffix(_ENV)  # wimpy-
+    parameter_head = naming.environment_parameter(_ENV, _NAME).split(_ENV)[0]  # /wimpy/
+    app_parameter_head = naming.application_parameter(_ENV, _APP, _NAME).split(_APP)[0]
+    environments: dict[str, Callable[[str, str], str]] = {}
+    word = _word_after(naming.baseline_stack(), stack_head, "-")
+    environments[word] = lambda env, app: (
+        f"would name its network stack {naming.environment_stack(env)}, which is the account "
+        "baseline's stack")
+    word = _word_after(naming.registry_stack(_APP), stack_head, "-")
+    environments[word] = lambda env, app: (
+        f"would name the application's stack there {naming.rolling_stack(env, app)}, which is "
+        f"the stack of its image repository ({naming.registry_stack(app)})")
+    word = _word_after(naming.baseline_parameter(_NAME), parameter_head, "/")
+    environments.setdefault(word, lambda env, app: (
+        f"would put its parameters under {naming.environment_parameter(env, '')}, inside the "
+        f"account baseline's ({naming.baseline_parameter('')})"))
+    apps: dict[str, Callable[[str, str], str]] = {}
+    word = _word_after(naming.environment_parameter(_ENV, _NAME), app_parameter_head, "/")
+    apps[word] = lambda env, app: (
+        f"would put its parameters under {naming.application_parameter(env, app, '')}, which "
+        "holds each environment's network parameters")
+    suffixes: dict[str, Callable[[str, str], str]] = {}
+    rolling = naming.rolling_stack(_ENV, _APP)
+    suffix = naming.application_resources_stack(_ENV, _APP).removeprefix(rolling)
+    if not suffix.startswith("-") or suffix == naming.application_resources_stack(_ENV, _APP):
+        raise AssertionError(f"cli.naming changed shape: the resources stack no longer extends "
+                             f"{rolling!r}; update the reserved names in {__name__}")
+    suffixes[suffix] = lambda env, app: (
+        f"would name its stack {naming.rolling_stack(env, app)}, which is the resources stack "
+        f"of an application called '{app.removesuffix(suffix)}' in the same account")
+    return environments, apps, suffixes
+
+
+RESERVED_ENVIRONMENTS, RESERVED_APPS, RESERVED_APP_SUFFIXES = _reserved_names()
+
+
+def environment_name_problem(name: str, app: str = "<app>") -> str | None:
+    """Why `name` cannot be an environment's name (worded to follow it), or None."""
+    if not aws.ENVIRONMENT_NAME.accepts(name):
+        return ("is not a valid environment name; use 1-12 lowercase letters and digits "
+                "starting with a letter (no hyphens: they join environment and application "
+                "names)")
+    if name in RESERVED_ENVIRONMENTS:
+        return (f"is reserved: it {RESERVED_ENVIRONMENTS[name](name, app)}; choose another "
+                f"environment name (reserved: {', '.join(RESERVED_ENVIRONMENTS)})")
+    return None
+
+
+def app_name_problem(name: str, environment: str = "<env>") -> str | None:
+    """Why `name` cannot be the application's name (worded to follow it), or None."""
+    if not aws.APP_NAME.accepts(name):
+        return ("must be lowercase letters, digits and single hyphens, starting with a letter "
+                "and not ending with a hyphen (it names stacks, load balancers, DNS records and "
+                "the S3 prefix), e.g. 'web' or 'billing-api'")
+    if name in RESERVED_APPS:
+        return (f"is reserved: it {RESERVED_APPS[name](environment, name)}; choose another "
+                f"application name (reserved: {', '.join(RESERVED_APPS)})")
+    for suffix, why in RESERVED_APP_SUFFIXES.items():
+        if name.endswith(suffix):
+            return (f"is reserved: it {why(environment, name)}; choose a name that does not "
+                    f"end in {suffix}")
+    return None
 
 
 class _Reader:
@@ -142,8 +239,8 @@ class _Reader:
     def unknown_keys(self, mapping: SourceMap, path: str, allowed: tuple[str, ...]) -> None:
         for key in mapping:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"did you mean '{close[0]}'? " if close else ""
+                # Past the problems a message shows, a hint would only cost time.
+                hint = _close_match(key, allowed) if len(self.problems) < SHOWN_PROBLEMS else ""
                 self.fail(f"{path}.{key}" if path else key, mapping.line_of(key),
                           f"is not a known key; {hint}known keys here: {', '.join(allowed)}")
 
@@ -172,7 +269,7 @@ def load_config(file: str | Path) -> WimpyConfig:
     try:
         document = load_yaml(file)
     except YamlSyntaxError as exc:
-        raise ConfigError([Problem(file, exc.line, "(file)", str(exc).split(": ", 1)[1])]) from None
+        raise ConfigError([Problem(file, exc.line, exc.key or "(file)", exc.message)]) from None
     if document is None:
         document = _empty(1)
     if not isinstance(document, SourceMap):
@@ -190,6 +287,7 @@ def load_config(file: str | Path) -> WimpyConfig:
     hooks = _read_hooks(reader, document)
     notifications = _read_notifications(reader, document, account)
     _check_room_for_a_batch(reader, document, app, deploy)
+    _check_blue_green_has_a_zone(reader, document, hosted_zone, deploy)
     if reader.problems:
         raise ConfigError(reader.problems)
     return WimpyConfig(source=file, app=app, account=account, hosted_zone=hosted_zone,
@@ -208,15 +306,14 @@ def _read_account(reader: _Reader, document: SourceMap) -> AccountConfig:
         if isinstance(value, int) and not isinstance(value, bool):
             raise Invalid('must be quoted so YAML keeps it as text (leading zeros matter); '
                           'write account.id: "123456789012"')
-        if not isinstance(value, str) or not aws.ACCOUNT_ID.match(value):
+        if not aws.ACCOUNT_ID.accepts(value):
             raise Invalid("is not a 12-digit AWS account id")
         return value
 
     def region(value: Any) -> str:
         value = text(value)
         if value not in aws.known_regions():
-            close = difflib.get_close_matches(value, sorted(aws.known_regions()), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            hint = _close_match(value, sorted(aws.known_regions()))
             raise Invalid(f"is not an AWS region; {hint}regions look like eu-west-1, us-east-1")
         return value
 
@@ -232,7 +329,7 @@ def _read_account(reader: _Reader, document: SourceMap) -> AccountConfig:
             raise Invalid("lists a zone more than once")
         for zone in value:
             if reason := aws.zone_problem(zone, region_):
-                raise Invalid(f"has {zone!r}, which {reason}")
+                raise Invalid(f"has {_show(zone)}, which {reason}")
         return tuple(value)
 
     default_zones = (f"{region_}a", f"{region_}b")
@@ -246,19 +343,15 @@ def _read_app(reader: _Reader, document: SourceMap, account: AccountConfig) -> A
     section = reader.section(document, "app", "app", keys_under("app"), required=True)
 
     def name(value: Any) -> str:
-        value = text(value)
-        if not aws.APP_NAME.match(value):
-            raise Invalid("must be lowercase letters, digits and single hyphens, starting with "
-                          "a letter and not ending with a hyphen (it names stacks, load "
-                          "balancers, DNS records and the S3 prefix), e.g. 'web' or 'billing-api'")
+        if reason := app_name_problem(text(value)):
+            raise Invalid(reason)
         return value
 
     def instance_type(value: Any) -> str:
         value = text(value)
         known = aws.known_instance_types()
         if value not in known:
-            close = difflib.get_close_matches(value, sorted(known), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            hint = _close_match(value, sorted(known))
             raise Invalid(f"is not an EC2 instance type; {hint}e.g. t3.small, m7g.large")
         return value
 
@@ -268,7 +361,7 @@ def _read_app(reader: _Reader, document: SourceMap, account: AccountConfig) -> A
     instance = reader.value(section, "instance_type", "app.instance_type", instance_type,
                             AppConfig.instance_type)
     capacity = _read_capacity(reader, section)
-    environment = _read_variables(reader, section, "environment", _plain_value)
+    environment = _read_variables(reader, section, "environment", _environment_value)
     secrets = _read_variables(reader, section, "secrets", _parameter_name)
 
     def ports(value: Any) -> tuple[int, ...]:
@@ -281,7 +374,7 @@ def _read_app(reader: _Reader, document: SourceMap, account: AccountConfig) -> A
     def machine_image(value: Any) -> str:
         if value == "":
             return ""
-        if not isinstance(value, str) or not aws.AMI_ID.match(value):
+        if not aws.AMI_ID.accepts(value):
             raise Invalid("is not an AMI id; write it like ami-0123456789abcdef0, or leave it "
                           "empty to use Amazon Linux 2023")
         return value
@@ -307,7 +400,7 @@ def _read_app(reader: _Reader, document: SourceMap, account: AccountConfig) -> A
                                     integer(10, 60000), AlarmsConfig.p99_latency_ms))
     for key in set(environment) & set(secrets):
         reader.fail(f"app.secrets.{key}", section.line_of("secrets"),
-                    f"{key!r} is also in app.environment; give each variable one source")
+                    f"{_show(key)} is also in app.environment; give each variable one source")
     return AppConfig(name=name_, port=port, health_check=health_check, instance_type=instance,
                      capacity=capacity, environment=environment, secrets=secrets,
                      database_ports=database_ports, deregistration_delay_seconds=deregistration,
@@ -320,7 +413,7 @@ def _read_health_check(reader: _Reader, app: SourceMap) -> HealthCheckConfig:
 
     def path(value: Any) -> str:
         value = text(value)
-        if not aws.HEALTH_CHECK_PATH.match(value) or len(value) > 1024:
+        if len(value) > 1024 or not aws.HEALTH_CHECK_PATH.accepts(value):
             raise Invalid("is not a URL path; it must start with '/' and contain no spaces, "
                           "e.g. /health")
         return value
@@ -360,9 +453,21 @@ def _plain_value(value: Any) -> str:
     raise Invalid("must be a single value (text or a number), not a list or mapping")
 
 
+def _environment_value(value: Any) -> str:
+    """A container variable: Docker's --env-file, which the instance starts the container
+    with, takes one line per variable and no NUL, so a line break would end the value
+    there and start another variable (PORT=1 included)."""
+    value = _plain_value(value)
+    if any(character in value for character in "\n\r\0"):
+        raise Invalid("must be a single line without NUL characters (the container's "
+                      "variables are passed one per line); put multi-line values in an "
+                      "SSM parameter and name it in app.secrets")
+    return value
+
+
 def _parameter_name(value: Any) -> str:
     value = text(value)
-    if not aws.SSM_PARAMETER_NAME.match(value) or len(value) > 2048:
+    if len(value) > 2048 or not aws.SSM_PARAMETER_NAME.accepts(value):
         raise Invalid("is not an SSM parameter name; write it like /hello/db-password "
                       "(the parameter, not its value)")
     return value
@@ -374,11 +479,12 @@ def _read_variables(reader: _Reader, app: SourceMap, key: str,
     result: dict[str, str] = {}
     for name, raw in section.items():
         path, line = f"app.{key}.{name}", section.line_of(name)
-        if not aws.VARIABLE_NAME.match(name):
-            reader.fail(path, line, f"{name!r} is not an environment variable name; use letters, "
-                        "digits and underscores, not starting with a digit")
+        if not aws.VARIABLE_NAME.accepts(name):
+            reader.fail(path, line, f"{_show(name)} is not an environment variable name; use "
+                        "letters, digits and underscores, not starting with a digit, at most "
+                        f"{aws.VARIABLE_NAME_MAX} characters")
         elif name in RESERVED_VARIABLES:
-            reader.fail(path, line, f"{name!r} is set by Wimpy itself; choose another name "
+            reader.fail(path, line, f"{_show(name)} is set by Wimpy itself; choose another name "
                         f"(reserved: {', '.join(sorted(RESERVED_VARIABLES))})")
         else:
             result[name] = reader.value(section, name, path, parse, "")
@@ -398,7 +504,7 @@ def _read_hosted_zone(reader: _Reader, document: SourceMap) -> HostedZoneConfig 
 
     def zone_id(value: Any) -> str:
         value = text(value).removeprefix("/hostedzone/")
-        if not aws.HOSTED_ZONE_ID.match(value):
+        if not aws.HOSTED_ZONE_ID.accepts(value):
             raise Invalid("is not a Route53 hosted zone id; ids look like Z0123456789ABCDEFGHIJ")
         return value
 
@@ -424,10 +530,8 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
     environments: list[EnvironmentConfig] = []
     for name in section:
         path, line = f"environments.{name}", section.line_of(name)
-        if not aws.ENVIRONMENT_NAME.match(name):
-            reader.fail(path, line, f"{name!r} is not a valid environment name; use 1-12 "
-                        "lowercase letters and digits starting with a letter (no hyphens: "
-                        "they join environment and application names)")
+        if reason := environment_name_problem(name, app.name or "<app>"):
+            reader.fail(path, line, f"{_show(name)} {reason}")
             continue
         settings = reader.section(section, name, path, keys_under("environments.<name>"))
 
@@ -450,7 +554,7 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
             if reason := aws.hosted_zone_name_problem(value):
                 raise Invalid(reason)
             if value != zone.name and not value.endswith("." + zone.name):
-                raise Invalid(f"is outside the hosted zone {zone.name!r}; use a name ending "
+                raise Invalid(f"is outside the hosted zone {_show(zone.name)}; use a name ending "
                               f"in .{zone.name}")
             return value
 
@@ -487,7 +591,7 @@ def _check_name_lengths(reader: _Reader, environment: str, line: int, app: AppCo
     load_balancer = f"{environment}-{app.name}"
     if len(load_balancer) > aws.LOAD_BALANCER_NAME_MAX:
         room = aws.LOAD_BALANCER_NAME_MAX - len(environment) - 1
-        reader.fail("app.name", line, f"{app.name!r} is too long for environment "
+        reader.fail("app.name", line, f"{_show(app.name)} is too long for environment "
                     f"'{environment}': load balancer and target group name '{load_balancer}' "
                     f"has {len(load_balancer)} characters, AWS allows "
                     f"{aws.LOAD_BALANCER_NAME_MAX}; use at most {room} characters")
@@ -500,6 +604,11 @@ def _read_build(reader: _Reader, document: SourceMap) -> BuildConfig:
         value = text(value)
         if value.startswith("/") or ".." in Path(value).parts:
             raise Invalid("must be a path inside the application's folder, relative to wimpy.yml")
+        if not value.isprintable() or len(value) > 4096:
+            # A control character in a path is never meant, and would be echoed into the
+            # build's messages; 4096 is Linux's limit on a whole path.
+            raise Invalid("must be a path of printable characters (at most 4096), relative "
+                          "to wimpy.yml")
         return value
 
     def boolean(value: Any) -> bool:
@@ -509,16 +618,18 @@ def _read_build(reader: _Reader, document: SourceMap) -> BuildConfig:
 
     def target(value: Any) -> str:
         value = text(value)
-        if not aws.BUILD_TARGET.match(value):
-            raise Invalid("is not a Dockerfile stage name (letters, digits, '.', '_', '-')")
+        if not aws.BUILD_TARGET.accepts(value):
+            raise Invalid("is not a Dockerfile stage name (1-128 letters, digits, '.', '_', "
+                          "'-', starting with a letter or digit)")
         return value
 
     args_section = reader.section(section, "args", "build.args", None)
     args = {}
     for name in args_section:
-        if not aws.VARIABLE_NAME.match(name):
+        if not aws.VARIABLE_NAME.accepts(name):
             reader.fail(f"build.args.{name}", args_section.line_of(name),
-                        f"{name!r} is not a build argument name; use letters, digits and underscores")
+                        f"{_show(name)} is not a build argument name; use letters, digits and "
+                        f"underscores, at most {aws.VARIABLE_NAME_MAX} characters")
         else:
             args[name] = reader.value(args_section, name, f"build.args.{name}", _plain_value, "")
     return BuildConfig(
@@ -535,9 +646,11 @@ def _read_registry(reader: _Reader, document: SourceMap) -> RegistryConfig:
 
     def repository_url(value: Any) -> str:
         value = text(value)
-        if "://" in value or not aws.IMAGE_REPOSITORY.match(value):
+        if (len(value) > aws.IMAGE_REPOSITORY_MAX or "://" in value
+                or not aws.IMAGE_REPOSITORY.accepts(value)):
             raise Invalid("is not an image repository; write it like ghcr.io/acme/web or "
-                          "localhost:5000/web (no scheme, no tag)")
+                          f"localhost:5000/web (no scheme, no tag, at most "
+                          f"{aws.IMAGE_REPOSITORY_MAX} characters)")
         return value
 
     registry = RegistryConfig(
@@ -556,6 +669,12 @@ def _read_registry(reader: _Reader, document: SourceMap) -> RegistryConfig:
         reader.fail("registry.username_env", section.line_of("username_env"),
                     "is only for registry.url; ECR logs in with your AWS credentials")
     return registry
+
+
+# A new instance installs Docker and pulls the image inside its signal timeout; the
+# ContainerService construct refuses less than two minutes, so accept no less here, where
+# the message can name the key, rather than fail synthesis with a traceback.
+MIN_SIGNAL_TIMEOUT_SECONDS = 120
 
 
 def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
@@ -578,7 +697,13 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
 
     def alarm_names(value: Any) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) and 0 < len(v) <= 255 for v in value):
-            raise Invalid("must be a list of CloudWatch alarm names")
+            raise Invalid("must be a list of CloudWatch alarm names (1-255 characters each)")
+        for name in value:
+            # CloudWatch refuses control characters in alarm names; a line break would
+            # also pass here and fail the canary's first alarm query.
+            if any(ord(character) < 32 or ord(character) == 127 for character in name):
+                raise Invalid(f"has {_show(name)}, which holds a control character; CloudWatch "
+                              "alarm names are 1-255 printable characters")
         return tuple(value)
 
     canary = CanaryConfig(
@@ -597,7 +722,8 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
         max_batch_size=reader.value(section, "max_batch_size", "deploy.max_batch_size",
                                     integer(1, 100), DeployConfig.max_batch_size),
         signal_timeout_seconds=reader.value(section, "signal_timeout_seconds",
-                                            "deploy.signal_timeout_seconds", integer(60, 3600),
+                                            "deploy.signal_timeout_seconds",
+                                            integer(MIN_SIGNAL_TIMEOUT_SECONDS, 3600),
                                             DeployConfig.signal_timeout_seconds),
     )
 
@@ -618,6 +744,20 @@ def _check_room_for_a_batch(reader: _Reader, document: SourceMap, app: AppConfig
                     f"deploy.max_batch_size ({deploy.max_batch_size}) needs max >= {needed}")
 
 
+def _check_blue_green_has_a_zone(reader: _Reader, document: SourceMap,
+                                 zone: HostedZoneConfig | None, deploy: DeployConfig) -> None:
+    """Blue/green shifts traffic between releases by the weights of Route53 records in the
+    hosted zone (there is one zone for every environment); without one the release stacks
+    have no weight to set and the deploy would fail after building everything."""
+    if deploy.strategy == "blue-green" and zone is None:
+        section = document.get("deploy")
+        line = section.line_of("strategy") if isinstance(section, SourceMap) else None
+        reader.fail("deploy.strategy", line,
+                    f"{_show(deploy.strategy)} needs hosted_zone: blue-green moves traffic with "
+                    "weighted DNS records in hosted_zone; add hosted_zone (name and id) or use "
+                    "strategy: rolling")
+
+
 def _read_hooks(reader: _Reader, document: SourceMap) -> HooksConfig:
     section = reader.section(document, "hooks", "hooks", keys_under("hooks"))
 
@@ -629,6 +769,11 @@ def _read_hooks(reader: _Reader, document: SourceMap) -> HooksConfig:
                 raise Invalid(f"has {_show(command)} at position {index + 1}; each entry must "
                               "be a non-empty shell command (quote it if YAML reads it as "
                               "something else)")
+            if "\0" in command:
+                # No process can be given a NUL in its arguments: the hook would fail
+                # with a Python error at deploy time instead of here.
+                raise Invalid(f"has {_show(command)} at position {index + 1}, which holds a NUL "
+                              "character; a shell command cannot contain one")
         return tuple(value)
 
     return HooksConfig(
@@ -639,8 +784,9 @@ def _read_hooks(reader: _Reader, document: SourceMap) -> HooksConfig:
     )
 
 
-SNS_TOPIC_ARN = re.compile(r"^arn:aws[-a-z]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
-GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+SNS_TOPIC_ARN = aws.Pattern(
+    r"arn:aws[-a-z]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
+GITHUB_REPOSITORY = aws.Pattern(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -650,7 +796,7 @@ def _read_notifications(reader: _Reader, document: SourceMap,
 
     def topic_arn(value: Any) -> str:
         value = text(value)
-        if not SNS_TOPIC_ARN.match(value):
+        if not SNS_TOPIC_ARN.accepts(value):
             raise Invalid("is not an SNS topic ARN; write it like "
                           f"arn:aws:sns:{account.region}:{account.id or '123456789012'}:deploys")
         region = value.split(":")[3]
@@ -661,13 +807,18 @@ def _read_notifications(reader: _Reader, document: SourceMap,
 
     def repository(value: Any) -> str:
         value = text(value)
-        if not GITHUB_REPOSITORY.match(value) or value.endswith((".git", "/.", "/..")):
+        if not GITHUB_REPOSITORY.accepts(value) or value.endswith((".git", "/.", "/..")):
             raise Invalid("is not a GitHub repository; write it as owner/repo, e.g. "
                           "acme/hello (no URL, no .git)")
         return value
 
     def api_url(value: Any) -> str:
         value = text(value)
+        if not aws.URL.accepts(value):
+            # urlsplit quietly drops tabs and line breaks and strips leading spaces, so it
+            # would pass a URL that is not the one written.
+            raise Invalid("is not a URL; write it like https://github.example.com/api/v3 "
+                          "(ASCII, no spaces or control characters, at most 2048 characters)")
         parts = urllib.parse.urlsplit(value)
         loopback = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
         if parts.scheme != "https" and not loopback:

@@ -207,10 +207,12 @@ class UnknownEnvironment(ValueError):
     def __init__(self, name: str, known: tuple[str, ...], source: Path):
         import difflib
 
+        from .yaml_source import show
+
         close = [k for k in known if k.startswith(name) or name.startswith(k)]
-        close = close or difflib.get_close_matches(name, known, n=1)
+        close = close or (difflib.get_close_matches(name, known, n=1) if len(name) <= 64 else [])
         hint = f" Did you mean '{close[0]}'?" if close else ""
-        super().__init__(
-            f"--env: '{name}' is not an environment of {source}; "
+        super().__init__(  # show(): the name comes from the command line, of any length
+            f"--env: {show(name)} is not an environment of {source}; "
             f"it defines {', '.join(known)}.{hint}"
         )

@@ -15,7 +15,8 @@ class Key(NamedTuple):
 KEYS: tuple[Key, ...] = (
     Key("app.name", "required", "Application name: lowercase letters, digits and single hyphens, "
         "starting with a letter; `<env>-<app>` must fit the 32 characters AWS allows load "
-        "balancer and target group names."),
+        "balancer and target group names. Not `network`, nor ending in `-resources`: those "
+        "name Wimpy's own parameters and stacks."),
     Key("app.port", "8080", "Port the container listens on (1-65535)."),
     Key("app.health_check.path", "/health", "Path the load balancer and the boot check request; "
         "must answer 200-399."),
@@ -60,11 +61,13 @@ KEYS: tuple[Key, ...] = (
         "or token (never written to disk or logs)."),
     Key("registry.keep_images", "30", "Images the ECR lifecycle rule keeps (1-1000)."),
     Key("deploy.strategy", "rolling", "`rolling` (instances replaced in place, rolled back by "
-        "CloudFormation on failure) or `blue-green` (a stack per version, weighted DNS)."),
+        "CloudFormation on failure) or `blue-green` (a stack per version, weighted DNS; needs "
+        "hosted_zone)."),
     Key("deploy.max_batch_size", "1", "Instances replaced at once in a rolling deploy; max "
         "capacity must leave room for min plus one batch."),
     Key("deploy.signal_timeout_seconds", "600", "How long a new instance has to report its "
-        "container healthy before the deploy fails and rolls back (60-3600)."),
+        "container healthy before the deploy fails and rolls back (120-3600: two minutes go to "
+        "installing Docker and pulling the image)."),
     Key("deploy.canary.steps", "[10, 50, 100]", "Blue/green: shares of traffic (percent) the new "
         "release takes in turn, rising, ending at 100."),
     Key("deploy.canary.bake_seconds", "300", "Blue/green: how long each step is watched once "
@@ -105,7 +108,9 @@ KEYS: tuple[Key, ...] = (
         "application's records go in, e.g. example.com."),
     Key("hosted_zone.id", "required with hosted_zone.name", "That zone's id, e.g. Z0123456789ABC."),
     Key("environments.<name>.cidr", "staging 10.0.0.0/16, production 10.1.0.0/16", "Private "
-        "IPv4 range of the environment's VPC, /16 to /24; no two environments may overlap."),
+        "IPv4 range of the environment's VPC, /16 to /24; no two environments may overlap. "
+        "`<name>` is 1-12 lowercase letters and digits, not `baseline` or `registry` (Wimpy's "
+        "own stacks)."),
     Key("environments.<name>.domain", "<app>.<zone> in production, <app>.<env>.<zone> "
         "elsewhere", "The application's name in DNS; must be inside hosted_zone.name."),
     Key("environments.<name>.nat_gateways", "1, or one per zone in production", "NAT gateways "

@@ -18,7 +18,18 @@ from cli.errors import ExitCode, WimpyError
 from tests.conftest import EXAMPLE
 
 GROUP = "/wimpy/staging/hello"
+# "Now" for these tests: the events are stamped back from it and `wimpy logs` counts --since
+# back from it (its clock is set to it below), however long the suite takes to get here.
+# Close to the real time only because the emulator, like CloudWatch, refuses events more
+# than 14 days old.
 NOW_MS = int(time.time() * 1000)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch):
+    now = datetime.fromtimestamp(NOW_MS / 1000, tz=timezone.utc)
+    monkeypatch.setattr(logs_command, "utc_now", lambda: now)
+    return now
 
 
 def logs_app():
@@ -62,7 +73,16 @@ def iso(ms_before_now: int) -> str:
 MINUTE = 60_000
 
 
+def delete_groups(client, *names: str) -> None:
+    for name in names:
+        try:
+            client.delete_log_group(logGroupName=name)
+        except client.exceptions.ResourceNotFoundException:
+            pass
+
+
 def test_before_the_first_deploy_the_message_says_deploy_first(emulator):
+    delete_groups(emulator.client("logs"), GROUP)  # nothing has run in staging
     result = wimpy_logs()
     assert result.exit_code == ExitCode.FAILED, result.output
     assert f"the log group {GROUP} does not exist yet" in result.stderr
@@ -70,16 +90,23 @@ def test_before_the_first_deploy_the_message_says_deploy_first(emulator):
     assert "Traceback" not in result.output
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def log_group(emulator):
+    """The staging group with its events (and production's, which must not show up), for
+    one test: removed afterwards, with whatever the test added."""
     client = emulator.client("logs")
+    delete_groups(client, GROUP, "/wimpy/production/hello")
     client.create_log_group(logGroupName=GROUP)
     put(client, "i-0aaaaaaaaaaaaaaaa", (30 * MINUTE, "old: started"), (5 * MINUTE, "GET / 200"))
     put(client, "i-0bbbbbbbbbbbbbbbb", (2 * MINUTE, "GET /health 200\n"))
     put(client, "i-00000000000000000", (3 * MINUTE, "POST /form 302"))
     client.create_log_group(logGroupName="/wimpy/production/hello")  # must not show up
     put(client, "i-0ccc", (1 * MINUTE, "production line"), group="/wimpy/production/hello")
-    return client
+    yield client
+    delete_groups(client, GROUP, "/wimpy/production/hello", FOLLOW_GROUP)
+
+
+FOLLOW_GROUP = "/wimpy/staging/follow"
 
 
 def test_recent_events_of_every_stream_in_time_order(log_group):
@@ -142,7 +169,7 @@ def test_every_page_is_read(log_group):
 def test_follow_prints_each_event_once_as_it_arrives(log_group, monkeypatch):
     """Three polls: what is there, then new events (one that arrived late, stamped before
     the newest already shown), then nothing new; the stop condition ends the loop."""
-    group = "/wimpy/staging/follow"
+    group = FOLLOW_GROUP
     log_group.create_log_group(logGroupName=group)
     put(log_group, "i-1", (60_000, "first"), (50_000, "second"), group=group)
     emitted: list[str] = []

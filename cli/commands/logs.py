@@ -29,6 +29,12 @@ DURATION = re.compile(r"^(\d+)([smhdw])$")
 
 sleep = time.sleep  # the follow loop's pause; tests replace it
 
+
+def utc_now() -> datetime:
+    """The moment --since durations count back from; tests replace it, as they do `sleep`."""
+    return datetime.now(timezone.utc)
+
+
 LocalOption = typer.Option(False, "--local", help="Read from Wimpy's embedded AWS emulator "
                            "instead of your account (also WIMPY_TARGET=local).")
 
@@ -79,7 +85,7 @@ def logs(
 def parse_since(text: str, *, now: datetime | None = None) -> int:
     """--since as epoch milliseconds: a duration back from now, or an ISO 8601 time (UTC
     unless it says otherwise)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utc_now()
     value = text.strip()
     if match := DURATION.match(value):
         moment = now - timedelta(seconds=int(match[1]) * UNITS[match[2]])

@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from wimpy_constructs import ApplicationAccess
+from wimpy_constructs import AlarmTopic, ApplicationAccess
 
 from cli import naming
 
@@ -50,6 +50,8 @@ class ApplicationResourcesStack(cdk.Stack):
             database_ports=database_ports,
             log_retention=log_retention,
         )
+        alarms = AlarmTopic(self, "Alarms", master_key=master_key,
+                            display_name=f"Wimpy {app} in {environment}: alarms")
         wiring.publish(self, {
             naming.application_parameter(environment, app, name): value
             for name, value in {
@@ -58,5 +60,6 @@ class ApplicationResourcesStack(cdk.Stack):
                 "database-security-group-id": access.database_security_group.security_group_id,
                 "instance-role-arn": access.instance_role.role_arn,
                 "log-group-name": access.log_group.log_group_name,
+                "alarm-topic-arn": alarms.topic.topic_arn,
             }.items()
         })

@@ -65,6 +65,7 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
             app, naming.registry_stack(app_config.name), env=env, app=app_config.name,
             keep_images=config.registry.keep_images, push_latest=config.build.push_latest,
             description=f"Wimpy {app_config.name}: image repository")
+        stacks.registry.add_stack_dependency(stacks.baseline, "reads the master key's ARN from SSM")
         cdk.Tags.of(stacks.registry).add("wimpy:type", "registry")
         cdk.Tags.of(stacks.registry).add("wimpy:application", app_config.name)
     listener_ports = (80, 443) if config.hosted_zone else (80,)
@@ -112,6 +113,7 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
                 machine_image_id=release.machine_image_id, version=release.version,
                 # A new release takes no traffic until the canary gives it some.
                 initial_weight=0 if blue_green else 100,
+                extra_alarm_topic_arns=tuple(filter(None, [config.notifications.sns_topic_arn])),
                 description=f"Wimpy {app_config.name} in {environment.name}: load balancer, "
                             f"instances, scaling, alarms, DNS",
             )

@@ -8,9 +8,13 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from aws_cdk import aws_kms as kms
+
 from cli import naming
 from wimpy_constructs import ApplicationRegistry
 from wimpy_constructs.defaults import KEEP_IMAGES
+
+from . import wiring
 
 
 class RegistryStack(cdk.Stack):
@@ -23,4 +27,7 @@ class RegistryStack(cdk.Stack):
             keep_images=keep_images,
             # `latest` is meant to move (build.push_latest); version tags never do.
             mutable_tags=("latest",) if push_latest else (),
+            # Images are encrypted with the account's master key, like every other store.
+            encryption_key=kms.Key.from_key_arn(
+                self, "MasterKey", wiring.read(self, naming.baseline_parameter("master-key-arn"))),
         )

@@ -4,13 +4,14 @@ Everything shared with other releases is read from SSM at deploy time."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cli import naming
@@ -26,7 +27,7 @@ class ServiceStack(cdk.Stack):
                  deploy: DeployConfig, hosted_zone: HostedZoneConfig | None,
                  availability_zones: tuple[str, ...], image: str, registry_login: str,
                  machine_image_id: str, initial_weight: int, version: str,
-                 scalable_to_zero: bool = False,
+                 scalable_to_zero: bool = False, extra_alarm_topic_arns: Sequence[str] = (),
                  **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         env, name = environment.name, app.name
@@ -123,8 +124,13 @@ class ServiceStack(cdk.Stack):
                 self, "ScaledToZero", expression=cdk.Fn.condition_equals(capacity.value_as_string, "off")))
         service.scale_on_cpu(app.scaling.cpu_target_percent)
         service.scale_on_requests(app.scaling.requests_per_target)
+        # The application's alarm topic (from its resources stack), and the account's
+        # notification topic when wimpy.yml names one.
+        alarm_topics = [sns.Topic.from_topic_arn(self, "AlarmTopic", parameter("alarm-topic-arn")),
+                        *(sns.Topic.from_topic_arn(self, f"NotificationTopic{index}", arn)
+                          for index, arn in enumerate(extra_alarm_topic_arns))]
         ServiceAlarms(self, "Alarms", target_group=load_balancer.target_group,
-                      alarm_name_prefix=self.stack_name,
+                      alarm_name_prefix=self.stack_name, notify=alarm_topics,
                       error_rate_percent=app.alarms.error_rate_percent,
                       p99_latency=cdk.Duration.millis(app.alarms.p99_latency_ms))
 

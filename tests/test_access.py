@@ -90,24 +90,36 @@ def test_egress_is_limited(resources):
     }
 
 
-def test_instance_role_uses_session_manager_not_ssh(resources):
+def test_instance_role_uses_session_manager_not_ssh_and_no_managed_policy(resources):
+    """AmazonSSMManagedInstanceCore allows ssm:GetParameter* on *: every application could
+    read every other's secrets. The role holds only what Session Manager needs."""
     from aws_cdk.assertions import Match
 
-    resources.has_resource_properties("AWS::IAM::Role", {
+    (role,) = resources.find_resources("AWS::IAM::Role", {"Properties": {
         "AssumeRolePolicyDocument": {"Statement": [Match.object_like({
-            "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})]},
-        "ManagedPolicyArns": [{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
-                                                 ":iam::aws:policy/AmazonSSMManagedInstanceCore"]]}],
-    })
+            "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})]}}}).values()
+    assert "ManagedPolicyArns" not in role["Properties"]
+    (session,) = [p for key, p in resources.find_resources("AWS::IAM::Policy").items()
+                  if key.startswith("AccessSessionManagerPolicy")]
+    assert session["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "ssm:UpdateInstanceInformation", "Effect": "Allow",
+         "Resource": "arn:aws:ec2:eu-west-1:111111111111:instance/*"},
+        {"Action": ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+         "Effect": "Allow", "Resource": "*"},
+    ]
 
 
-def test_registry_login_is_isolated_in_its_own_policy(resources):
+def test_resourceless_actions_are_isolated_in_their_own_policies(resources):
+    """Actions that take no resource (ECR login, Session Manager's channels) sit in
+    policies of their own, so their wildcard acknowledgement covers nothing else."""
     policies = resources.find_resources("AWS::IAM::Policy")
-    wildcard = [p for p in policies.values()
-                if any(s["Resource"] == "*" for s in p["Properties"]["PolicyDocument"]["Statement"])]
-    assert len(wildcard) == 1
-    assert wildcard[0]["Properties"]["PolicyDocument"]["Statement"] == [
-        {"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"}]
+    wildcard = {key: p["Properties"]["PolicyDocument"]["Statement"] for key, p in policies.items()
+                if any(s["Resource"] == "*" for s in p["Properties"]["PolicyDocument"]["Statement"])}
+    assert sorted(key.split("Policy")[0] for key in wildcard) == ["AccessRegistryLogin",
+                                                                  "AccessSessionManager"]
+    (login,) = [statements for key, statements in wildcard.items() if "RegistryLogin" in key]
+    assert login == [{"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"}]
 
 
 def test_pull_only_from_the_apps_own_repository(resources):
@@ -140,7 +152,7 @@ def test_resources_are_published_for_the_deploy_stacks(resources):
     names = {r["Properties"]["Name"] for r in resources.find_resources("AWS::SSM::Parameter").values()}
     assert names == {f"/wimpy/production/hello/{n}" for n in (
         "load-balancer-security-group-id", "instance-security-group-id",
-        "database-security-group-id", "instance-role-arn", "log-group-name")}
+        "database-security-group-id", "instance-role-arn", "log-group-name", "alarm-topic-arn")}
 
 
 def test_vpc_and_key_come_from_ssm_at_deploy_time(resources):

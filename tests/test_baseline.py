@@ -58,6 +58,10 @@ def test_master_key_lets_cloudtrail_and_logs_in_only_for_this_account(baseline):
     logs = statements["AllowCloudWatchLogsOfThisAccount"]
     assert logs["Condition"]["ArnLike"] == {
         "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111111111111:log-group:*"}
+    alarms = statements["AllowAlarmsOfThisAccountToPublishEncrypted"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
 
 
 @pytest.mark.parametrize("bucket_name", ["wimpy-logs-111111111111-eu-west-1",

@@ -96,7 +96,7 @@ def test_unit_passes_systemd_analyze_verify(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "", result.stderr
     text = unit.read_text()
-    assert "Restart=always" in text and "TimeoutStopSec=120" in text
+    assert "Restart=always" in text and "TimeoutStopSec=90" in text  # docker stop 60 s + 30 s
     assert f"ExecStop={install_dir}/wimpy-container stop" in text
 
 

@@ -47,6 +47,8 @@ def test_the_nag_gate_really_fails_on_a_finding(example_config, tmp_path):
 
 
 def test_each_acknowledgement_is_one_finding_on_one_resource_with_a_reason(example_stacks):
+    # Wildcard acknowledgements are named at synthesis, once references are resolved.
+    example_stacks.baseline.node.root.synth()
     acknowledgements = []
     for stack in example_stacks.all():
         for construct in stack.node.find_all():
@@ -64,6 +66,9 @@ def test_each_acknowledgement_is_one_finding_on_one_resource_with_a_reason(examp
     rules = {(path.split("/", 1)[1], rule.split("AwsSolutions-")[1]) for path, rule, _ in acknowledgements}
     assert ("Baseline/LogBucket", "S1") in rules
     assert ("Access/RegistryLoginPolicy", "IAM5[Resource::*]") in rules
+    assert ("Access/SessionManagerPolicy", "IAM5[Resource::*]") in rules
+    assert ("Access/SessionManagerPolicy/Resource",
+            "IAM5[Resource::arn:aws:ec2:eu-west-1:111111111111:instance/*]") in rules
     assert ("Access/InstanceRole/DefaultPolicy/Resource",
             "IAM5[Resource::arn:aws:s3:::wimpy-storage-111111111111-eu-west-1/production/hello/*]") in rules
 
@@ -96,3 +101,53 @@ def test_offline_synthesis_needs_no_lookup(example_stacks):
 
     for stack in example_stacks.all():
         assert Annotations.from_stack(stack).find_error("*", Match.any_value()) == [], stack.stack_name
+
+
+def _resources(templates, kind):
+    return [(stack, logical_id, resource) for stack, template in templates.items()
+            for logical_id, resource in template["Resources"].items() if resource["Type"] == kind]
+
+
+def test_every_store_is_encrypted_with_the_master_key(templates):
+    """Log groups (the application's, flow logs, the trail's copy), image repositories and
+    alarm topics: each names a KMS key, and it is the master key (read from SSM or made in
+    the baseline), never an AWS-owned default."""
+    master_key = ("/wimpy/baseline/master-key-arn", "BaselineMasterKey")
+    kinds = {"AWS::Logs::LogGroup": lambda p: p.get("KmsKeyId"),
+             "AWS::ECR::Repository": lambda p: (p.get("EncryptionConfiguration", {}).get("EncryptionType") == "KMS"
+                                                and p["EncryptionConfiguration"].get("KmsKey")),
+             "AWS::SNS::Topic": lambda p: p.get("KmsMasterKeyId")}
+    for kind, key_of in kinds.items():
+        found = _resources(templates, kind)
+        assert found, kind
+        for stack, logical_id, resource in found:
+            key = key_of(resource["Properties"])
+            assert key, (stack, logical_id, kind)
+            reference = json.dumps(key)
+            parameters = templates[stack].get("Parameters", {})
+            names = {parameters[ref]["Default"] for ref in parameters if ref in reference}
+            assert names & {master_key[0]} or master_key[1] in reference, (stack, logical_id, key)
+
+
+def test_every_alarm_notifies_its_application_topic(templates):
+    alarms = _resources(templates, "AWS::CloudWatch::Alarm")
+    assert alarms
+    for stack, logical_id, alarm in alarms:
+        properties = alarm["Properties"]
+        for actions in ("AlarmActions", "OKActions"):
+            (topic,) = properties[actions]
+            parameter = templates[stack]["Parameters"][topic["Ref"]]["Default"]
+            assert parameter.endswith("/hello/alarm-topic-arn"), (stack, logical_id, parameter)
+
+
+def test_alarm_topics_take_only_tls_and_this_accounts_alarms(templates):
+    policies = [p for _, _, p in _resources(templates, "AWS::SNS::TopicPolicy")]
+    assert len(policies) == 2  # one per environment's application
+    for policy in policies:
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+                   for s in statements)
+        (publish,) = [s for s in statements if s["Effect"] == "Allow"]
+        assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        assert publish["Action"] == "sns:Publish"
+        assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}

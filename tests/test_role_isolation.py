@@ -1,19 +1,20 @@
-"""Prefix isolation, proven by evaluation rather than pattern matching.
+"""Isolation between applications, proven by evaluating every permission an instance role
+holds, not by pattern matching.
 
-For every environment x application, the synthesized instance-role policies (tokens
-resolved) are evaluated with IAM's rules (tests/iam_eval.py) against every other
-environment x application prefix, including look-alikes (`web` vs `web-other`): a role
-reaches its own `<env>/<app>/` objects, with the KMS use SSE-KMS needs, and nothing else,
-and lists only its own prefix.
-
-The role also carries AWS's AmazonSSMManagedInstanceCore, which grants no S3 or KMS data
-access (ssm, ssmmessages, ec2messages only), so the inline policies decide the question.
+For every environment x application, every policy attached to its instance role (the
+resources stack's and the service stack's inline policies; managed policies are refused,
+since AWS's own would have to be evaluated too) is resolved as CloudFormation would and
+evaluated with IAM's rules (tests/iam_eval.py) against every other environment x
+application, look-alikes included (`web` vs `web-other`): S3 (objects and listing), SSM
+(GetParameter, GetParameters, GetParametersByPath), KMS (directly, via SSM, via S3), ECR,
+CloudWatch Logs and CloudFormation signals. A role reaches what is its own and nothing else.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+from types import MappingProxyType
 
 import pytest
 
@@ -21,23 +22,39 @@ from tests.iam_eval import evaluate
 
 ACCOUNT, REGION = "111111111111", "eu-west-1"
 BUCKET = f"arn:aws:s3:::wimpy-storage-{ACCOUNT}-{REGION}"
+OTHER_BUCKET = f"arn:aws:s3:::someone-else-{ACCOUNT}-{REGION}"
 MASTER_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-1111-2222-3333-444444444444"
 OTHER_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/99999999-1111-2222-3333-444444444444"
 APPS = ("web", "web-other", "api")
 ENVIRONMENTS = ("staging", "production")
+PAIRS = list(itertools.product(ENVIRONMENTS, APPS))
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+VIA_SSM, VIA_S3 = f"ssm.{REGION}.amazonaws.com", f"s3.{REGION}.amazonaws.com"
 
 
-def resolve(value, template: dict):
+def secret_of(app: str) -> str:
+    return f"/{app}/db-password"
+
+
+def parameter_arn(name: str) -> str:
+    return f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name.lstrip('/')}"
+
+
+def stack_id(name: str) -> str:
+    return f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/0a1b2c3d"
+
+
+def resolve(value, template: dict, stack_name: str):
     """Resolve the CloudFormation intrinsics these policies use, as CloudFormation would;
     anything else raises, so nothing unresolved reaches the evaluator."""
     if isinstance(value, list):
-        return [resolve(v, template) for v in value]
+        return [resolve(v, template, stack_name) for v in value]
     if not isinstance(value, dict):
         return value
     if set(value) == {"Ref"}:
         name = value["Ref"]
-        pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+        pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
+                  "AWS::URLSuffix": "amazonaws.com", "AWS::StackId": stack_id(stack_name)}
         if name in pseudo:
             return pseudo[name]
         parameter = template["Parameters"][name]
@@ -52,34 +69,53 @@ def resolve(value, template: dict):
         raise AssertionError(f"unexpected GetAtt {value}")
     if set(value) == {"Fn::Join"}:
         separator, parts = value["Fn::Join"]
-        return separator.join(resolve(p, template) for p in parts)
-    return {k: resolve(v, template) for k, v in value.items()}
+        return separator.join(resolve(p, template, stack_name) for p in parts)
+    return {k: resolve(v, template, stack_name) for k, v in value.items()}
+
+
+def _attached_to_imported_role(policy: dict, template: dict, env: str, app: str) -> bool:
+    """A service stack's policy names the role through the role ARN published in SSM."""
+    text = repr(policy["Properties"]["Roles"])
+    names = {p["Default"] for key, p in template.get("Parameters", {}).items() if key in text}
+    return names == {f"/wimpy/{env}/{app}/instance-role-arn"}
 
 
 @pytest.fixture(scope="module")
 def role_policies(example_config) -> dict[tuple[str, str], list[dict]]:
-    """(env, app) -> the resolved inline policy documents attached to its instance role."""
+    """(env, app) -> every resolved policy document attached to its instance role."""
     from aws_cdk.assertions import Template
 
     from tests.conftest import synthesize
 
     policies = {}
     for app in APPS:
-        config = dataclasses.replace(example_config, app=dataclasses.replace(example_config.app, name=app))
+        config = dataclasses.replace(example_config, app=dataclasses.replace(
+            example_config.app, name=app, secrets=MappingProxyType({"DB_PASSWORD": secret_of(app)})))
         _, stacks = synthesize(config)
         for env in ENVIRONMENTS:
-            template = Template.from_stack(stacks.application_resources[env]).to_json()
+            resources = stacks.application_resources[env]
+            template = Template.from_stack(resources).to_json()
             (role_id,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
-            documents = [resolve(r["Properties"]["PolicyDocument"], template)
+            role = template["Resources"][role_id]["Properties"]
+            # Managed policies would have to be evaluated too, and AWS's change under us.
+            assert "ManagedPolicyArns" not in role and "Policies" not in role, role
+            assert not [r for r in template["Resources"].values()
+                        if r["Type"] == "AWS::IAM::ManagedPolicy"]
+            documents = [resolve(r["Properties"]["PolicyDocument"], template, resources.stack_name)
                          for r in template["Resources"].values()
-                         if r["Type"] == "AWS::IAM::Policy"
-                         and {"Ref": role_id} in r["Properties"]["Roles"]]
-            assert len(documents) == 2  # the default policy and the registry login policy
+                         if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in r["Properties"]["Roles"]]
+            service = stacks.services[env]
+            service_template = Template.from_stack(service).to_json()
+            service_policies = [r for r in service_template["Resources"].values()
+                                if r["Type"] == "AWS::IAM::Policy"]
+            assert all(_attached_to_imported_role(p, service_template, env, app)
+                       for p in service_policies)
+            assert not [r for r in service_template["Resources"].values()
+                        if r["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Role")]
+            documents += [resolve(p["Properties"]["PolicyDocument"], service_template, service.stack_name)
+                          for p in service_policies]
             policies[(env, app)] = documents
     return policies
-
-
-PAIRS = list(itertools.product(ENVIRONMENTS, APPS))
 
 
 @pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
@@ -109,13 +145,110 @@ def test_look_alikes_and_the_rest_of_the_bucket_are_out_of_reach(role_policies, 
 
 
 @pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
-def test_sse_kms_works_with_the_master_key_only(role_policies, owner):
+def test_secrets_are_readable_only_by_their_own_application(role_policies, owner):
     policies = role_policies[owner]
+    env, app = owner
+    for target in PAIRS:
+        arn = parameter_arn(secret_of(target[1]))
+        # Secrets are named per application in wimpy.yml (the same in each environment).
+        expected = target[1] == app
+        for action in ("ssm:GetParameter", "ssm:GetParameters"):
+            assert evaluate(policies, action, arn) is expected, (owner, action, arn)
+        # Wimpy's own records of every application stay out of reach, its own included.
+        for name in ("deploy-lock", "history", "canary", "machine-image"):
+            wimpy_arn = parameter_arn(f"/wimpy/{target[0]}/{target[1]}/{name}")
+            assert not evaluate(policies, "ssm:GetParameter", wimpy_arn), (owner, wimpy_arn)
+    for path in ("/", f"/{app}", f"/{app}/", "/wimpy", f"/wimpy/{env}/{app}"):
+        arn = parameter_arn(path) if path != "/" else f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/"
+        assert not evaluate(policies, "ssm:GetParametersByPath", arn), (owner, path)
+    for action in ("ssm:PutParameter", "ssm:DeleteParameter", "ssm:DescribeParameters",
+                   "ssm:SendCommand", "ssm:StartSession", "secretsmanager:GetSecretValue"):
+        assert not evaluate(policies, action, "*"), (owner, action)
+        assert not evaluate(policies, action, parameter_arn(secret_of(app))), (owner, action)
+
+
+@pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
+def test_the_master_key_is_usable_only_through_ssm_for_its_secrets_and_s3_for_its_bucket(
+        role_policies, owner):
+    policies = role_policies[owner]
+    app = owner[1]
+    for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:ReEncryptFrom",
+                   "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext"):
+        # Directly, with no service in between: never, whatever context is claimed.
+        for context in ({}, {"kms:EncryptionContext:PARAMETER_ARN": parameter_arn(secret_of(app))},
+                        {"kms:EncryptionContext:aws:s3:arn": BUCKET}):
+            assert not evaluate(policies, action, MASTER_KEY, context), (owner, action, context)
+    for target in APPS:
+        via_ssm = {"kms:ViaService": VIA_SSM,
+                   "kms:EncryptionContext:PARAMETER_ARN": parameter_arn(secret_of(target))}
+        assert evaluate(policies, "kms:Decrypt", MASTER_KEY, via_ssm) is (target == app), (owner, target)
+        assert not evaluate(policies, "kms:Decrypt", OTHER_KEY, via_ssm)
+        assert not evaluate(policies, "kms:Encrypt", MASTER_KEY, via_ssm)
+    wimpy_record = {"kms:ViaService": VIA_SSM, "kms:EncryptionContext:PARAMETER_ARN":
+                    parameter_arn(f"/wimpy/{owner[0]}/{app}/deploy-lock")}
+    assert not evaluate(policies, "kms:Decrypt", MASTER_KEY, wimpy_record)
     for action in ("kms:Decrypt", "kms:GenerateDataKey"):
-        assert evaluate(policies, action, MASTER_KEY)
-        assert not evaluate(policies, action, OTHER_KEY)
-    assert not evaluate(policies, "kms:ReEncryptFrom", MASTER_KEY)
-    assert not evaluate(policies, "kms:CreateGrant", MASTER_KEY)
+        own_bucket = {"kms:ViaService": VIA_S3, "kms:EncryptionContext:aws:s3:arn": BUCKET}
+        assert evaluate(policies, action, MASTER_KEY, own_bucket), (owner, action)
+        assert not evaluate(policies, action, OTHER_KEY, own_bucket)
+        for context in ({"kms:ViaService": VIA_S3, "kms:EncryptionContext:aws:s3:arn": OTHER_BUCKET},
+                        {"kms:ViaService": VIA_S3},
+                        {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com",
+                         "kms:EncryptionContext:aws:s3:arn": BUCKET}):
+            assert not evaluate(policies, action, MASTER_KEY, context), (owner, action, context)
+
+
+@pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
+def test_images_only_from_its_own_repository(role_policies, owner):
+    policies = role_policies[owner]
+    for target in APPS:
+        repository = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/wimpy/{target}"
+        for action in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"):
+            assert evaluate(policies, action, repository) is (target == owner[1]), (owner, target)
+        for action in ("ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:DeleteRepository",
+                       "ecr:SetRepositoryPolicy"):
+            assert not evaluate(policies, action, repository), (owner, action)
+    # The login token is account-wide by AWS's design; pulling is what is scoped.
+    assert evaluate(policies, "ecr:GetAuthorizationToken", "*")
+
+
+@pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
+def test_logs_only_to_its_own_log_group(role_policies, owner):
+    policies = role_policies[owner]
+    for target in PAIRS:
+        stream = (f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/wimpy/{target[0]}/{target[1]}"
+                  ":log-stream:i-0123")
+        assert evaluate(policies, "logs:PutLogEvents", stream) is (target == owner)
+        group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/wimpy/{target[0]}/{target[1]}:*"
+        assert not evaluate(policies, "logs:DeleteLogGroup", group)
+        assert not evaluate(policies, "logs:GetLogEvents", stream)
+
+
+@pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
+def test_signals_only_its_own_stack_and_touches_no_load_balancer(role_policies, owner):
+    policies = role_policies[owner]
+    for target in PAIRS:
+        stack = stack_id(f"wimpy-{target[0]}-{target[1]}")
+        assert evaluate(policies, "cloudformation:SignalResource", stack) is (target == owner)
+    target_group = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/x/0123"
+    for action in ("elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets",
+                   "elasticloadbalancing:ModifyListener", "autoscaling:SetDesiredCapacity"):
+        assert not evaluate(policies, action, target_group), (owner, action)
+        assert not evaluate(policies, action, "*"), (owner, action)
+
+
+@pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
+def test_session_manager_works_and_grants_nothing_more(role_policies, owner):
+    policies = role_policies[owner]
+    instance = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0123456789abcdef0"
+    assert evaluate(policies, "ssm:UpdateInstanceInformation", instance)
+    for action in ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                   "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"):
+        assert evaluate(policies, action, "*"), action
+    for action in ("iam:PassRole", "sts:AssumeRole", "ec2:RunInstances", "ec2:TerminateInstances",
+                   "ec2:DescribeInstances", "ssm:GetDocument", "ssm:ListAssociations",
+                   "ec2messages:GetMessages", "s3:ListAllMyBuckets", "kms:ListKeys"):
+        assert not evaluate(policies, action, "*"), (owner, action)
 
 
 @pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
@@ -126,12 +259,3 @@ def test_bucket_wide_and_destructive_actions_are_denied(role_policies, owner):
                    "s3:ListAllMyBuckets"):
         assert not evaluate(policies, action, BUCKET)
         assert not evaluate(policies, action, f"{BUCKET}/{env}/{app}/x")
-
-
-@pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
-def test_logs_only_to_its_own_log_group(role_policies, owner):
-    policies = role_policies[owner]
-    for target in PAIRS:
-        stream = (f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/wimpy/{target[0]}/{target[1]}"
-                  ":log-stream:i-0123")
-        assert evaluate(policies, "logs:PutLogEvents", stream) is (target == owner)

@@ -126,17 +126,13 @@ def test_no_secret_value_reaches_the_template(production, example_config):
     assert "API_TOKEN=" not in user_data(production).split("SECRETS=")[0].split("app.env")[-1]
 
 
-def test_instances_may_signal_only_this_stack_and_leave_only_this_target_group(production):
-    from aws_cdk.assertions import Match
-
+def test_instances_may_signal_only_this_stack_and_nothing_else(production):
+    """Leaving the load balancer is the Auto Scaling group's job when it terminates an
+    instance, not the unit's on every stop: the release adds only the signal."""
     statements = [s for p in production.find_resources("AWS::IAM::Policy").values()
                   for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    assert {"Action": "cloudformation:SignalResource", "Effect": "Allow",
-            "Resource": {"Ref": "AWS::StackId"}} in statements
-    production.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": [
-        {"Action": "elasticloadbalancing:DeregisterTargets", "Effect": "Allow",
-         "Resource": {"Ref": Match.string_like_regexp("WebTargets")}},
-    ]}})
+    assert statements == [{"Action": "cloudformation:SignalResource", "Effect": "Allow",
+                           "Resource": {"Ref": "AWS::StackId"}}]
 
 
 def test_load_balancer_is_public_drops_bad_headers_logs_and_is_protected_in_production(production, staging):
@@ -300,5 +296,4 @@ def test_policies_on_the_shared_role_are_named_per_stack(example_config):
         template = Template.from_stack(stacks.services["staging"]).to_json()
         names += [r["Properties"]["PolicyName"] for r in template["Resources"].values()
                   if r["Type"] == "AWS::IAM::Policy"]
-    assert len(names) == 6 and len(set(names)) == 6, names
-    assert {"wimpy-staging-hello-v1-instance", "wimpy-staging-hello-v2-target-health"} <= set(names)
+    assert len(names) == 2 and len(set(names)) == 2, names

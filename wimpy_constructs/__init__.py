@@ -2,6 +2,7 @@
 command, wimpy.yml, boto3 or Docker."""
 
 from .account_baseline import AccountBaseline
+from .alarm_topic import AlarmTopic
 from .application_access import ApplicationAccess
 from .container_service import ContainerService
 from .environment_network import EnvironmentNetwork
@@ -10,5 +11,5 @@ from .registry import ApplicationRegistry
 from .service_alarms import ServiceAlarms
 from .weighted_record import WeightedAliasRecord
 
-__all__ = ["AccountBaseline", "ApplicationAccess", "ApplicationRegistry", "ContainerService", "EnvironmentNetwork",
+__all__ = ["AccountBaseline", "AlarmTopic", "ApplicationAccess", "ApplicationRegistry", "ContainerService", "EnvironmentNetwork",
            "PublicLoadBalancer", "ServiceAlarms", "WeightedAliasRecord"]

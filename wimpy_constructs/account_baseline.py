@@ -64,6 +64,16 @@ class AccountBaseline(Construct):
                                     f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"}},
         ))
 
+        # Alarms publish to SNS topics encrypted with the master key (AlarmTopic): SNS asks
+        # the key for CloudWatch, on behalf of this account's alarms only.
+        self.master_key.add_to_resource_policy(iam.PolicyStatement(
+            sid="AllowAlarmsOfThisAccountToPublishEncrypted",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+        ))
+
         # CloudTrail encrypts log files with the master key, for trails of this account only.
         trail_context = {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
                                         f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"},

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import aws_cdk as cdk
-import cdk_nag
 import jsii
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -21,7 +20,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import defaults
-from .compliance import acknowledge
+from .compliance import acknowledge, acknowledge_wildcard
 
 
 @jsii.implements(ec2.IConnectable)
@@ -111,24 +110,16 @@ class ApplicationAccess(Construct):
         self.instance_role = iam.Role(
             self, "InstanceRole",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description=f"Instances of {storage_prefix}: own S3 prefix, log group and registry only",
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
-                "AmazonSSMManagedInstanceCore")],
+            description=f"Instances of {storage_prefix}: own S3 prefix, log group, registry "
+                        "and secrets only",
         )
-        acknowledge(self.instance_role,
-                    "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
-                    "AWS's managed policy for Session Manager, kept current by AWS; it replaces "
-                    "SSH, so no port 22 is open anywhere")
+        self._grant_session_manager()
         self.grant_storage_read_write(self.instance_role)
-        # The application's own secrets: the master key, without ReEncrypt* or
-        # GenerateDataKey* wildcards (grant_encrypt_decrypt would add them).
-        master_key.grant(self.instance_role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey",
-                         "kms:DescribeKey")
         self.log_group.grant_write(self.instance_role)
         if repository is not None:
             self._grant_pull(repository)
         if secret_parameter_names:
-            self._grant_parameters(secret_parameter_names)
+            self.grant_read_secrets(self.instance_role, secret_parameter_names)
         self._acknowledge_prefix_wildcard()
 
     def grant_storage_read_write(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -136,11 +127,12 @@ class ApplicationAccess(Construct):
         prefix. Written by hand because ``IBucket.grant_read_write`` also grants
         ``s3:List*`` on the whole bucket, which would reveal other applications' keys."""
         prefix = self.storage_prefix + "/"
+        object_arns = [self._storage_bucket.arn_for_objects(prefix + "*")]
         objects = iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject",
                      "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-            resource_arns=[self._storage_bucket.arn_for_objects(prefix + "*")],
+            resource_arns=object_arns,
         )
         iam.Grant.add_to_principal(
             grantee=grantee,
@@ -148,9 +140,66 @@ class ApplicationAccess(Construct):
             resource_arns=[self._storage_bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": [prefix, prefix + "*"]}},
         )
-        # SSE-KMS: reading and writing need the key; S3 asks for it on the caller's behalf.
-        self._master_key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")
+        # SSE-KMS: S3 asks the key on the caller's behalf, and only for objects the caller
+        # may already read or write. The key is usable only that way (kms:ViaService) and
+        # only for this bucket (the context is the bucket with S3 Bucket Keys, the object
+        # without them).
+        stack = cdk.Stack.of(self)
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resource_arns=[self._master_key.key_arn],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [
+                    self._storage_bucket.bucket_arn, *object_arns]},
+            },
+        )
         return objects
+
+    def grant_read_secrets(self, grantee: iam.IGrantable, parameter_names: Sequence[str]) -> iam.Grant:
+        """Read these SSM parameters (SecureStrings under the master key included) and
+        nothing else: no other parameter, nothing by path, never the key directly. SSM
+        decrypts with the parameter's ARN as encryption context, so the key grant names
+        exactly these parameters."""
+        if isinstance(parameter_names, str) or not parameter_names:
+            raise ValueError(f"parameter_names must be a non-empty list of SSM parameter names, "
+                             f"got {parameter_names!r}")
+        stack = cdk.Stack.of(self)
+        arns = [stack.format_arn(service="ssm", resource="parameter",
+                                 resource_name=name.lstrip("/")) for name in parameter_names]
+        parameters = iam.Grant.add_to_principal(
+            grantee=grantee, actions=["ssm:GetParameter", "ssm:GetParameters"], resource_arns=arns)
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kms:Decrypt"],
+            resource_arns=[self._master_key.key_arn],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"ssm.{stack.region}.{stack.url_suffix}",
+                                 "kms:EncryptionContext:PARAMETER_ARN": arns},
+            },
+        )
+        return parameters
+
+    def _grant_session_manager(self) -> None:
+        """What Session Manager needs on an instance, and no more. AWS's
+        AmazonSSMManagedInstanceCore would also let every instance read every SSM parameter
+        in the account (ssm:GetParameter* on *): other applications' secrets."""
+        stack = cdk.Stack.of(self)
+        instances = stack.format_arn(service="ec2", resource="instance", resource_name="*")
+        policy = iam.Policy(self, "SessionManagerPolicy", roles=[self.instance_role], statements=[
+            iam.PolicyStatement(actions=["ssm:UpdateInstanceInformation"], resources=[instances]),
+            iam.PolicyStatement(
+                actions=["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                         "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+                resources=["*"]),
+        ])
+        acknowledge(policy, "IAM5[Resource::*]",
+                    "Session Manager's channel actions (ssmmessages) support no resource-level "
+                    "permission; they open the shell channel and read no data")
+        acknowledge_wildcard(policy.node.default_child, instances,
+                             "An instance registers itself with Systems Manager; its own id is "
+                             "not known when the role is made, and the action reads no data")
 
     def _grant_pull(self, repository: ecr.IRepository) -> None:
         repository.grant(self.instance_role, "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
@@ -166,19 +215,9 @@ class ApplicationAccess(Construct):
     def _acknowledge_prefix_wildcard(self) -> None:
         """The object wildcard under the application's prefix is the point of the prefix."""
         policy = self.instance_role.node.find_child("DefaultPolicy").node.default_child
-        objects = cdk.Stack.of(self).resolve(
-            self._storage_bucket.arn_for_objects(self.storage_prefix + "/*"))
-        resource = cdk_nag.NagRules.resolve_resource_from_intrinsic(policy, objects)
-        acknowledge(policy, f"IAM5[Resource::{resource}]",
-                    "Object keys under this application's own prefix are not known in advance; "
-                    "the trailing slash keeps look-alike prefixes (app-other/) out")
-
-    def _grant_parameters(self, names: Sequence[str]) -> None:
-        stack = cdk.Stack.of(self)
-        arns = [stack.format_arn(service="ssm", resource="parameter",
-                                 resource_name=name.lstrip("/")) for name in names]
-        self.instance_role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["ssm:GetParameter", "ssm:GetParameters"], resources=arns))
+        acknowledge_wildcard(policy, self._storage_bucket.arn_for_objects(self.storage_prefix + "/*"),
+                             "Object keys under this application's own prefix are not known in "
+                             "advance; the trailing slash keeps look-alike prefixes (app-other/) out")
 
 
 def _check_prefix(prefix: str) -> None:

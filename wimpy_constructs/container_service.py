@@ -31,7 +31,7 @@ class ContainerService(Construct):
     :param vpc: the environment's VPC. :param vpc_subnets: where instances go (private).
     :param security_group: the instances' group (from ApplicationAccess).
     :param role: the instance role; the service adds only what its own stack needs
-        (signalling this stack, leaving its own target group).
+        (signalling this stack).
     :param machine_image: pinned image; a change replaces every instance, so pass a fixed one.
     :param instance_type: e.g. ``t3.small``.
     :param settings: the container to run (image, port, environment, secret parameter
@@ -122,7 +122,7 @@ class ContainerService(Construct):
 
         group = self.auto_scaling_group.node.default_child
         user_data = boot.boot_script(
-            settings=_with_target_group(settings, target_group.target_group_arn),
+            settings=settings,
             stack_name=stack.stack_name,
             signal_resource=stack.get_logical_id(group),
             health_path=health_check_path,
@@ -132,24 +132,6 @@ class ContainerService(Construct):
         shebang, _, body = user_data.partition("\n")
         assert shebang == "#!/bin/bash", shebang
         self.user_data.add_commands(body)
-
-        # What only this stack's instances need, attached to the shared role by this stack
-        # (and removed with it): to leave its target group (the signals above already let
-        # them signal this stack only). Inline policy names are per role, and blue/green
-        # releases share the role: name them after the stack, or one release's policy would
-        # replace (and its deletion remove) another's.
-        iam.Policy(self, "InstancePolicy", roles=[role],
-                   policy_name=f"{stack.stack_name}-instance", statements=[
-            iam.PolicyStatement(actions=["elasticloadbalancing:DeregisterTargets"],
-                                resources=[target_group.target_group_arn]),
-        ])
-        target_health = iam.Policy(self, "TargetHealthPolicy", roles=[role],
-                                   policy_name=f"{stack.stack_name}-target-health", statements=[
-            iam.PolicyStatement(actions=["elasticloadbalancing:DescribeTargetHealth"],
-                                resources=["*"])])
-        acknowledge(target_health, "IAM5[Resource::*]",
-                    "elasticloadbalancing:DescribeTargetHealth supports no resource-level "
-                    "permission; it only reads target states, to wait for draining")
 
     def scale_to_zero_when(self, condition: cdk.CfnCondition) -> None:
         """While `condition` holds, the group keeps no instance: a release kept for rollback
@@ -169,12 +151,6 @@ class ContainerService(Construct):
         # CDK adds DependsOn the listeners, which the policy's metric label already
         # references; cfn-lint (W3005) rightly calls that redundant.
         policy.node.default_child.add_deletion_override("DependsOn")
-
-
-def _with_target_group(settings: boot.ContainerSettings, arn: str) -> boot.ContainerSettings:
-    from dataclasses import replace
-
-    return replace(settings, target_group_arn=arn)
 
 
 def _check_capacity(low: int, high: int, batch: int) -> None:

@@ -6,9 +6,13 @@ deploy can find and watch the alarms of the release it is moving traffic to.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import defaults
@@ -24,6 +28,8 @@ class ServiceAlarms(Construct):
     :param alarm_name_prefix: e.g. ``wimpy-production-web``.
     :param error_rate_percent: share of 5xx answers that raises the alarm. @default 5
     :param p99_latency: p99 response time that raises the alarm. @default 2 s
+    :param notify: topics told when an alarm fires and when it clears (at least one: an
+        alarm nobody hears is only seen by a deploy that happens to be watching).
     """
 
     def __init__(
@@ -33,12 +39,17 @@ class ServiceAlarms(Construct):
         *,
         target_group: elbv2.ApplicationTargetGroup,
         alarm_name_prefix: str,
+        notify: Sequence[sns.ITopic],
         error_rate_percent: float = defaults.ERROR_RATE_PERCENT,
         p99_latency: cdk.Duration = defaults.P99_LATENCY,
     ) -> None:
         super().__init__(scope, id_)
         if not 0 < error_rate_percent <= 100:
             raise ValueError(f"error_rate_percent must be in (0, 100], got {error_rate_percent}")
+        if not isinstance(notify, (list, tuple)) or not notify:
+            raise ValueError("notify must list at least one SNS topic (an AlarmTopic's topic), "
+                             f"got {notify!r}")
+        self._notify = list(notify)
         metrics = target_group.metrics
         error_rate = cloudwatch.MathExpression(
             expression="IF(requests > 0, 100 * errors / requests, 0)",
@@ -68,9 +79,13 @@ class ServiceAlarms(Construct):
     def _alarm(self, id_: str, name: str, metric: cloudwatch.IMetric, threshold: float,
                description: str) -> cloudwatch.Alarm:
         # Two bad minutes out of three: one slow request or one blip does not page anyone.
-        return cloudwatch.Alarm(
+        alarm = cloudwatch.Alarm(
             self, id_, alarm_name=name, metric=metric, threshold=threshold,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=3, datapoints_to_alarm=2,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=description)
+        for topic in self._notify:
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+            alarm.add_ok_action(cloudwatch_actions.SnsAction(topic))
+        return alarm

@@ -40,7 +40,6 @@ class ContainerSettings:
     registry_login: str  # "ecr" or "none"
     log_group: str
     stop_timeout_seconds: int
-    target_group_arn: str = ""
 
 
 def container_conf(settings: ContainerSettings, *, log_options: str | None = None,
@@ -61,7 +60,6 @@ def container_conf(settings: ContainerSettings, *, log_options: str | None = Non
         "REGISTRY_LOGIN": settings.registry_login,
         "SECRETS": " ".join(f"{name}={parameter}" for name, parameter in sorted(settings.secrets.items())),
         "LOG_OPTIONS": log_options,
-        "TARGET_GROUP_ARN": settings.target_group_arn,
         "REGION": settings.region,
     }
     return "".join(f"{key}={shlex.quote(value)}\n" for key, value in values.items())
@@ -83,8 +81,8 @@ def unit_file(*, app: str, start_timeout_seconds: int, stop_timeout_seconds: int
     return (text.replace(INSTALL_DIR, install_dir).replace(CONF_FILE, conf_file)
             .replace("@APP@", app)
             .replace("@START_TIMEOUT@", str(start_timeout_seconds))
-            # docker stop's own timeout, plus the load balancer wait, plus a margin
-            .replace("@STOP_TIMEOUT@", str(stop_timeout_seconds + 60)))
+            # docker stop's own timeout, plus a margin for the script around it
+            .replace("@STOP_TIMEOUT@", str(stop_timeout_seconds + 30)))
 
 
 def boot_script(settings: ContainerSettings, *, stack_name: str, signal_resource: str,

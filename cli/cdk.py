@@ -38,6 +38,10 @@ def run(arguments: Sequence[str], *, what: str,
     `extra_env` is merged into the environment the CLI runs in; a None value removes
     that variable (e.g. AWS_PROFILE when the CLI must talk to the local emulator).
     `on_line` sees each line as it comes (CloudFormation progress during a deploy)."""
+    if "--app" not in arguments:
+        # Never cdk.json's app command: it names an interpreter that need not be the one
+        # wimpy is installed in (a virtualenv elsewhere, pipx). `bootstrap` needs no app.
+        arguments = [*arguments, "--app", "" if arguments[:1] == ["bootstrap"] else app_argument()]
     try:
         command = [*toolchain.cdk_command(), *arguments]
     except toolchain.ToolchainMissing as missing:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -27,12 +25,16 @@ def start(config: Path = ConfigOption) -> None:
 
     Example: wimpy local start -c examples/hello/wimpy.yml
     """
-    from cli.local.persistent import read_state, state_path
+    from cli.local.persistent import StaleState, read_state, state_path, verified_state
 
     loaded = load(config)
-    if (state := read_state()) is not None:
-        output.info(f"Already running at {state['endpoint']} for {state['account_id']} {state['region']}.")
-        return
+    try:
+        if (state := verified_state()) is not None:
+            output.info(f"Already running at {state['endpoint']} for {state['account_id']} "
+                        f"{state['region']}.")
+            return
+    except StaleState as stale:
+        output.info(f"Ignoring a stale state file: {stale}.")
     log = state_path().with_suffix(".log")
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as log_file:
@@ -49,26 +51,31 @@ def start(config: Path = ConfigOption) -> None:
         if process.poll() is not None:
             raise WimpyError(f"the emulator exited ({process.returncode}); see {log}")
         time.sleep(0.5)
-    process.terminate()
+    process.kill()
+    process.wait()
     raise WimpyError(f"the emulator did not start within {START_TIMEOUT_SECONDS}s; see {log}")
 
 
 @app.command()
 def stop() -> None:
-    """Stop the background emulator (everything it held is gone)."""
-    from cli.local.persistent import read_state, state_path
+    """Stop the background emulator (everything it held is gone); returns once it has exited."""
+    from cli.local import persistent
 
-    state = read_state()
+    try:
+        state = persistent.verified_state()
+    except persistent.StaleState as stale:
+        # Never signal a process the file merely names: its pid or port may be another's now.
+        persistent.state_path().unlink(missing_ok=True)
+        output.info(f"No local emulator is running; removed a stale state file ({stale}).")
+        return
     if state is None:
-        state_path().unlink(missing_ok=True)
         output.info("No local emulator is running.")
         return
-    os.kill(state["pid"], signal.SIGTERM)
-    for _ in range(100):
-        if read_state() is None:
-            break
-        time.sleep(0.1)
-    output.info(f"Stopped the local emulator at {state['endpoint']}.")
+    try:
+        persistent.stop(state)
+    except OSError as error:
+        raise WimpyError(f"could not stop the local emulator (pid {state['pid']}): {error}") from None
+    output.info(f"Stopped the local emulator at {state['endpoint']} (pid {state['pid']} has exited).")
 
 
 @app.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -30,7 +31,10 @@ LOCAL_USER = "wimpy-local"
 _AWS_PREFIXES = ("AWS_", "CDK_DEFAULT_")
 
 _active = threading.Lock()
-_werkzeug = logging.getLogger("werkzeug")
+# Loggers whose chatter is the emulator's, not the user's: werkzeug logs every request at
+# INFO; moto warns about every resource type its CloudFormation skips and every attribute
+# it cannot compute (the stray `"Fn::GetAtt" : [ ..., "CanonicalHostedZoneID" ]` lines).
+_QUIETENED = {"werkzeug": logging.WARNING, "moto": logging.ERROR}
 
 
 class LocalAws:
@@ -52,7 +56,7 @@ class LocalAws:
         self._server: ThreadedMotoServer | None = None
         self._port = 0
         self._undo: Callable[[], None] | None = None
-        self._werkzeug_level: int | None = None  # its level before we quietened it
+        self._quieted: dict[str, int] | None = None  # logger levels before we quietened them
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -86,9 +90,7 @@ class LocalAws:
         from cli.local import moto_fixes
 
         self._undo = moto_fixes.apply()
-        # werkzeug logs every request at INFO; keep its warnings and errors only.
-        self._werkzeug_level = _werkzeug.level
-        _werkzeug.setLevel(max(_werkzeug.getEffectiveLevel(), logging.WARNING))
+        self._quiet()
         _reset_moto()
         # Port 0: the operating system picks a free port when the server binds, so two
         # emulators (in two processes) never race for the same one.
@@ -105,9 +107,24 @@ class LocalAws:
         if self._undo is not None:
             self._undo()
             self._undo = None
-        if self._werkzeug_level is not None:
-            _werkzeug.setLevel(self._werkzeug_level)
-            self._werkzeug_level = None
+        self._unquiet()
+
+    def _quiet(self) -> None:
+        """Keep the emulator's own noise from the user: moto's UserWarnings (resource
+        types it accepts without effect) and its loggers below the levels above."""
+        self._quieted = {}
+        for name, level in _QUIETENED.items():
+            logger = logging.getLogger(name)
+            self._quieted[name] = logger.level
+            logger.setLevel(max(logger.getEffectiveLevel(), level))
+        # Narrow enough to leave installed: only moto's own modules warn this way.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"moto(\.|$)")
+
+    def _unquiet(self) -> None:
+        if self._quieted is not None:
+            for name, level in self._quieted.items():
+                logging.getLogger(name).setLevel(level)
+            self._quieted = None
 
     def _create_credentials(self) -> None:
         """An IAM user with an access key in the emulated account. moto finds the account

@@ -6,17 +6,21 @@
     wimpy local stop
 
 The state file (default ~/.wimpy/local.json, or $WIMPY_LOCAL_STATE) holds the endpoint and
-the emulator's own throwaway credentials; no real credential is ever written.
+the emulator's own throwaway credentials; no real credential is ever written. It is
+trusted only once the emulator it names proves to be that emulator: a file that is empty,
+torn, left by a process that died, or whose port or pid another program has since taken,
+is stale. Nothing attaches to, or signals, a process that is not Wimpy's emulator.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import sys
 import threading
-import socket
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -49,51 +53,149 @@ class AttachedAws(LocalAws):
         return self._endpoint
 
 
+# Where the emulator keeps the token that proves it is the one a state file names.
+TOKEN_PARAMETER = "/wimpy/local/emulator-token"
+_FIELDS = {"endpoint": str, "account_id": str, "region": str, "access_key_id": str,
+           "secret_access_key": str, "pid": int, "token": str}
+
+
+class StaleState(Exception):
+    """The state file names no running Wimpy emulator; the message says why."""
+
+
 def read_state() -> dict[str, Any] | None:
-    """The running emulator's state, or None when none is running (a stale file from a
-    process that died is ignored)."""
+    """The running emulator's state, or None when none is running (a stale file is
+    ignored, never acted on)."""
+    try:
+        return verified_state()
+    except StaleState:
+        return None
+
+
+def verified_state() -> dict[str, Any] | None:
+    """The state of the emulator the file names, once that emulator proved it is the one:
+    None when there is no file; StaleState (with the reason) when the file is unusable or
+    names something else."""
     path = state_path()
     try:
-        state = json.loads(path.read_text())
-    except (OSError, ValueError):
+        text = path.read_text()
+    except FileNotFoundError:
         return None
-    # A connection is enough to know it runs (moto's own status pages serialize its whole
-    # state, which grows slow as stacks pile up).
-    address = urllib.parse.urlsplit(state["endpoint"])
+    except OSError as error:
+        raise StaleState(f"{path} cannot be read ({error.strerror})") from None
     try:
-        with socket.create_connection((address.hostname, address.port), timeout=2):
-            return state
-    except OSError:
-        return None
+        state = json.loads(text)
+    except ValueError:
+        raise StaleState(f"{path} is empty or not JSON") from None
+    if not isinstance(state, dict) or any(
+            not isinstance(state.get(key), kind) or isinstance(state.get(key), bool)
+            for key, kind in _FIELDS.items()):
+        raise StaleState(f"{path} lacks the fields a Wimpy emulator writes")
+    address = urllib.parse.urlsplit(state["endpoint"])
+    if address.scheme != "http" or address.hostname not in ("localhost", "127.0.0.1") or not address.port:
+        raise StaleState(f"{path} names {state['endpoint']!r}, not a local emulator")
+    if not _is_running(state["pid"]):
+        raise StaleState(f"process {state['pid']} from {path} has exited")
+    # The token proves the endpoint is the emulator that wrote the file, and so that the
+    # pid is still its process: a reused port answers with something else, or not at all.
+    if not _answers_with_token(state):
+        raise StaleState(f"{state['endpoint']} does not answer as the emulator {path} names")
+    return state
+
+
+def _is_running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie has exited: it only awaits its parent)."""
+    if pid <= 1:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    if Path("/proc/self/stat").exists():
+        try:
+            return stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        except (OSError, IndexError):
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _answers_with_token(state: dict[str, Any]) -> bool:
+    """Ask the endpoint for the token only this emulator holds (a reused port answers
+    with something else, or not at all)."""
+    import botocore.config
+    import botocore.exceptions
+
+    client = AttachedAws(state).client("ssm", config=botocore.config.Config(
+        connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}))
+    try:
+        value = client.get_parameter(Name=TOKEN_PARAMETER)["Parameter"]["Value"]
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, KeyError, ValueError):
+        return False
+    return secrets.compare_digest(value, state["token"])
 
 
 def write_state(local: LocalAws, machine_images: dict[str, str]) -> Path:
+    token = secrets.token_hex(16)
+    local.client("ssm").put_parameter(Name=TOKEN_PARAMETER, Value=token, Type="String",
+                                      Overwrite=True)
     path = state_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {"endpoint": local.endpoint, "account_id": local.account_id, "region": local.region,
              "access_key_id": local.access_key_id, "secret_access_key": local.secret_access_key,
-             "machine_images": machine_images, "pid": os.getpid()}
-    temporary = path.with_suffix(".tmp")
+             "machine_images": machine_images, "pid": os.getpid(), "token": token}
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(json.dumps(state, indent=2))
     temporary.chmod(0o600)
     temporary.replace(path)
     return path
 
 
+def stop(state: dict[str, Any], *, timeout_seconds: float = 30) -> None:
+    """Stop the verified emulator `state` names and return once it has exited: SIGTERM,
+    then SIGKILL if it is still there after `timeout_seconds`."""
+    pid = state["pid"]
+    for sig, wait in ((signal.SIGTERM, timeout_seconds), (signal.SIGKILL, 10.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and _is_running(pid):
+            time.sleep(0.1)
+        if not _is_running(pid):
+            break
+    else:
+        raise OSError(f"the emulator (pid {pid}) did not exit after SIGKILL")
+    if _path_names(state):
+        state_path().unlink(missing_ok=True)
+
+
+def _path_names(state: dict[str, Any]) -> bool:
+    try:
+        return json.loads(state_path().read_text()).get("token") == state["token"]
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def serve(account_id: str, region: str) -> None:
     """Run an emulator (bootstrapped) until SIGTERM/SIGINT, publishing its state file."""
     from cli.local.bootstrap import bootstrap
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
     with LocalAws(account_id, region) as local:
         images = bootstrap(local)
         path = write_state(local, images)
+        state = json.loads(path.read_text())
         print(f"local AWS emulator for {account_id} {region} at {local.endpoint} ({path})",
               flush=True)
-        stop.wait()
-        path.unlink(missing_ok=True)
+        stopping.wait()
+        if _path_names(state):  # another emulator may have written the file since
+            path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

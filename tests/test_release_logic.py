@@ -149,3 +149,27 @@ def test_manual_steps_pause_and_resume():
     assert traffic.splits == [Split(28, 252)]
     canary.run(start_at=1)
     assert traffic.splits == [Split(28, 252), Split(255, 255), Split(255, 0)]
+
+
+def test_dns_waits_on_aws_never_undercut_the_alias_ttl_clients_see():
+    """Route 53 answers an alias to a load balancer with a 60 s TTL, whatever wimpy.yml
+    says: a smaller deploy.dns_ttl_seconds cannot shorten the wait on AWS, a larger one
+    lengthens it (clients that cache longer). The local target has no resolver cache."""
+    from types import SimpleNamespace
+
+    from cli.release.bluegreen import BlueGreen
+    from cli.release.dns import client_cache_seconds
+
+    assert client_cache_seconds(1, local=False) == 60
+    assert client_cache_seconds(0, local=False) == 60
+    assert client_cache_seconds(300, local=False) == 300
+    assert client_cache_seconds(1, local=True) == 1
+
+    config = SimpleNamespace(deploy=SimpleNamespace(
+        dns_ttl_seconds=1, canary=SimpleNamespace(steps=(10.0, 100.0), bake_seconds=0)))
+    for local, ttl in ((False, 60), (True, 1)):
+        blue_green = BlueGreen(config=config, config_path=None, env="production",
+                               target=SimpleNamespace(is_local=local), phases=None, run=None)
+        plan = blue_green.plan(None)
+        assert plan.ttl_seconds == ttl
+        assert plan.wait_for(10.0) == ttl and plan.wait_for(100.0) == 2 * ttl

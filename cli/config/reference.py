@@ -76,8 +76,10 @@ KEYS: tuple[Key, ...] = (
         "canary (beside the release's own errors, unhealthy-hosts and p99-latency alarms)."),
     Key("deploy.keep_releases", "1", "Blue/green: previous releases kept, scaled to zero, for "
         "`wimpy rollback` in seconds (0-5)."),
-    Key("deploy.dns_ttl_seconds", "60", "How long clients may cache a DNS answer (the load "
-        "balancer alias's TTL); traffic steps wait this long before being judged (0-3600)."),
+    Key("deploy.dns_ttl_seconds", "60", "How long clients may keep a DNS answer; each traffic "
+        "step waits this long before it is judged. On AWS the wait is at least 60 s, the TTL "
+        "Route 53 gives an alias to a load balancer (alias records have none of their own); "
+        "raise it for clients that cache longer (0-3600)."),
     Key("hooks.before_deploy", "[]", "Shell commands run in order before anything is "
         "deployed, from wimpy.yml's folder through /bin/sh -c, with WIMPY_APP, "
         "WIMPY_ENVIRONMENT, WIMPY_VERSION and WIMPY_IMAGE set; the first to fail stops the "

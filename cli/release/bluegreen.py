@@ -15,7 +15,7 @@ from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
 from cli.targets import Target
 
-from . import inventory, state, traffic
+from . import dns, inventory, state, traffic
 from .canary import Canary, CanaryFailed, CanaryPlan, Clock, SystemClock
 from .names import InvalidVersion, release_name
 from .watch import ReleaseWatch
@@ -53,6 +53,9 @@ class BlueGreen:
             raise WimpyError(str(invalid), code=ExitCode.USAGE) from None
         stack = naming.release_stack(self.env, self.app, release)
         current = inventory.live(inventory.releases(cloudformation, self.env, self.app))
+        # Coming from the rolling strategy: its stack serves until the canary takes over,
+        # then it is retired like any old release.
+        old_stack = current.stack if current is not None else self._serving_rolling_stack()
         if current is not None and current.stack == stack and current.weight == MAX_WEIGHT:
             self.phases.note(f"{version} is already live in {stack}: nothing to do")
             return self._result(version, stack, status="already live")
@@ -70,19 +73,19 @@ class BlueGreen:
             traffic.set_capacity(cloudformation, stack, on=True)  # a re-run of a kept release
         machine_image.record(ssm=ssm, env=self.env, app=self.app, ami=ami)
 
-        if current is None or current.stack == stack:
+        if old_stack is None or old_stack == stack:
             with self.phases.phase("traffic", f"{stack} takes all traffic (no release to canary against)"):
                 traffic.update_parameters(cloudformation, stack, {"TrafficWeight": str(MAX_WEIGHT)})
             state.record_version(ssm, self.env, self.app, version)
             return self._result(version, stack, status="live")
 
         plan = self.plan(steps)
-        canary = self._canary(plan, new_stack=stack, old_stack=current.stack)
+        canary = self._canary(plan, new_stack=stack, old_stack=old_stack)
         stop_after = 1 if manual and len(plan.steps) > 1 else None
-        self._run_canary(canary, version=version, new_stack=stack, old_stack=current.stack,
+        self._run_canary(canary, version=version, new_stack=stack, old_stack=old_stack,
                          start_at=0, stop_after=stop_after, keep_failed=keep_failed)
         if stop_after is not None:
-            state.PausedCanary(version=version, new_stack=stack, old_stack=current.stack,
+            state.PausedCanary(version=version, new_stack=stack, old_stack=old_stack,
                                next_step=stop_after).save(ssm, self.env, self.app)
             return self._result(version, stack, status="paused", share=canary.results[-1].split.share)
         state.record_version(ssm, self.env, self.app, version)
@@ -161,7 +164,7 @@ class BlueGreen:
     def plan(self, steps: tuple[float, ...] | None) -> CanaryPlan:
         deploy = self.config.deploy
         return CanaryPlan(steps=steps or deploy.canary.steps, bake_seconds=deploy.canary.bake_seconds,
-                          ttl_seconds=deploy.dns_ttl_seconds)
+                          ttl_seconds=self._client_cache_seconds())
 
     def _canary(self, plan: CanaryPlan, *, new_stack: str, old_stack: str) -> Canary:
         described = self.client("cloudformation").describe_stacks(StackName=new_stack)["Stacks"][0]
@@ -204,10 +207,17 @@ class BlueGreen:
         clients can no longer be sent to them (two TTLs) and their requests have drained."""
         cloudformation = self.client("cloudformation")
         old = [r for r in inventory.releases(cloudformation, self.env, self.app) if r.stack != keep]
-        if not old:
+        rolling = self._rolling_stack()
+        if not old and rolling is None:
             return
-        with self.phases.phase("retire", ", ".join(r.stack for r in old)):
+        with self.phases.phase("retire", ", ".join([r.stack for r in old] + ([rolling] if rolling else []))):
             self._wait_out_clients()
+            if rolling is not None:
+                # The rolling strategy's stack cannot be kept at zero capacity: the release
+                # that replaced it is what rollback returns to.
+                traffic.update_parameters(cloudformation, rolling, {"TrafficWeight": "0"})
+                delete_release(cloudformation, self.client("elbv2"), rolling)
+                self.phases.note(f"deleted {rolling} (the rolling strategy's stack)")
             keep_count = self.config.deploy.keep_releases
             kept = old[len(old) - keep_count:] if keep_count else []
             for release in old:
@@ -220,10 +230,29 @@ class BlueGreen:
                     self.phases.note(f"deleted {release.stack} ({release.version})")
 
     def _wait_out_clients(self) -> None:
-        seconds = 2 * self.config.deploy.dns_ttl_seconds + self.config.app.deregistration_delay_seconds
+        seconds = 2 * self._client_cache_seconds() + self.config.app.deregistration_delay_seconds
         if seconds:
             self.phases.note(f"waiting {seconds}s: two DNS TTLs and the drain time")
             self.clock.sleep(seconds)
+
+    def _rolling_stack(self) -> str | None:
+        """The rolling strategy's stack of this app in this environment, if it exists."""
+        stack = naming.rolling_stack(self.env, self.app)
+        found = inventory.stack_status(self.client("cloudformation"), stack)
+        return stack if found is not None else None
+
+    def _serving_rolling_stack(self) -> str | None:
+        stack = self._rolling_stack()
+        if stack is None:
+            return None
+        if inventory.stack_status(self.client("cloudformation"), stack) not in inventory.ACTIVE:
+            raise WimpyError(f"{stack}, the rolling strategy's stack, is not in a usable state; "
+                             "nothing was changed.",
+                             hint="Fix or delete it (wimpy destroy) before switching to blue-green.")
+        return stack
+
+    def _client_cache_seconds(self) -> int:
+        return dns.client_cache_seconds(self.config.deploy.dns_ttl_seconds, local=self.target.is_local)
 
     def _paused(self) -> state.PausedCanary:
         paused = state.paused_canary(self.client("ssm"), self.env, self.app)

@@ -47,8 +47,8 @@ def check_identity(aws_session: Any, account: str, environment: Mapping[str, str
             raise WimpyError(f"AWS refused the credentials ({code}); they may have expired.",
                              hint=NO_CREDENTIALS_HINT) from None
         raise
-    except botocore.exceptions.BotoCoreError as error:
-        raise WimpyError(f"could not reach AWS: {error}", hint=NO_CREDENTIALS_HINT) from None
+    # Anything else (a profile that does not exist, an endpoint that does not answer) is
+    # described by cli/reporting.py, like the same failure of any later call.
     if identity["Account"] != account:
         raise WimpyError(
             f"your credentials are for account {identity['Account']}, but wimpy.yml's "

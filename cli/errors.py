@@ -7,11 +7,12 @@ from enum import IntEnum
 
 class ExitCode(IntEnum):
     OK = 0
-    FAILED = 1  # a step failed (synthesis, a tool, an AWS call)
+    FAILED = 1  # a step failed (synthesis, a tool, an AWS call), or an internal error
     USAGE = 2  # bad flags or arguments (typer/click's own code)
     INVALID_CONFIG = 3  # wimpy.yml has problems; nothing was run
     ROLLED_BACK = 4  # a deploy failed and was rolled back
     LOCKED = 5  # another deploy of the same app and environment is running
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, what shells report)
 
 
 class WimpyError(Exception):

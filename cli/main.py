@@ -1,9 +1,16 @@
 """The `wimpy` command. Commands are imported here; none of them imports the CDK at
-module level, so `wimpy --help` starts in a fraction of a second."""
+module level, so `wimpy --help` starts in a fraction of a second.
+
+Every command, the `wimpy local` ones included, runs behind reporting.reports_errors: a
+failure is one paragraph and a documented exit code, never a traceback without --debug."""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import typer
+import typer.core
 
 from cli import reporting
 from cli.commands.baseline import baseline
@@ -21,8 +28,24 @@ from cli.commands.traffic import abort, promote, rollback
 from cli.commands.synth import synth
 from cli.commands.validate import validate
 
+
+class _PlainErrors(typer.core.TyperGroup):
+    """Help stays rich; errors of the command line (a bad or missing flag) are printed
+    as plain lines, like Wimpy's own, so a message is never cut by a box's line wrapping
+    and always names the flag and the value on one line."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        return typer.core._main(self, args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=standalone_mode,
+                                windows_expand_args=windows_expand_args,
+                                rich_markup_mode=None, **extra)
+
+
 app = typer.Typer(
     name="wimpy",
+    cls=_PlainErrors,
     help="Deploy a Dockerized application to your own AWS account, the way a careful "
          "platform team would.",
     no_args_is_help=True,
@@ -34,9 +57,26 @@ for command in (init, validate, synth, diff, baseline, build, deploy, status, pr
     app.command()(reporting.reports_errors(command))
 
 
+def reporting_errors(group: typer.Typer) -> typer.Typer:
+    """`group` with every command (and sub-group) behind reports_errors; `group` itself is
+    left as it is."""
+    wrapped = copy.copy(group)
+    wrapped.registered_commands = []
+    for info in group.registered_commands:
+        info = copy.copy(info)
+        info.callback = reporting.reports_errors(info.callback)
+        wrapped.registered_commands.append(info)
+    wrapped.registered_groups = []
+    for sub in group.registered_groups:
+        sub = copy.copy(sub)
+        sub.typer_instance = reporting_errors(sub.typer_instance)
+        wrapped.registered_groups.append(sub)
+    return wrapped
+
+
 from cli.commands import local as _local  # noqa: E402
 
-app.add_typer(_local.app, name="local")
+app.add_typer(reporting_errors(_local.app), name="local")
 
 
 @app.callback()

@@ -400,7 +400,7 @@ def test_no_version_outside_a_git_repository_is_a_clear_error(tmp_path, app_name
 def test_unknown_environment_is_refused(tmp_path, app_name):
     config = write_project(tmp_path / "app", app=app_name, registry_url=f"localhost:1/{app_name}")
     result = wimpy_build("-c", str(config), "-e", "prod", "--version", "1")
-    assert result.exit_code == ExitCode.INVALID_CONFIG
+    assert result.exit_code == ExitCode.USAGE  # a wrong --env is a bad flag
     assert "--env: 'prod' is not an environment" in result.stderr
 
 

@@ -62,10 +62,12 @@ def test_invalid_config_is_one_paragraph_on_stderr_with_exit_code_3(write_config
     assert "Traceback" not in result.stderr
 
 
-def test_unknown_env_flag(write_config):
+def test_unknown_env_flag_is_a_bad_flag_not_a_bad_file(write_config):
+    """Exit 3 is kept for a wimpy.yml with problems; a wrong --env is a bad flag (2)."""
     result = wimpy("validate", "-c", str(EXAMPLE), "--env", "prod")
-    assert result.returncode == ExitCode.INVALID_CONFIG
+    assert result.returncode == ExitCode.USAGE
     assert "--env: 'prod' is not an environment" in result.stderr and "Did you mean 'production'?" in result.stderr
+    assert "it defines staging, production" in result.stderr
 
 
 def test_usage_errors_exit_2():
@@ -159,8 +161,9 @@ def test_synth_works_offline_and_says_where_templates_went(offline_synth):
     document = json.loads(run.stdout)
     assert document["output"] == str(first)
     assert sorted(s["stack"] for s in document["stacks"]) == [
-        "wimpy-baseline", "wimpy-production", "wimpy-production-hello-resources",
-        "wimpy-registry-hello", "wimpy-staging", "wimpy-staging-hello-resources"]
+        "wimpy-baseline", "wimpy-production", "wimpy-production-hello-data",
+        "wimpy-production-hello-resources", "wimpy-registry-hello", "wimpy-staging",
+        "wimpy-staging-hello-data", "wimpy-staging-hello-resources"]
     for stack in document["stacks"]:
         assert os.path.exists(stack["template"])
     assert "Node 20 is end-of-life" not in run.stderr + run.stdout  # the project's Node runs

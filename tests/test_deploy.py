@@ -144,7 +144,7 @@ def test_bad_input_is_refused_before_anything_runs(emulator):
     result = deploy("--version", "feature/x")
     assert result.exit_code == ExitCode.USAGE and "--version" in result.output
     result = runner.invoke(app, ["deploy", "-c", str(EXAMPLE), "--env", "qa", "--version", "v1", "--local"])
-    assert result.exit_code == ExitCode.INVALID_CONFIG and "'qa' is not an environment" in result.output
+    assert result.exit_code == ExitCode.USAGE and "'qa' is not an environment" in result.output
 
 
 def test_without_credentials_the_message_mentions_local(tmp_path):

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from cli import naming, output, targets
-from cli.commands.common import ConfigOption, JsonOption, LocalOption, load
+from cli.commands.common import ConfigOption, JsonOption, LocalOption, load, next_command
 from cli.deploy import stacks
 from cli.phases import Phases
 
@@ -34,5 +34,6 @@ def baseline(config: Path = ConfigOption,
         with phases.phase("baseline", ", ".join(names)):
             stacks.deploy(run, names, what="Deploying the baseline")
     output.result({"stacks": names, "target": target.name, "phases": phases.timings},
-                  f"Deployed {', '.join(names)}.\nNext: wimpy deploy --env {environments[0]}",
+                  f"Deployed {', '.join(names)}.\n"
+                  f"Next: {next_command('deploy', env=environments[0], local=target.is_local)}",
                   as_json=as_json)

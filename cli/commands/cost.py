@@ -11,7 +11,8 @@ from typing import Any, Optional
 import typer
 
 from cli import output
-from cli.commands.common import ConfigOption, JsonOption, load
+from cli.commands.common import (PATH_CHARACTERS, ConfigOption, JsonOption, NumberOption,
+                                 check_readable_file, load, path_parser, shown)
 from cli.errors import ExitCode, WimpyError
 
 VERSION = "cost"
@@ -20,9 +21,10 @@ VERSION = "cost"
 def cost(
     config: Path = ConfigOption,
     env: Optional[list[str]] = typer.Option(None, "--env", "-e", help="Only these environments (repeatable). Default: all."),
-    deploys_per_month: float = typer.Option(20, "--deploys-per-month", help="Assumed blue/green deploys a month, for the overlap cost."),
-    nat_gb: float = typer.Option(20, "--nat-gb", help="Assumed GB a month through each environment's NAT gateways."),
-    prices: Optional[Path] = typer.Option(None, "--prices", help="Another price table (same format as cli/estimate/prices.json)."),
+    deploys_per_month: float = NumberOption(20, "--deploys-per-month", help="Assumed blue/green deploys a month, for the overlap cost."),
+    nat_gb: float = NumberOption(20, "--nat-gb", help="Assumed GB a month through each environment's NAT gateways.", unit="GB"),
+    prices: Optional[Path] = typer.Option(None, "--prices", help="Another price table (same format as cli/estimate/prices.json).",
+                                          metavar="FILE", parser=path_parser("--prices", what="a price table (JSON)", example="cli/estimate/prices.json")),
     as_json: bool = JsonOption,
 ) -> None:
     """Estimate the monthly cost of every stack, per environment, and of a blue/green
@@ -37,13 +39,10 @@ def cost(
 
     loaded = load(config, env)
     environments = list(env or loaded.environment_names)
-    table = model.load_prices(prices) if prices else model.load_prices()
+    table = _price_table(prices, model)
     if loaded.account.region != table.region:
         output.info(f"Note: the price table is for {table.region}; wimpy.yml's region is "
                     f"{loaded.account.region}. Prices differ by region (--prices to use another table).")
-    for flag, value in (("--deploys-per-month", deploys_per_month), ("--nat-gb", nat_gb)):
-        if value < 0:
-            raise WimpyError(f"{flag} {value:g}: give 0 or more", code=ExitCode.USAGE)
     assumptions = model.CostAssumptions(deploys_per_month=deploys_per_month, nat_gb_per_month=nat_gb)
 
     app = loaded.app.name
@@ -86,6 +85,29 @@ def cost(
     result = model.estimate(groups, prices=table, assumptions=assumptions,
                             application_templates=applications, deploy_seconds=seconds)
     output.result({"app": app, **result.to_dict()}, render(result, app), as_json=as_json)
+
+
+def _price_table(path: Path | None, model: Any) -> Any:
+    """The price table (--prices, or the one shipped in cli/estimate/prices.json); a table
+    that cannot be read or is incomplete is a bad input: exit 2, naming it."""
+    if path is None:
+        shipped = model.PRICES_FILE
+        try:
+            check_readable_file(shipped, "the price table", what="cli/estimate/prices.json as "
+                                "installed, or another table", example="--prices my-prices.json")
+            return model.load_prices(shipped)
+        except WimpyError as error:
+            raise WimpyError(f"{error}", code=ExitCode.USAGE,
+                             hint="The table Wimpy ships is missing or damaged: reinstall Wimpy "
+                                  "(scripts/setup), or pass --prices with a table of the same "
+                                  "format.") from None
+    check_readable_file(path, "--prices", what="a price table (JSON, the format of "
+                        "cli/estimate/prices.json)", example="--prices cli/estimate/prices.json")
+    try:
+        return model.load_prices(path)
+    except WimpyError as error:
+        raise WimpyError(f"--prices {shown(path, PATH_CHARACTERS)}: {error}", code=ExitCode.USAGE,
+                         hint="Use the format of cli/estimate/prices.json.") from None
 
 
 def render(result: Any, app: str) -> str:

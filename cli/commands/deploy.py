@@ -11,15 +11,13 @@ import typer
 
 from cli import naming, output, targets
 from cli.build import versions
-from cli.commands.common import ConfigOption, JsonOption, load
+from cli.commands.common import (ConfigOption, JsonOption, LocalOption, check_image_reference,
+                                 load, next_command)
 from cli.deploy import lock, stacks
 from cli.deploy.rolling import deploy_foundation, deploy_rolling
 from cli.errors import ExitCode, WimpyError
 from cli.notify.dispatch import deploy_reporting
 from cli.phases import Phases
-
-LocalOption = typer.Option(False, "--local", help="Run against Wimpy's embedded AWS emulator "
-                           "instead of your account (also WIMPY_TARGET=local).")
 
 
 def deploy(
@@ -43,6 +41,14 @@ def deploy(
     """
     phases = Phases()
     with phases.phase("validate"):
+        if image is not None and skip_build:
+            raise WimpyError("--image and --skip-build cannot be used together: --image already "
+                             "deploys an existing image without building.",
+                             code=ExitCode.USAGE,
+                             hint="Give --image REF to deploy that image, or --skip-build to deploy "
+                                  "the version's image already in the app's registry.")
+        if image is not None:
+            check_image_reference(image)
         if version is not None:
             versions.check(version)
         loaded = load(config, [env])
@@ -98,15 +104,15 @@ def deploy(
                                       machine_image=rolled.machine_image)
             report.succeeded(result.url)
 
-    local_flag = " --local" if target.is_local else ""
     if result.status == "paused":
         human = (f"{app} {version} takes {result.share}% of {env}'s traffic and is paused "
                  f"({result.stack}).\n"
-                 f"Next: wimpy promote --env {env}{local_flag}   (or wimpy abort --env {env}{local_flag})")
+                 f"Next: {next_command('promote', env=env, local=target.is_local)}\n"
+                 f"  or: {next_command('abort', env=env, local=target.is_local)}")
     else:
         human = (f"Deployed {app} {version} to {env} ({result.stack}, {result.status}).\n"
                  f"URL: {result.url}\n"
-                 f"Next: wimpy status --env {env}{local_flag}")
+                 f"Next: {next_command('status', env=env, local=target.is_local)}")
     output.result({"app": app, "environment": env, "version": version, "image": reference,
                    "stack": result.stack, "status": result.status, "url": result.url,
                    "strategy": loaded.deploy.strategy, "target": target.name,

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from cli import output, starter
+from cli.commands.common import PATH_CHARACTERS, next_command, path_parser, shown
 from cli.config import ConfigError, load_config
 from cli.errors import ExitCode, WimpyError
 
 
 def init(
-    path: Path = typer.Option(Path("wimpy.yml"), "--path", "-p", help="Where to write the file."),
+    path: Path = typer.Option(Path("wimpy.yml"), "--path", "-p", help="Where to write the file.", metavar="PATH",
+                              parser=path_parser("-p/--path", what="the wimpy.yml to write", example="wimpy.yml")),
     name: Optional[str] = typer.Option(None, "--name", help="Application name. Default: this folder's name."),
     account_id: str = typer.Option("123456789012", "--account-id", help="12-digit AWS account id."),
     region: str = typer.Option("eu-west-1", "--region", help="AWS region."),
@@ -24,6 +27,13 @@ def init(
 
     Example: wimpy init --name billing-api --account-id 123456789012 --region eu-west-1
     """
+    if path.is_dir():
+        raise WimpyError(f"-p/--path {shown(path, PATH_CHARACTERS)}: is a folder; give the file to write, e.g. "
+                         f"-p {shlex.quote(str(path / 'wimpy.yml'))}", code=ExitCode.USAGE)
+    if not path.parent.is_dir():
+        raise WimpyError(f"-p/--path {shown(path, PATH_CHARACTERS)}: the folder {shown(path.parent, PATH_CHARACTERS)} does not "
+                         "exist; create it first, or give a path in an existing folder, e.g. "
+                         "-p wimpy.yml", code=ExitCode.USAGE)
     if path.exists() and not force:
         raise WimpyError(f"{path} already exists; nothing was written.",
                          code=ExitCode.USAGE, hint="Use --force to overwrite it.")
@@ -31,7 +41,12 @@ def init(
     text = starter.render(name=app_name, account_id=account_id, region=region)
     # Check the rendered file before writing it, so a bad --name never lands on disk.
     candidate = path.with_name(f".{path.name}.wimpy-init")
-    candidate.write_text(text, encoding="utf-8")
+    try:
+        candidate.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise WimpyError(f"-p/--path {shown(path, PATH_CHARACTERS)}: cannot write in {shown(path.parent, PATH_CHARACTERS)} "
+                         f"({error.strerror}); give a path this user may write, e.g. -p wimpy.yml",
+                         code=ExitCode.USAGE) from None
     try:
         load_config(candidate)
     except ConfigError as error:
@@ -41,8 +56,8 @@ def init(
     finally:
         candidate.unlink(missing_ok=True)
     path.write_text(text, encoding="utf-8")
-    output.info(f"Wrote {path} for application '{app_name}'.\n"
-                f"Next: edit it, then run `wimpy validate -c {path}`.")
+    output.info(f"Wrote {path} for application '{app_name}'. Edit it, then check it.\n"
+                f"Next: {next_command('validate', config=path, local=False)}")
 
 
 def _name_from_folder(folder: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 import typer
 
 from cli import naming, output, targets
-from cli.commands.common import ConfigOption, JsonOption, load
+from cli.commands.common import ConfigOption, JsonOption, LocalOption, load, next_command
 from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
 
@@ -33,10 +33,6 @@ sleep = time.sleep  # the follow loop's pause; tests replace it
 def utc_now() -> datetime:
     """The moment --since durations count back from; tests replace it, as they do `sleep`."""
     return datetime.now(timezone.utc)
-
-
-LocalOption = typer.Option(False, "--local", help="Read from Wimpy's embedded AWS emulator "
-                           "instead of your account (also WIMPY_TARGET=local).")
 
 
 def logs(
@@ -115,7 +111,7 @@ def fetch_events(client: Any, group: str, start_ms: int, *, env: str = "<env>",
     except client.exceptions.ResourceNotFoundException:
         raise WimpyError(f"the log group {group} does not exist yet: nothing of this "
                          f"application has run in {env}.",
-                         hint=f"Deploy first: wimpy deploy --env {env}") from None
+                         hint=f"Deploy first: {next_command('deploy', env=env)}") from None
 
 
 def follow_events(client: Any, group: str, start_ms: int, *, emit: Callable[[dict], None],

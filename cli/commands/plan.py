@@ -14,7 +14,9 @@ import typer
 
 from cli import cdk, output
 from cli.build import versions
-from cli.commands.common import ConfigOption, JsonOption, load
+from cli.commands.common import (OFFLINE_CDK_FLAGS, ConfigOption, JsonOption, NumberOption, load,
+                                 PATH_CHARACTERS, check_readable_file, offline_cdk_environment, path_parser,
+                                 shown)
 from cli.errors import ExitCode, WimpyError
 
 DEFAULT_VERSION = "plan"
@@ -26,7 +28,8 @@ def synthesize(config: Path, environments: Sequence[str] | None, version: str,
     `version`, through the same CDK CLI path as `wimpy synth`; stack name -> template."""
     context = cdk.context_arguments(config, list(environments) if environments else None)
     cdk.run(["synth", "--app", cdk.app_argument(), *context, "--context", f"version={version}",
-             "--output", str(out_dir), "--quiet"], what="Synthesis")
+             *OFFLINE_CDK_FLAGS, "--output", str(out_dir), "--quiet"], what="Synthesis",
+            extra_env=offline_cdk_environment())
     return {path.name.removesuffix(".template.json"): json.loads(path.read_text())
             for path in sorted(out_dir.glob("*.template.json"))}
 
@@ -35,7 +38,7 @@ def parse_steps(text: str) -> tuple[float, ...]:
     try:
         return tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise WimpyError(f"--steps {text!r}: give rising traffic percentages separated by "
+        raise WimpyError(f"--steps {shown(text)}: give rising traffic percentages separated by "
                          "commas, ending at 100, e.g. 10,50,100", code=ExitCode.USAGE) from None
 
 
@@ -44,17 +47,18 @@ def plan(
     env: str = typer.Option(..., "--env", "-e", help="Environment whose application stack to estimate."),
     version: str = typer.Option(DEFAULT_VERSION, "--version", help="Version (image tag) to synthesize the application stack with; it does not change the estimate."),
     strategy: Optional[str] = typer.Option(None, "--strategy", help="rolling or blue-green. Default: wimpy.yml's deploy.strategy."),
-    capacity: Optional[int] = typer.Option(None, "--capacity", help="Instances to replace. Default: the group's MinSize."),
-    boot_seconds: float = typer.Option(40, "--boot-seconds", help="Assumed instance boot until user data runs."),
-    install_seconds: float = typer.Option(60, "--install-seconds", help="Assumed Docker and helper-script install."),
-    pull_seconds: float = typer.Option(30, "--pull-seconds", help="Assumed image login and pull."),
-    start_seconds: float = typer.Option(5, "--start-seconds", help="Assumed container start until it answers its health path."),
-    load_balancer_seconds: float = typer.Option(180, "--load-balancer-seconds", help="Assumed ALB creation (blue-green)."),
+    capacity: Optional[int] = NumberOption(None, "--capacity", help="Instances to replace. Default: the group's MinSize.", minimum=1, integer=True, example=4),
+    boot_seconds: float = NumberOption(40, "--boot-seconds", help="Assumed instance boot until user data runs.", unit="seconds"),
+    install_seconds: float = NumberOption(60, "--install-seconds", help="Assumed Docker and helper-script install.", unit="seconds"),
+    pull_seconds: float = NumberOption(30, "--pull-seconds", help="Assumed image login and pull.", unit="seconds"),
+    start_seconds: float = NumberOption(5, "--start-seconds", help="Assumed container start until it answers its health path.", unit="seconds"),
+    load_balancer_seconds: float = NumberOption(180, "--load-balancer-seconds", help="Assumed ALB creation (blue-green).", unit="seconds"),
     steps: Optional[str] = typer.Option(None, "--steps", help="Canary traffic steps in percent (blue-green). Default: wimpy.yml's deploy.canary.steps, else 10,50,100."),
-    bake_seconds: Optional[float] = typer.Option(None, "--bake-seconds", help="Bake time per step (blue-green). Default: wimpy.yml's, else 300."),
-    ttl_seconds: Optional[float] = typer.Option(None, "--ttl-seconds", help="DNS TTL clients may cache (blue-green). Default: wimpy.yml's deploy.dns_ttl_seconds, else 60."),
+    bake_seconds: Optional[float] = NumberOption(None, "--bake-seconds", help="Bake time per step (blue-green). Default: wimpy.yml's, else 300.", unit="seconds", example=300),
+    ttl_seconds: Optional[float] = NumberOption(None, "--ttl-seconds", help="DNS TTL clients may cache (blue-green). Default: wimpy.yml's deploy.dns_ttl_seconds, else 60.", unit="seconds", example=60),
     compare: bool = typer.Option(False, "--compare", help="Also evaluate the model with each peer tool's published defaults."),
-    template: Optional[Path] = typer.Option(None, "--template", help="Estimate this synthesized application template instead of synthesizing."),
+    template: Optional[Path] = typer.Option(None, "--template", help="Estimate this synthesized application template instead of synthesizing.",
+                                            metavar="FILE", parser=path_parser("--template", what="a synthesized application template (JSON)", example="cdk.out/wimpy-staging-hello.template.json")),
     as_json: bool = JsonOption,
 ) -> None:
     """Estimate how long a deploy takes on AWS: each phase with its formula, the expected
@@ -70,7 +74,7 @@ def plan(
     deploy = loaded.deploy
     chosen = strategy or getattr(deploy, "strategy", model.ROLLING)
     if chosen not in model.STRATEGIES:
-        raise WimpyError(f"--strategy {chosen!r} is not accepted; use one of "
+        raise WimpyError(f"--strategy {shown(chosen)} is not accepted; use one of "
                          f"{', '.join(model.STRATEGIES)}", code=ExitCode.USAGE)
     canary_config = getattr(deploy, "canary", None)
     plan_steps = parse_steps(steps) if steps is not None else tuple(
@@ -109,13 +113,15 @@ def plan(
 
 
 def _read_template(path: Path) -> dict[str, Any]:
+    check_readable_file(path, "--template", what="a synthesized application template (JSON)",
+                        example="--template cdk.out/wimpy-staging-hello.template.json")
     try:
         return json.loads(path.read_text())
     except OSError as error:
-        raise WimpyError(f"--template {path}: cannot read it ({error.strerror})",
+        raise WimpyError(f"--template {shown(path, PATH_CHARACTERS)}: cannot read it ({error.strerror})",
                          code=ExitCode.USAGE) from None
     except ValueError as error:
-        raise WimpyError(f"--template {path}: not a JSON CloudFormation template ({error})",
+        raise WimpyError(f"--template {shown(path, PATH_CHARACTERS)}: not a JSON CloudFormation template ({error})",
                          code=ExitCode.USAGE) from None
 
 
@@ -157,5 +163,7 @@ def render(result: Any, app: str, env: str, source: str, rows: Sequence[Any]) ->
         lines += ["Notes:", *notes] if notes else []
         lines.append("Sources: the peer survey reference/peers-deploy-tools.md, section by "
                      "section per row (--json, cli/estimate/peers.py).")
-    lines.append(f"\nNext: wimpy deploy --env {env}")
+    from cli.commands.common import next_command
+
+    lines.append(f"\nNext: {next_command('deploy', env=env)}")
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cli import naming, output, targets
-from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load
+from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load, next_command
 from cli.phases import Phases
 
 
@@ -38,7 +38,10 @@ def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
     rolling = outcome.read(cloudformation, naming.rolling_stack(env, app))
     if rolling is not None:
         described = cloudformation.describe_stacks(StackName=rolling.name)["Stacks"][0]
-        stacks.append((rolling.name, rolling.outputs.get("Version", ""), 100, True,
+        parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
+        # Without a hosted zone the rolling stack has no weighted record: it has it all.
+        weight = int(parameters["TrafficWeight"]) if parameters.get("TrafficWeight") else 255
+        stacks.append((rolling.name, rolling.outputs.get("Version", ""), weight, True,
                        described["CreationTime"], rolling.outputs, rolling.status))
     total = sum(weight for _, _, weight, *_ in stacks) or 1
     # Once for every release (not once per release), and every page of it.
@@ -49,7 +52,10 @@ def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
         rows.append({
             "stack": stack, "version": version, "status": stack_status, "weight": weight,
             "share": round(100 * weight / total, 1), "capacity": "on" if capacity_on else "zero",
-            "instances": _instances(groups, stack), "health": _health(target, outputs.get("TargetGroupArn")),
+            # The emulator has no data plane: no instance boots, so it cannot know whether
+            # one is in service or healthy (moto would say so of every one). Say unknown.
+            "instances": None if target.is_local else _instances(groups, stack),
+            "health": None if target.is_local else _health(target, outputs.get("TargetGroupArn")),
             "alarms": _alarms(target, stack), "age": _age(created), "url": outputs.get("Url", ""),
         })
     return rows
@@ -59,17 +65,24 @@ def render(document: dict[str, Any]) -> str:
     rows = document["releases"]
     if not rows:
         return (f"{document['app']} is not deployed to {document['environment']}.\n"
-                f"Next: wimpy deploy --env {document['environment']}")
+                f"Next: {next_command('deploy', env=document['environment'])}")
     header = f"{'version':<16} {'share':>6} {'weight':>6} {'capacity':<8} {'instances':>9} {'health':<12} {'alarms':<24} {'age':>8}  stack"
     lines = [f"{document['app']} in {document['environment']} ({document['strategy']}):", header]
+    unknown = "unknown"
     for row in rows:
         alarms = ", ".join(f"{name}={state}" for name, state in row["alarms"].items()) or "-"
+        instances = unknown if row["instances"] is None else row["instances"]
+        health = unknown if row["health"] is None else row["health"]
         lines.append(f"{row['version'][:16]:<16} {row['share']:>5}% {row['weight']:>6} {row['capacity']:<8} "
-                     f"{row['instances']:>9} {row['health']:<12} {alarms[:24]:<24} {row['age']:>8}  {row['stack']}")
+                     f"{instances:>9} {health:<12} {alarms[:24]:<24} {row['age']:>8}  {row['stack']}")
+    if any(row["health"] is None for row in rows):
+        lines.append("Instances and health are unknown on the local target: the emulator runs "
+                     "AWS's control plane only, and no instance boots in it.")
     if document["paused_canary"]:
         paused = document["paused_canary"]
-        lines.append(f"Canary of {paused['version']} paused before step {paused['next_step'] + 1}: "
-                     f"wimpy promote or wimpy abort --env {document['environment']}")
+        lines.append(f"Canary of {paused['version']} paused before step {paused['next_step'] + 1}.")
+        lines.append(f"Next: {next_command('promote', env=document['environment'])}")
+        lines.append(f"  or: {next_command('abort', env=document['environment'])}")
     return "\n".join(lines)
 
 

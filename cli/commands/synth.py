@@ -11,17 +11,23 @@ import typer
 
 from cli import cdk, output
 from cli.build import versions
-from cli.commands.common import ConfigOption, JsonOption, load
+from cli.errors import ExitCode, WimpyError
+from cli.commands.common import (OFFLINE_CDK_FLAGS, ConfigOption, JsonOption, load,
+                                 offline_cdk_environment, path_parser, shown,
+                                 PATH_CHARACTERS)
 
 
 def synth(
     config: Path = ConfigOption,
     env: Optional[list[str]] = typer.Option(None, "--env", "-e", help="Only these environments (repeatable). Default: all."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder. Default: cdk.out beside wimpy.yml."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder. Default: cdk.out beside wimpy.yml.",
+                                       metavar="DIR", parser=path_parser("-o/--out", what="an output folder", example="cdk.out")),
     version: Optional[str] = typer.Option(None, "--version", help="Also synthesize the application stack for this version (image tag)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Synthesize every stack's template, checked by cdk-nag, with no AWS credentials.
+
+    No AWS call is made, whatever credentials are set: the CDK CLI runs without them.
 
     Example: wimpy synth -c examples/hello/wimpy.yml --env staging
     """
@@ -29,11 +35,15 @@ def synth(
         versions.check(version)
     loaded = load(config, env)
     out_dir = (out or config.resolve().parent / "cdk.out").resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise WimpyError(f"-o/--out {shown(out or out_dir, PATH_CHARACTERS)}: is a file, not a folder; give a folder for "
+                         "the templates, e.g. -o cdk.out", code=ExitCode.USAGE)
     started = time.monotonic()
     output.info(f"Synthesizing {loaded.app.name} ({', '.join(env or loaded.environment_names)}) ...")
     context = cdk.context_arguments(config, env) + (["--context", f"version={version}"] if version else [])
-    cdk.run(["synth", "--app", cdk.app_argument(), *context,
-             "--output", str(out_dir), "--quiet"], what="Synthesis")
+    cdk.run(["synth", "--app", cdk.app_argument(), *context, *OFFLINE_CDK_FLAGS,
+             "--output", str(out_dir), "--quiet"], what="Synthesis",
+            extra_env=offline_cdk_environment())
     templates = sorted(out_dir.glob("*.template.json"))
     stacks = [{"stack": t.name.removesuffix(".template.json"), "template": str(t),
                "resources": len(json.loads(t.read_text())["Resources"])} for t in templates]

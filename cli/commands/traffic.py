@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import typer
 
 from cli import output, targets
-from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load
+from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load, next_command
 from cli.deploy import lock, stacks
 from cli.phases import Phases
 
@@ -33,7 +33,7 @@ def _report(result: dict[str, Any], env: str, as_json: bool) -> None:
     share = f" ({result['share']}% of traffic)" if "share" in result else ""
     human = (f"{result['version']}: {result['status']}{share} in {env} ({result['stack']}).\n"
              + (f"URL: {result['url']}\n" if result.get("url") else "")
-             + f"Next: wimpy status --env {env}")
+             + f"Next: {next_command('status', env=env)}")
     output.result({"environment": env, **result}, human, as_json=as_json)
 
 
@@ -99,11 +99,17 @@ def _rollback_rolling(releases: Any) -> dict[str, Any]:
     from cli.errors import WimpyError
     from cli.release import state
 
+    from cli.commands.common import next_command
+    from cli.deploy import outcome
+
     cloudformation = releases.client("cloudformation")
     stack = naming.rolling_stack(releases.env, releases.app)
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in
-               cloudformation.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])}
-    current = outputs.get("Version", "")
+    deployed = outcome.read(cloudformation, stack)
+    if deployed is None:
+        raise WimpyError(f"{releases.app} has never been deployed to {releases.env} (there is no "
+                         f"stack {stack}); there is nothing to roll back.",
+                         hint=f"Deploy first: {next_command('deploy', env=releases.env)}")
+    current = deployed.outputs.get("Version", "")
     versions = [v for v in state.history(releases.client("ssm"), releases.env, releases.app) if v != current]
     if not versions:
         raise WimpyError(f"{current or 'this version'} is the only version deployed to "

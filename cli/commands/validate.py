@@ -8,8 +8,9 @@ from typing import Optional
 import typer
 
 from cli import output
-from cli.commands.common import ConfigOption, JsonOption
-from cli.config import ConfigError, UnknownEnvironment, load_config
+from cli.commands.common import (ConfigOption, JsonOption, check_config_path,
+                                 check_environments, next_command)
+from cli.config import ConfigError, load_config
 from cli.errors import ExitCode, WimpyError
 
 
@@ -22,10 +23,9 @@ def validate(
 
     Example: wimpy validate -c examples/hello/wimpy.yml --env production
     """
+    check_config_path(config)
     try:
         loaded = load_config(config)
-        for name in env or []:
-            loaded.environment(name)
     except ConfigError as error:
         if as_json:
             output.result({"valid": False, "problems": [
@@ -33,13 +33,12 @@ def validate(
                 for p in error.problems]}, "", as_json=True)
             raise typer.Exit(ExitCode.INVALID_CONFIG) from None
         raise WimpyError(str(error), code=ExitCode.INVALID_CONFIG) from None
-    except UnknownEnvironment as error:
-        raise WimpyError(str(error), code=ExitCode.INVALID_CONFIG) from None
+    check_environments(loaded, env)
 
     envs = ", ".join(f"{e.name} ({e.cidr})" for e in loaded.environments)
     human = (f"{config} is valid: application '{loaded.app.name}' on port {loaded.app.port}, "
              f"account {loaded.account.id} in {loaded.account.region}, environments {envs}.\n"
-             f"Next: wimpy synth -c {config}")
+             f"Next: {next_command('synth', config=config)}")
     output.result({
         "valid": True,
         "app": loaded.app.name,

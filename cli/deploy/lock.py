@@ -38,9 +38,16 @@ def deploy_lock(ssm: Any, *, env: str, app: str, version: str,
         raise WimpyError(
             f"another deploy of {app} to {env} is running ({holder}); nothing was changed.",
             code=ExitCode.LOCKED,
-            hint=f"Wait for it to finish. If it died on another machine, remove the lock with "
-                 f"`wimpy unlock --env {env}`.") from None
+            hint=f"Wait for it to finish. If it died on another machine, remove the lock "
+                 f"with:\n  {_unlock_command(env)}") from None
     yield from _held(ssm, env, app)
+
+
+def _unlock_command(env: str) -> str:
+    """`wimpy unlock` with the running command's -c and --local, runnable as printed."""
+    from cli.commands.common import next_command
+
+    return next_command("unlock", env=env)
 
 
 def _held(ssm: Any, env: str, app: str) -> Iterator[None]:

@@ -146,3 +146,22 @@ def test_an_empty_path_names_the_flag(flag, named, args, isolated):
 def test_init_path_that_is_a_folder(isolated):
     output = refused(["init", "--path", str(isolated)])
     assert f"-p/--path {str(isolated)!r}: is a folder" in output
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--name", "web\n  port: 1"], ["--name 'web\\n  port: 1': not a plain word", "e.g. --name billing-api"]),
+    (["--account-id", "12345"], ["--account-id: account.id: '12345' is not a 12-digit AWS account id"]),
+    (["--region", "eu-west-9"], ["--region: account.region: 'eu-west-9' is not an AWS region"]),
+    (["--region", "eu-west-1\"; x"], ["--region 'eu-west-1\"; x': not a plain word"]),
+])
+def test_init_names_the_flag_that_would_make_a_bad_file(args, words, isolated):
+    target = isolated / "wimpy.yml"
+    output = refused(["init", "--path", str(target), *args])
+    for word in words:
+        assert word in output, output
+    assert not target.exists()
+
+
+def test_a_huge_since_is_refused_by_name(isolated):
+    output = refused(["logs", "-c", str(EXAMPLE), "--env", "staging", "--since", "9" * 200 + "d"])
+    assert "--since: '999" in output and "(201 characters)" in output

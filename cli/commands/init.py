@@ -38,6 +38,15 @@ def init(
         raise WimpyError(f"{path} already exists; nothing was written.",
                          code=ExitCode.USAGE, hint="Use --force to overwrite it.")
     app_name = name or _name_from_folder(path.resolve().parent.name)
+    # The values go into YAML text: refuse anything that could change its structure (a
+    # newline, a quote, a colon) by the flag's name, before the file is even rendered.
+    for flag, value, accepted in (
+            ("--name", app_name, "lowercase letters, digits and hyphens, e.g. --name billing-api"),
+            ("--account-id", account_id, "the 12-digit account id, e.g. --account-id 123456789012"),
+            ("--region", region, "an AWS region, e.g. --region eu-west-1")):
+        if not _PLAIN.fullmatch(value):
+            raise WimpyError(f"{flag} {shown(value)}: not a plain word; give {accepted}",
+                             code=ExitCode.USAGE)
     text = starter.render(name=app_name, account_id=account_id, region=region)
     # Check the rendered file before writing it, so a bad --name never lands on disk.
     candidate = path.with_name(f".{path.name}.wimpy-init")
@@ -51,13 +60,19 @@ def init(
         load_config(candidate)
     except ConfigError as error:
         raise WimpyError("the flags would make an invalid wimpy.yml; nothing was written:\n"
-                         + "\n".join(f"  {p.key}: {p.message}" for p in error.problems),
+                         + "\n".join(f"  {_FLAG_OF_KEY[p.key] + ': ' if p.key in _FLAG_OF_KEY else ''}"
+                                      f"{p.key}: {p.message}" for p in error.problems),
                          code=ExitCode.USAGE) from None
     finally:
         candidate.unlink(missing_ok=True)
     path.write_text(text, encoding="utf-8")
     output.info(f"Wrote {path} for application '{app_name}'. Edit it, then check it.\n"
                 f"Next: {next_command('validate', config=path, local=False)}")
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+_FLAG_OF_KEY = {"app.name": "--name", "account.id": "--account-id", "account.region": "--region",
+                "account.availability_zones": "--region"}
 
 
 def _name_from_folder(folder: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 import typer
 
 from cli import naming, output, targets
-from cli.commands.common import ConfigOption, JsonOption, LocalOption, load, next_command
+from cli.commands.common import ConfigOption, JsonOption, LocalOption, load, next_command, shown
 from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
 
@@ -84,17 +84,22 @@ def parse_since(text: str, *, now: datetime | None = None) -> int:
     now = now or utc_now()
     value = text.strip()
     if match := DURATION.match(value):
-        moment = now - timedelta(seconds=int(match[1]) * UNITS[match[2]])
+        try:
+            moment = now - timedelta(seconds=int(match[1]) * UNITS[match[2]])
+        except OverflowError:
+            raise WimpyError(f"--since: {shown(text)} reaches back before year 1; give a shorter "
+                             "duration, e.g. --since 10m", code=ExitCode.USAGE) from None
         return int(moment.timestamp() * 1000)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except ValueError:
-        raise WimpyError(f"--since: {text!r} is neither a duration (30s, 10m, 2h, 1d, 1w) nor "
+        raise WimpyError(f"--since: {shown(text)} is neither a duration (30s, 10m, 2h, 1d, 1w) nor "
                          "a time (2026-11-26T07:00:00Z).", code=ExitCode.USAGE) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     if moment > now:
-        raise WimpyError(f"--since: {text!r} is in the future.", code=ExitCode.USAGE)
+        raise WimpyError(f"--since: {shown(text)} is in the future; give a duration back from "
+                         "now or a past time, e.g. --since 10m", code=ExitCode.USAGE)
     return int(moment.timestamp() * 1000)
 
 

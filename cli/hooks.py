@@ -26,6 +26,8 @@ SHELL = "/bin/sh"
 TAIL_LINES = 20  # of a failed hook's output, in the error
 KILL_GRACE_SECONDS = 2  # between SIGTERM and SIGKILL for a hook past its timeout
 
+clock = time.monotonic  # what hooks' timeouts are measured by; tests replace it
+
 
 class HookFailed(WimpyError):
     """A hook exited non-zero, could not start, or ran past its timeout."""
@@ -56,7 +58,7 @@ def run_hooks(commands: Sequence[str], *, phase: str, environment: Mapping[str, 
 def _run_one(command: str, *, label: str, name: str, env: Mapping[str, str], cwd: Path,
              timeout_seconds: int) -> None:
     _write(f"  ▸ hook {label}: {command}")
-    started = time.monotonic()
+    started = clock()
     try:
         process = subprocess.Popen([SHELL, "-c", command], cwd=cwd, env=dict(env),
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -77,7 +79,7 @@ def _run_one(command: str, *, label: str, name: str, env: Mapping[str, str], cwd
         _stop(process, grace=0.5)
         raise
     returncode = process.returncode
-    seconds = time.monotonic() - started
+    seconds = clock() - started
 
     if timed_out:
         _write(f"  ✗ hook {label}: stopped after {timeout_seconds}s")
@@ -100,7 +102,7 @@ def _stream(process: subprocess.Popen, lines: queue.Queue[str | None], tail: deq
     passes (then stop it); True when it was stopped for its timeout."""
     timed_out = False
     while True:
-        remaining = deadline - time.monotonic()
+        remaining = deadline - clock()
         if remaining <= 0 and not timed_out:
             timed_out = True
             _stop(process)
@@ -115,12 +117,17 @@ def _stream(process: subprocess.Popen, lines: queue.Queue[str | None], tail: deq
         tail.append(line)
         _write(f"  [{label}] {line}")
     # Output closed; the shell itself may still run (e.g. `exec >/dev/null; sleep 60`).
-    try:
-        process.wait(timeout=max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _stop(process)
-        process.wait()
+    while process.poll() is None:
+        remaining = deadline - clock()
+        if remaining <= 0:
+            timed_out = True
+            _stop(process)
+            process.wait()
+            break
+        try:
+            process.wait(timeout=min(remaining, 0.2))
+        except subprocess.TimeoutExpired:
+            pass
     return timed_out
 
 

@@ -61,17 +61,62 @@ def test_output_is_streamed_to_stderr_with_a_prefix_and_stdout_stays_clean(tmp_p
     assert "✓ hook before_deploy 1/2" in captured.err
 
 
-def test_output_is_shown_as_it_comes_not_at_the_end(tmp_path, capsys, monkeypatch):
-    """A line printed before a long pause reaches stderr before the command ends."""
-    stamps: list[tuple[float, str]] = []
+def test_output_is_shown_as_it_comes_not_at_the_end(tmp_path, monkeypatch):
+    """A line printed before the command ends reaches stderr while it still runs: the hook
+    waits for a file this test creates only once it has seen that line (output held back
+    to the end would leave the hook waiting until its timeout)."""
     import cli.hooks as hooks
 
-    monkeypatch.setattr(hooks, "_write", lambda line: stamps.append((time.monotonic(), line)))
-    started = time.monotonic()
-    run(["echo early; sleep 1.5; echo late"], tmp_path)
-    (early,) = [t for t, line in stamps if line.endswith("] early")]
-    (late,) = [t for t, line in stamps if line.endswith("] late")]
-    assert early - started < 1.0 and late - early > 1.0
+    written: list[str] = []
+
+    def write(line: str) -> None:
+        written.append(line)
+        if line.endswith("] early"):
+            (tmp_path / "go").touch()
+
+    monkeypatch.setattr(hooks, "_write", write)
+    run(["echo early; while [ ! -e go ]; do sleep 0.05; done; echo late"], tmp_path, timeout=20)
+    shown = [line.rsplit("] ", 1)[1] for line in written if "] " in line]
+    assert shown == ["early", "late"]
+
+
+class TickingClock:
+    """The hooks' clock: every reading is `step` seconds after the one before, however
+    fast or slow this machine is; records when each hook was stopped."""
+
+    def __init__(self, step: float = 0.25):
+        self.now, self.step = 0.0, step
+        self.readings: list[float] = []
+        self.stopped_at: list[float] = []
+
+    def __call__(self) -> float:
+        self.now += self.step
+        self.readings.append(self.now)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    import cli.hooks as hooks
+
+    ticking = TickingClock()
+    stop = hooks._stop
+
+    def recording_stop(process, **kwargs):
+        ticking.stopped_at.append(ticking.now)
+        return stop(process, **kwargs)
+
+    monkeypatch.setattr(hooks, "clock", ticking)
+    monkeypatch.setattr(hooks, "_stop", recording_stop)
+    return ticking
+
+
+def assert_stopped_at_its_timeout(clock: TickingClock, timeout: float) -> None:
+    """Stopped once, at the first reading of the clock at or past the deadline: not
+    before the timeout, and not a reading later."""
+    started = clock.readings[0]
+    (stopped,) = clock.stopped_at
+    assert started + timeout <= stopped < started + timeout + clock.step, (started, stopped)
 
 
 def test_the_first_failure_stops_the_rest_and_names_hook_exit_code_and_last_lines(tmp_path):
@@ -106,35 +151,42 @@ def test_a_missing_folder_is_a_clear_failure(tmp_path):
                   timeout_seconds=5)
 
 
-def test_the_timeout_stops_the_hook_and_everything_it_started(tmp_path):
-    started = time.monotonic()
+def test_the_timeout_stops_the_hook_and_everything_it_started(tmp_path, clock):
     with pytest.raises(HookFailed) as raised:
-        run(["echo waiting; sleep 30 & echo $! > child.pid; wait"], tmp_path, timeout=1)
-    elapsed = time.monotonic() - started
-    assert 0.9 < elapsed < 4, elapsed
+        run(["echo waiting; sleep 300 & echo $! > child.pid; wait"], tmp_path, timeout=1)
+    assert_stopped_at_its_timeout(clock, 1)
     message = str(raised.value)
     assert "did not finish within hooks.timeout_seconds (1s) and was stopped" in message
     assert "| waiting" in message and raised.value.returncode is None
     assert "raise hooks.timeout_seconds" in raised.value.hint
     child = int((tmp_path / "child.pid").read_text())
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and _alive(child):
+    assert gone(child), "the hook's background sleep outlived the timeout"
+
+
+def test_a_sleep_hook_with_timeout_1_is_stopped_at_its_timeout(tmp_path, clock):
+    with pytest.raises(HookFailed, match="within hooks.timeout_seconds"):
+        run(["sleep 60"], tmp_path, timeout=1)
+    assert_stopped_at_its_timeout(clock, 1)
+
+
+def test_the_timeout_holds_for_a_hook_that_closed_its_output(tmp_path, clock):
+    with pytest.raises(HookFailed, match="within hooks.timeout_seconds"):
+        run(["exec >/dev/null 2>&1; echo $$ > hook.pid; sleep 60"], tmp_path, timeout=1)
+    assert_stopped_at_its_timeout(clock, 1)
+    assert gone(int((tmp_path / "hook.pid").read_text()))
+
+
+def test_a_hook_that_ends_in_time_is_not_stopped(tmp_path, clock):
+    run(["echo quick"], tmp_path, timeout=1)
+    assert clock.stopped_at == []
+
+
+def gone(pid: int) -> bool:
+    """Whether `pid` has ended (or ends soon: a killed process takes a moment to go)."""
+    deadline = time.monotonic() + 30  # only a failing test waits this long
+    while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.05)
-    assert not _alive(child), "the hook's background sleep outlived the timeout"
-
-
-def test_a_sleep_5_hook_with_timeout_1_fails_in_about_a_second(tmp_path):
-    started = time.monotonic()
-    with pytest.raises(HookFailed, match="within hooks.timeout_seconds"):
-        run(["sleep 5"], tmp_path, timeout=1)
-    assert time.monotonic() - started < 3
-
-
-def test_the_timeout_holds_for_a_hook_that_closed_its_output(tmp_path):
-    started = time.monotonic()
-    with pytest.raises(HookFailed, match="within hooks.timeout_seconds"):
-        run(["exec >/dev/null 2>&1; sleep 5"], tmp_path, timeout=1)
-    assert time.monotonic() - started < 3
+    return not _alive(pid)
 
 
 def test_ctrl_c_during_a_hook_stops_it_too(tmp_path, monkeypatch):
@@ -148,12 +200,8 @@ def test_ctrl_c_during_a_hook_stops_it_too(tmp_path, monkeypatch):
 
     monkeypatch.setattr(hooks, "_write", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        run(["echo $$ > hook.pid; echo ready; sleep 30"], tmp_path)
-    shell = int((tmp_path / "hook.pid").read_text())
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and _alive(shell):
-        time.sleep(0.05)
-    assert not _alive(shell)
+        run(["echo $$ > hook.pid; echo ready; sleep 300"], tmp_path)
+    assert gone(int((tmp_path / "hook.pid").read_text()))
 
 
 def _alive(pid: int) -> bool:
@@ -169,9 +217,13 @@ def _alive(pid: int) -> bool:
 
 # --- deploy_reporting without AWS: the outcome after-deploy hooks see ------------------------
 
-def write_project(folder: Path, hooks: dict | None = None, notifications: dict | None = None) -> Path:
-    """The example's wimpy.yml with these sections, in `folder` (hooks run there)."""
+def write_project(folder: Path, hooks: dict | None = None, notifications: dict | None = None,
+                  app: str | None = None) -> Path:
+    """The example's wimpy.yml with these sections (and this app name), in `folder`
+    (hooks run there)."""
     data = yaml.safe_load(EXAMPLE.read_text())
+    if app is not None:
+        data["app"]["name"] = app
     if hooks is not None:
         data["hooks"] = hooks
     if notifications is not None:
@@ -261,9 +313,9 @@ def stack_names(emulator) -> set[str]:
 
 
 def test_a_failing_before_hook_stops_the_deploy_before_anything_is_deployed(emulator, tmp_path):
+    # An app of its own, so that nothing of it can exist before, whatever ran before.
     before = stack_names(emulator)
-    assert not any(name.startswith("wimpy-") for name in before), before
-    config = write_project(tmp_path, hooks={
+    config = write_project(tmp_path, app="hooked", hooks={
         "before_deploy": ["echo checking", "echo 'migrations pending: 0042_add_index'; exit 4",
                           "touch third-ran"],
         "after_deploy": ['echo "$WIMPY_OUTCOME" > outcome']})
@@ -275,10 +327,11 @@ def test_a_failing_before_hook_stops_the_deploy_before_anything_is_deployed(emul
     assert "Nothing was deployed" in result.stderr
     assert result.stdout == ""
     assert not (tmp_path / "third-ran").exists()
-    assert stack_names(emulator) == before  # no stack was created
+    assert stack_names(emulator) == before  # no stack was created or removed
+    assert not any("hooked" in name for name in stack_names(emulator))
     ssm = emulator.client("ssm")
     with pytest.raises(ssm.exceptions.ParameterNotFound):
-        ssm.get_parameter(Name="/wimpy/staging/hello/deploy-lock")  # not even the lock
+        ssm.get_parameter(Name="/wimpy/staging/hooked/deploy-lock")  # not even the lock
     assert (tmp_path / "outcome").read_text().strip() == "failed"
 
 

@@ -23,6 +23,12 @@ def application_resources_stack(env: str, app: str) -> str:
     return f"wimpy-{env}-{app}-resources"
 
 
+def application_data_stack(env: str, app: str) -> str:
+    """What the application keeps in the environment whatever happens to its other stacks
+    (its log group): `wimpy destroy` never deletes it, so a later deploy finds it again."""
+    return f"wimpy-{env}-{app}-data"
+
+
 def storage_bucket(account: str, region: str) -> str:
     return f"wimpy-storage-{account}-{region}"
 
@@ -62,11 +68,15 @@ def registry_stack(app: str) -> str:
 
 
 def release_stack(env: str, app: str, release: str) -> str:
-    return f"wimpy-{env}-{app}-{release}"
+    """`--` before the release: application names never hold two hyphens in a row, so no
+    release of one application can take the name of another's stacks (app `web`'s release
+    `api` against app `web-api`), nor of its own (a version called `resources`)."""
+    return f"wimpy-{env}-{app}--{release}"
 
 
 def releases_prefix(env: str, app: str) -> str:
-    """Every blue/green release stack of the application in the environment starts so."""
+    """Every blue/green release stack of the application in the environment starts so
+    (releases made before the `--` separator too; the inventory tells them by their outputs)."""
     return f"wimpy-{env}-{app}-"
 
 

@@ -28,6 +28,7 @@ class Target:
     cdk_flags: list[str] = field(default_factory=list)
     context: dict[str, str] = field(default_factory=dict)
     machine_images: dict[str, str] = field(default_factory=dict)
+    endpoint: str | None = None  # the emulator's, on the local target (for commands we print)
 
     @property
     def is_local(self) -> bool:
@@ -72,7 +73,8 @@ def open_target(config: WimpyConfig, *, local: bool, phases: Phases) -> Iterator
             with phases.phase("local AWS", f"emulator at {emulator.endpoint}, cdk bootstrap"):
                 images = bootstrap(emulator)
         target = Target(name="local", client=emulator.client, cdk_env=cdk_environment(emulator),
-                        cdk_flags=list(CDK_LOCAL_FLAGS), machine_images=images)
+                        cdk_flags=list(CDK_LOCAL_FLAGS), machine_images=images,
+                        endpoint=emulator.endpoint)
         if config.hosted_zone:
             target.context["hosted_zone_id"] = _local_zone(emulator, config.hosted_zone.name)
         yield target

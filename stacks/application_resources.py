@@ -24,7 +24,7 @@ class ApplicationResourcesStack(cdk.Stack):
     def __init__(self, scope: Construct, id_: str, *, environment: str, app: str,
                  app_port: int, availability_zones: Sequence[str], listener_ports: Sequence[int],
                  database_ports: Sequence[int], secret_parameter_names: Sequence[str],
-                 log_retention: logs.RetentionDays, **kwargs: Any) -> None:
+                 **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         vpc = ec2.Vpc.from_vpc_attributes(
             self, "Vpc",
@@ -43,12 +43,13 @@ class ApplicationResourcesStack(cdk.Stack):
             storage_prefix=naming.storage_prefix(environment, app),
             master_key=master_key,
             app_port=app_port,
-            log_group_name=naming.application_log_group(environment, app),
+            # Kept in the application's data stack, which outlives this one.
+            log_group=logs.LogGroup.from_log_group_name(
+                self, "LogGroup", naming.application_log_group(environment, app)),
             repository=repository,
             secret_parameter_names=secret_parameter_names,
             listener_ports=listener_ports,
             database_ports=database_ports,
-            log_retention=log_retention,
         )
         alarms = AlarmTopic(self, "Alarms", master_key=master_key,
                             display_name=f"Wimpy {app} in {environment}: alarms")

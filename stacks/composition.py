@@ -10,6 +10,7 @@ import aws_cdk as cdk
 from cli.config import WimpyConfig
 
 from cli import naming
+from .application_data import ApplicationDataStack
 from .application_resources import ApplicationResourcesStack
 from .baseline import BaselineStack
 from .environment import EnvironmentStack
@@ -33,12 +34,14 @@ class WimpyStacks:
     baseline: BaselineStack
     environments: dict[str, EnvironmentStack] = field(default_factory=dict)
     application_resources: dict[str, ApplicationResourcesStack] = field(default_factory=dict)
+    application_data: dict[str, ApplicationDataStack] = field(default_factory=dict)
     services: dict[str, ServiceStack] = field(default_factory=dict)
     registry: RegistryStack | None = None
 
     def all(self) -> list[cdk.Stack]:
         return [self.baseline, *([self.registry] if self.registry else []),
-                *self.environments.values(), *self.application_resources.values(),
+                *self.environments.values(), *self.application_data.values(),
+                *self.application_resources.values(),
                 *self.services.values()]
 
 
@@ -81,6 +84,13 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
             description=f"Wimpy environment {environment.name}: VPC, subnets, NAT, flow logs",
         )
         network.add_stack_dependency(stacks.baseline, "reads the master key's ARN from SSM")
+        data = ApplicationDataStack(
+            app, naming.application_data_stack(environment.name, app_config.name), env=env,
+            environment=environment.name, app=app_config.name, log_retention=log_retention,
+            description=f"Wimpy {app_config.name} in {environment.name}: data kept across "
+                        "destroys (the log group)",
+        )
+        data.add_stack_dependency(stacks.baseline, "reads the master key's ARN from SSM")
         resources = ApplicationResourcesStack(
             app, naming.application_resources_stack(environment.name, app_config.name), env=env,
             environment=environment.name,
@@ -90,17 +100,19 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
             listener_ports=listener_ports,
             database_ports=app_config.database_ports,
             secret_parameter_names=sorted(app_config.secrets.values()),
-            log_retention=log_retention,
             description=f"Wimpy {app_config.name} in {environment.name}: security groups, "
                         "instance role, log group",
         )
         resources.add_stack_dependency(network, "reads the VPC id from SSM")
-        for stack, kind in ((network, "environment"), (resources, "application")):
+        resources.add_stack_dependency(data, "writes to the log group the data stack keeps")
+        for stack, kind in ((network, "environment"), (resources, "application"), (data, "data")):
             cdk.Tags.of(stack).add("wimpy:type", kind)
             cdk.Tags.of(stack).add("wimpy:environment", environment.name)
         cdk.Tags.of(resources).add("wimpy:application", app_config.name)
+        cdk.Tags.of(data).add("wimpy:application", app_config.name)
         stacks.environments[environment.name] = network
         stacks.application_resources[environment.name] = resources
+        stacks.application_data[environment.name] = data
         if release is not None:
             blue_green = release.name is not None
             stack_name = (naming.release_stack(environment.name, app_config.name, release.name)

@@ -130,10 +130,15 @@ def test_pull_only_from_the_apps_own_repository(resources):
         "arn:aws:ecr:eu-west-1:111111111111:repository/wimpy/hello"]
 
 
-def test_log_group_is_the_apps_own_encrypted_and_retained(resources):
-    from aws_cdk.assertions import Match
+def test_log_group_is_the_apps_own_encrypted_retained_and_outlives_the_resources(example_stacks, resources):
+    """The log group lives in the data stack, which `wimpy destroy` keeps, so a later
+    deploy finds it instead of failing on the name the kept group holds."""
+    from aws_cdk.assertions import Match, Template
 
-    resources.has_resource("AWS::Logs::LogGroup", {
+    assert resources.find_resources("AWS::Logs::LogGroup") == {}
+    data = Template.from_stack(example_stacks.application_data["production"])
+    assert len(data.find_resources("AWS::Logs::LogGroup")) == 1
+    data.has_resource("AWS::Logs::LogGroup", {
         "Properties": {"LogGroupName": "/wimpy/production/hello", "RetentionInDays": 365,
                        "KmsKeyId": {"Ref": Match.string_like_regexp("masterkeyarn")}},
         "DeletionPolicy": "Retain",

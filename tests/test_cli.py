@@ -181,7 +181,7 @@ def test_synth_human_output_lists_templates(tmp_path):
     result = wimpy("synth", "-c", str(EXAMPLE), "--env", "staging", "--version", "v1.2.3",
                    "-o", str(tmp_path), env=OFFLINE)
     assert result.returncode == 0, result.stderr
-    assert "Synthesized 5 stacks" in result.stdout and str(tmp_path) in result.stdout
+    assert "Synthesized 6 stacks" in result.stdout and str(tmp_path) in result.stdout
     assert "wimpy-staging-hello-resources" in result.stdout and "wimpy-production" not in result.stdout
     service = json.loads((tmp_path / "wimpy-staging-hello.template.json").read_text())
     assert service["Outputs"]["Image"]["Value"] == (

@@ -75,6 +75,7 @@ def test_each_acknowledgement_is_one_finding_on_one_resource_with_a_reason(examp
 
 @pytest.mark.parametrize("stack", ["wimpy-baseline", "wimpy-staging", "wimpy-production",
                                    "wimpy-staging-hello-resources", "wimpy-production-hello-resources",
+                                   "wimpy-staging-hello-data", "wimpy-production-hello-data",
                                    "wimpy-staging-hello", "wimpy-production-hello", "wimpy-registry-hello"])
 def test_cfn_lint_reports_nothing(templates, stack):
     from cfnlint.api import ManualArgs, lint

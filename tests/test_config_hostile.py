@@ -423,6 +423,7 @@ def test_environment_names_taken_by_wimpys_own_stacks(write_config, environment,
     ("network", "/wimpy/<env>/network/"),
     ("web-resources", "wimpy-<env>-web-resources"),
     ("a-b-resources", "wimpy-<env>-a-b-resources"),
+    ("web-data", "wimpy-<env>-web-data"),
 ])
 def test_app_names_taken_by_wimpys_own_stacks(write_config, name, fragment):
     found = problems(config_with(write_config, app={"name": name}))
@@ -430,12 +431,12 @@ def test_app_names_taken_by_wimpys_own_stacks(write_config, name, fragment):
 
 
 @pytest.mark.parametrize("name", ["resources", "resources-web", "networks", "web-network",
-                                  "baseline", "registry", "web-resource"])
+                                  "baseline", "registry", "web-resource", "data", "data-web", "webdata"])
 def test_names_near_the_reserved_ones_are_fine(write_config, name):
     load_config(config_with(write_config, app={"name": name}))
 
 
-WORDS = ("a", "b", "baseline", "registry", "network", "resources", "storage", "logs", "wimpy",
+WORDS = ("a", "b", "baseline", "registry", "network", "resources", "data", "storage", "logs", "wimpy",
          "errors", "unhealthy", "hosts", "p99", "latency")
 
 
@@ -447,6 +448,7 @@ def owned_names(env: str, app: str) -> list[tuple[str, str, tuple]]:
     return [
         ("stack", naming.environment_stack(env), ("environment", env)),
         ("stack", naming.application_resources_stack(env, app), ("resources", env, app)),
+        ("stack", naming.application_data_stack(env, app), ("data", env, app)),
         ("stack", naming.registry_stack(app), ("registry", app)),
         ("stack", service, ("service", env, app)),
         *(("alarm", alarm, ("service", env, app)) for alarm in naming.stack_alarms(service)),
@@ -502,7 +504,7 @@ def test_each_reserved_word_is_needed():
     envs, apps = small_names()
     reserved = [*loader.RESERVED_ENVIRONMENTS, *loader.RESERVED_APPS,
                 *loader.RESERVED_APP_SUFFIXES]
-    assert {"baseline", "registry", "network", "-resources"} <= set(reserved)
+    assert {"baseline", "registry", "network", "-resources", "-data"} <= set(reserved)
     for word in reserved:
         def environment_ok(env):
             return loader.environment_name_problem(env) is None or env == word
@@ -516,14 +518,26 @@ def test_each_reserved_word_is_needed():
         assert collisions(pairs), word
 
 
-@pytest.mark.xfail(strict=True, reason="release names are not checked against the stacks "
-                   "beside them: a blue/green deploy of --version resources would name its "
-                   "stack wimpy-<env>-<app>-resources (cli/release/names.py, not in this change)")
-def test_a_release_stack_never_takes_the_resources_stack_name():
+def test_a_release_stack_never_takes_another_stacks_name():
+    """A release's stack is `wimpy-<env>-<app>--<release>`: no application name holds
+    `--`, so no version of any application names a stack that another one, or its own
+    resources or rolling stack, already has (`web` at version `api` vs the app `web-api`)."""
     from cli.release.names import release_name
 
-    stack = naming.release_stack("staging", "web", release_name("resources"))
-    assert stack != naming.application_resources_stack("staging", "web")
+    apps = ["web", "web-api", "web-v1", "api", "web-resources"]
+    fixed = {f(env, app) for env in ("staging", "production") for app in apps
+             for f in (naming.application_resources_stack, naming.application_data_stack,
+                       naming.rolling_stack)}
+    fixed |= {naming.baseline_stack(), *(naming.registry_stack(a) for a in apps),
+              *(naming.environment_stack(e) for e in ("staging", "production"))}
+    for app in apps:
+        for version in ("resources", "data", "api", "v1", "api-resources", "v1.0.0", "-", "x"):
+            try:
+                release = release_name(version)
+            except Exception:
+                continue
+            stack = naming.release_stack("staging", app, release)
+            assert stack not in fixed, (app, version, stack)
 
 
 # --- 5. blue/green needs a hosted zone ------------------------------------------------------

@@ -10,6 +10,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 STACKS = ["wimpy-baseline", "wimpy-staging", "wimpy-production",
           "wimpy-staging-hello-resources", "wimpy-production-hello-resources",
+          "wimpy-staging-hello-data", "wimpy-production-hello-data",
           "wimpy-staging-hello", "wimpy-production-hello", "wimpy-registry-hello"]
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 

@@ -34,7 +34,9 @@ class ApplicationAccess(Construct):
         either end; a trailing ``/`` is added so ``web`` never matches ``web-other``).
     :param master_key: the master key (SSE-KMS of the bucket, log group, app secrets).
     :param app_port: the port the container listens on.
-    :param log_group_name: the application's log group. @default ``/wimpy/<storage_prefix>``
+    :param log_group_name: the name of the log group made here. @default ``/wimpy/<storage_prefix>``
+    :param log_group: an existing log group to write to instead (one kept in a stack that
+        outlives this one, say). @default a new one, encrypted with ``master_key``, retained
     :param repository: the application's ECR repository. @default none (another registry)
     :param secret_parameter_names: SSM parameters the instances may read at start.
     :param listener_ports: load balancer ports open to the internet. @default 80 and 443
@@ -53,6 +55,7 @@ class ApplicationAccess(Construct):
         master_key: kms.IKey,
         app_port: int,
         log_group_name: str | None = None,
+        log_group: logs.ILogGroup | None = None,
         repository: ecr.IRepository | None = None,
         secret_parameter_names: Sequence[str] = (),
         listener_ports: Sequence[int] = defaults.LISTENER_PORTS,
@@ -99,7 +102,10 @@ class ApplicationAccess(Construct):
                 "HTTPS out through NAT: registry, SSM, CloudWatch, CloudFormation, packages")
         self.connections = self.instance_security_group.connections
 
-        self.log_group = logs.LogGroup(
+        if log_group is not None and log_group_name is not None:
+            raise ValueError("give log_group (an existing one) or log_group_name (for a new "
+                             "one), not both")
+        self.log_group: logs.ILogGroup = log_group or logs.LogGroup(
             self, "LogGroup",
             log_group_name=log_group_name or f"/wimpy/{storage_prefix}",
             retention=log_retention,
@@ -116,6 +122,13 @@ class ApplicationAccess(Construct):
         self._grant_session_manager()
         self.grant_storage_read_write(self.instance_role)
         self.log_group.grant_write(self.instance_role)
+        if log_group is not None:
+            # A group passed in by name is granted as `<arn>:*` (its streams).
+            acknowledge_wildcard(
+                self.instance_role.node.find_child("DefaultPolicy").node.default_child,
+                log_group.log_group_arn,
+                "The log streams of this application's own log group (one per container) are "
+                "named by Docker at run time; no other group is reachable")
         if repository is not None:
             self._grant_pull(repository)
         if secret_parameter_names:

@@ -1,27 +1,35 @@
-"""wimpy destroy: remove an application's stacks from an environment, keeping its data."""
+"""wimpy destroy: remove what an application runs in an environment, keeping its data, and
+say what is left and what it costs."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from cli import naming, output, targets
-from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load
+from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load, next_command
 from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
 
-KEPT = ("the storage bucket and its objects, the log bucket, the master key, the log group "
-        "/wimpy/<env>/<app> and the images in the registry are retained (they are data)")
+KEPT = ("the storage bucket and its objects, the log bucket, the master key, the "
+        "application's data stack (its log group /wimpy/<env>/<app>) and the images in the "
+        "registry are kept: they are data, and a later deploy finds them again")
 
 
 def destroy(config: Path = ConfigOption, env: str = EnvOption,
+            network: bool = typer.Option(False, "--network", help="Also delete the environment's "
+                                         "network (VPC, NAT gateways) once no other application "
+                                         "uses it; its flow logs are kept."),
             yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation (for scripts)."),
             local: bool = LocalOption, as_json: bool = JsonOption) -> None:
-    """Remove the application's release, service and resources stacks from an environment.
+    """Remove the application's release, service and resources stacks from an environment
+    (with --network, the environment's network too).
 
-    Never deletes data: buckets, keys, log groups and images are retained.
+    Never deletes data: buckets, keys, log groups and images are kept, so deploying again
+    simply works. Says what is left and what it costs a month.
     Example: wimpy destroy --env staging --yes
     """
     from cli.deploy import lock, outcome
@@ -37,9 +45,19 @@ def destroy(config: Path = ConfigOption, env: str = EnvOption,
         for stack in (naming.rolling_stack(env, app), naming.application_resources_stack(env, app)):
             if outcome.read(cloudformation, stack) is not None:
                 doomed.append(stack)
+        network_stack = naming.environment_stack(env)
+        if network and outcome.read(cloudformation, network_stack) is not None:
+            users = _other_users_of_network(cloudformation, env, app)
+            if users:
+                raise WimpyError(
+                    f"{network_stack} is also used by {', '.join(users)}; nothing was deleted.",
+                    code=ExitCode.USAGE,
+                    hint="Destroy those applications in this environment first, or leave out --network.")
+            doomed.append(network_stack)
         if not doomed:
-            output.result({"environment": env, "deleted": []},
-                          f"{app} has no stacks in {env}; nothing to destroy.", as_json=as_json)
+            document = {"environment": env, "deleted": [], "left": _left(target, env, app)}
+            output.result(document, f"{app} has no stacks to delete in {env}.\n"
+                          + _render_left(document["left"]), as_json=as_json)
             return
         if not yes:
             if not sys.stdin.isatty():
@@ -59,5 +77,73 @@ def destroy(config: Path = ConfigOption, env: str = EnvOption,
                 except ssm.exceptions.ParameterNotFound:
                     pass
             state.clear_canary(ssm, env, app)
-    output.result({"environment": env, "deleted": doomed, "kept": KEPT},
-                  f"Deleted {', '.join(doomed)}.\nKept: {KEPT}.", as_json=as_json)
+        left = _left(target, env, app)
+    document = {"environment": env, "deleted": doomed, "kept": KEPT, "left": left}
+    output.result(document, f"Deleted {', '.join(doomed)}.\nKept: {KEPT}.\n" + _render_left(left),
+                  as_json=as_json)
+
+
+def _other_users_of_network(cloudformation: Any, env: str, app: str) -> list[str]:
+    """Stacks of other applications that sit in the environment's network (their security
+    groups, load balancers and instances are in its VPC). Data stacks hold no network."""
+    head = naming.environment_stack(env) + "-"
+    ours = (naming.rolling_stack(env, app), naming.releases_prefix(env, app),
+            naming.application_resources_stack(env, app))
+    # Application names never end like a data stack does (cli/config reserves the suffix).
+    data_suffix = naming.application_data_stack(env, app).removeprefix(naming.rolling_stack(env, app))
+    users = []
+    for page in cloudformation.get_paginator("describe_stacks").paginate():
+        for stack in page["Stacks"]:
+            name = stack["StackName"]
+            if not name.startswith(head) or stack["StackStatus"] == "DELETE_COMPLETE":
+                continue
+            if name.endswith(data_suffix) or name.startswith(ours):
+                continue
+            users.append(name)
+    return sorted(users)
+
+
+def _left(target: Any, env: str, app: str) -> list[dict[str, Any]]:
+    """What still exists for this application in the environment after a destroy, and
+    what it costs a month (fixed charges from the price table; storage is by use)."""
+    from cli.deploy import outcome
+    from cli.estimate.cost import load_prices
+
+    prices = load_prices()
+    hours = prices.hours_per_month
+    cloudformation = target.client("cloudformation")
+    left = []
+    network_stack = naming.environment_stack(env)
+    if outcome.read(cloudformation, network_stack) is not None:
+        resources = cloudformation.describe_stack_resources(StackName=network_stack)["StackResources"]
+        nats = sum(1 for r in resources if r.get("ResourceType") == "AWS::EC2::NatGateway")
+        monthly = nats * (prices["nat_gateway_per_hour"] + prices["public_ipv4_per_hour"]) * hours
+        left.append({"stack": network_stack, "what": f"the environment's network, shared by its "
+                     f"applications: VPC, {nats} NAT gateway(s) and their public addresses",
+                     "monthly_usd": round(monthly, 2),
+                     "remove": next_command("destroy", "--network", env=env)})
+    data_stack = naming.application_data_stack(env, app)
+    if outcome.read(cloudformation, data_stack) is not None:
+        left.append({"stack": data_stack, "what": f"the log group {naming.application_log_group(env, app)}",
+                     "monthly_usd": 0.0, "by_use": f"${prices['cloudwatch_logs_storage_per_gb_month']:g} "
+                                                    "per GB-month stored"})
+    if outcome.read(cloudformation, naming.baseline_stack()) is not None:
+        left.append({"stack": naming.baseline_stack(), "what": "the account baseline, shared by every "
+                     "application: trail, master key, log and storage buckets",
+                     "monthly_usd": round(prices["kms_key_per_month"], 2),
+                     "by_use": f"${prices['s3_standard_per_gb_month']:g} per GB-month stored in the buckets"})
+    return left
+
+
+def _render_left(left: list[dict[str, Any]]) -> str:
+    if not left:
+        return "Nothing of Wimpy's is left in this environment."
+    total = sum(item["monthly_usd"] for item in left)
+    lines = [f"Left running, about ${total:,.2f} a month before storage:"]
+    for item in left:
+        line = f"  {item['stack']}: {item['what']} (${item['monthly_usd']:,.2f}/month"
+        line += f", plus {item['by_use']})" if item.get("by_use") else ")"
+        if item.get("remove"):
+            line += f"; `{item['remove']}` removes it"
+        lines.append(line)
+    return "\n".join(lines)

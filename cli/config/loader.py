@@ -168,13 +168,15 @@ def _reserved_names() -> tuple[dict[str, Callable[[str, str], str]], ...]:
         "holds each environment's network parameters")
     suffixes: dict[str, Callable[[str, str], str]] = {}
     rolling = naming.rolling_stack(_ENV, _APP)
-    suffix = naming.application_resources_stack(_ENV, _APP).removeprefix(rolling)
-    if not suffix.startswith("-") or suffix == naming.application_resources_stack(_ENV, _APP):
-        raise AssertionError(f"cli.naming changed shape: the resources stack no longer extends "
-                             f"{rolling!r}; update the reserved names in {__name__}")
-    suffixes[suffix] = lambda env, app: (
-        f"would name its stack {naming.rolling_stack(env, app)}, which is the resources stack "
-        f"of an application called '{app.removesuffix(suffix)}' in the same account")
+    for kind, stack_of in (("resources", naming.application_resources_stack),
+                           ("data", naming.application_data_stack)):
+        suffix = stack_of(_ENV, _APP).removeprefix(rolling)
+        if not suffix.startswith("-") or suffix == stack_of(_ENV, _APP):
+            raise AssertionError(f"cli.naming changed shape: the {kind} stack no longer extends "
+                                 f"{rolling!r}; update the reserved names in {__name__}")
+        suffixes[suffix] = lambda env, app, kind=kind, suffix=suffix: (
+            f"would name its stack {naming.rolling_stack(env, app)}, which is the {kind} stack "
+            f"of an application called '{app.removesuffix(suffix)}' in the same account")
     return environments, apps, suffixes
 
 

@@ -30,6 +30,7 @@ def foundation_stacks(config: WimpyConfig, env: str) -> list[str]:
     if config.registry.is_ecr:
         names.append(naming.registry_stack(config.app.name))
     return names + [naming.environment_stack(env),
+                    naming.application_data_stack(env, config.app.name),
                     naming.application_resources_stack(env, config.app.name)]
 
 
@@ -75,20 +76,23 @@ def deploy_rolling(*, config: WimpyConfig, config_path: Path, env: str, version:
 
 
 def _refuse_a_retained_log_group(run: stacks.StackDeploy, config: WimpyConfig) -> None:
-    """`wimpy destroy` keeps the application's log group (it is data); creating the
-    resources stack again would fail half-way on its fixed name, so say so first."""
+    """The application's log group lives in its data stack, which `wimpy destroy` keeps. A
+    group of that name without the data stack was left by something else (a Wimpy before
+    the data stack, a hand-made group): creating the stack would fail half-way on its
+    name, so say so before anything changes."""
     env, app = run.environment, config.app.name
     cloudformation, logs = run.target.client("cloudformation"), run.target.client("logs")
-    if outcome.read(cloudformation, naming.application_resources_stack(env, app)) is not None:
+    if outcome.read(cloudformation, naming.application_data_stack(env, app)) is not None:
         return
     name = naming.application_log_group(env, app)
     groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     if any(group["logGroupName"] == name for group in groups):
         raise WimpyError(
-            f"the log group {name} was kept when {app} was destroyed in {env}, and a new "
-            "deploy would create it again; nothing was deployed.",
-            hint=f"Export what you need from it, then delete it: aws logs delete-log-group "
-                 f"--log-group-name {name}")
+            f"the log group {name} exists but no stack of Wimpy's keeps it (it was made "
+            f"outside {naming.application_data_stack(env, app)}); nothing was deployed.",
+            hint=f"Export what you need from it, then delete it (aws logs delete-log-group "
+                 f"--log-group-name {name}{' --endpoint-url ' + run.target.endpoint if run.target.endpoint else ''}), "
+                 "and deploy again.")
 
 
 def _take_over_from_releases(config: WimpyConfig, target: Target, phases: Phases, env: str,

@@ -57,6 +57,13 @@ Resources:
      not update one at all, so changing account.log_retention_days changed nothing.
  10. AWS::EC2::SecurityGroupIngress is revoked when the resource is removed or replaced;
      moto left the rule in place, so changing app.port left the old port open.
+ 11. A terminated instance's primary network interface goes with it, as AWS deletes an
+     interface it made at launch; moto kept it, so the VPC of an application destroyed
+     with `wimpy destroy` could never be deleted (DependencyViolation).
+ 12. Deleting a stack that holds a VPC deletes the VPC's route tables, NAT gateways (with
+     their interfaces) and internet gateways of that stack first, as CloudFormation does
+     by its dependency order; moto's stack deletion left route tables and gateways it has
+     no deletion for, and then failed on the VPC (`wimpy destroy --network`).
 """
 
 from __future__ import annotations
@@ -113,6 +120,8 @@ def _patches() -> list[tuple[Any, str, Any]]:
     from moto.core.responses import ActionResult, EmptyResult
     from moto.ec2.exceptions import InvalidPermissionNotFoundError, InvalidSecurityGroupNotFoundError
     from moto.ec2.models import ec2_backends
+    from moto.ec2.models.instances import Instance
+    from moto.ec2.models.vpcs import VPC
     from moto.ec2.models.security_groups import SecurityGroupIngress
     from moto.kms.models import Key
     from moto.logs.models import LogGroup
@@ -396,7 +405,38 @@ def _patches() -> list[tuple[Any, str, Any]]:
         remove_record(record_zone(properties, account_id, region), self.name, self.type,
                       self.set_identifier)
 
+    original_terminate = Instance.terminate
+
+    def terminate(self: Any) -> Any:
+        primary = self.nics.get(0)
+        state = original_terminate(self)
+        if primary is not None and primary.id in self.ec2_backend.enis:
+            self.ec2_backend.enis.pop(primary.id, None)
+        return state
+
+    original_delete_vpc = VPC.delete_from_cloudformation_json.__func__
+
+    def delete_vpc(cls: type, resource_name: str, cloudformation_json: dict[str, Any],
+                   account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        for nat in list(backend.nat_gateways.values()):
+            if nat.vpc_id == resource_name and nat.state != "deleted":
+                backend.delete_nat_gateway(nat.id)
+                backend.enis.pop(nat._eni.id, None)
+        for table in list(backend.route_tables.values()):
+            if table.vpc_id == resource_name and not table.main_association_id:
+                for association in list(table._associations):
+                    backend.disassociate_route_table(association)
+                backend.delete_route_table(table.id)
+        for gateway in list(backend.internet_gateways.values()):
+            if gateway.vpc is not None and gateway.vpc.id == resource_name:
+                backend.detach_internet_gateway(gateway.id, resource_name)
+                backend.delete_internet_gateway(gateway.id)
+        original_delete_vpc(cls, resource_name, cloudformation_json, account_id, region_name)
+
     return [
+        (VPC, "delete_from_cloudformation_json", classmethod(delete_vpc)),
+        (Instance, "terminate", terminate),
         (RecordSet, "update_from_cloudformation_json", classmethod(record_update)),
         (RecordSet, "delete_from_cloudformation_json", classmethod(record_delete_from_template)),
         (RecordSet, "delete", record_delete),

@@ -44,7 +44,7 @@ def releases(cloudformation: Any, env: str, app: str) -> list[ReleaseStack]:
             if stack["StackStatus"] in ("DELETE_COMPLETE", "DELETE_IN_PROGRESS"):
                 continue
             found.append(ReleaseStack(
-                stack=stack["StackName"], release=stack["StackName"].removeprefix(prefix),
+                stack=stack["StackName"], release=stack["StackName"].removeprefix(prefix).lstrip("-"),
                 version=outputs.get("Version", ""), weight=int(parameters.get("TrafficWeight") or 0),
                 capacity_on=parameters.get("Capacity", "on") != "off",
                 status=stack["StackStatus"], created=stack["CreationTime"], outputs=outputs))

@@ -1,10 +1,12 @@
-"""Release names: the suffix of a release stack `wimpy-<env>-<app>-<release>`, derived
+"""Release names: the suffix of a release stack `wimpy-<env>-<app>--<release>`, derived
 safely from whatever version string a user deploys (a tag, a SHA, a branch name)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+
+from cli.config.yaml_source import show
 
 MAX_VERSION_LENGTH = 128
 # Stack names allow 128 characters; the longest prefix is `wimpy-<12>-<21>-` (36), and
@@ -22,14 +24,14 @@ def release_name(version: str) -> str:
     digit. Versions that are already such a name keep it; any other gets a short hash of the
     exact version appended, so `feature/x`, `feature-x` and `Feature-X` never collide."""
     if not version or version != version.strip() or any(ord(c) < 33 or ord(c) == 127 for c in version):
-        raise InvalidVersion(f"--version {version!r} must be non-empty, with no spaces or "
+        raise InvalidVersion(f"--version {show(version)} must be non-empty, with no spaces or "
                              "control characters")
     if len(version) > MAX_VERSION_LENGTH:
         raise InvalidVersion(f"--version is {len(version)} characters; at most "
                              f"{MAX_VERSION_LENGTH} are accepted")
-    readable = re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")
+    readable = re.sub(r"[^a-z0-9]+", "-", version.lower(), flags=re.ASCII).strip("-")
     if not readable:
-        raise InvalidVersion(f"--version {version!r} has no letter or digit to name a release by")
+        raise InvalidVersion(f"--version {show(version)} has no letter or digit to name a release by")
     if readable == version and len(readable) <= MAX_RELEASE_LENGTH:
         return readable
     digest = hashlib.sha256(version.encode()).hexdigest()[:_HASH_LENGTH]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -31,14 +30,16 @@ REPOSITORY = "acme/hello"
 
 class FakeServices:
     """A Slack webhook at SLACK_PATH and GitHub's deployments API under /api/v3, on one
-    local port. `slack` and `github` choose how each answers: ok, error (HTTP 500) or slow
-    (answers after `slow_seconds`)."""
+    local port. `slack` and `github` choose how each answers: ok, error (HTTP 500) or
+    silent (never answers: the request is held until the services stop, so a client that
+    gets no warning waited for it). `answered` lists the paths of the answers sent."""
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.slack = "ok"
         self.github = "ok"
-        self.slow_seconds = 3.0
+        self.answered: list[str] = []
+        self.release = threading.Event()  # set when the services stop
         self._next_id = 1000
         self._lock = threading.Lock()
         services = self
@@ -75,8 +76,9 @@ class FakeServices:
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         is_slack = handler.path == SLACK_PATH
         mode = self.slack if is_slack else self.github
-        if mode == "slow":
-            time.sleep(self.slow_seconds)
+        if mode == "silent":
+            self.release.wait(timeout=30)  # a test that waits this long has failed anyway
+            return None  # and then no answer at all: the client is gone
         if mode == "redirect":
             handler.send_response(307)
             handler.send_header("Location", f"http://localhost:{self.port}/elsewhere")
@@ -99,9 +101,10 @@ class FakeServices:
             return self._send(handler, 201, {"id": 1, "state": "x"})
         return self._send(handler, 404, {"message": "Not Found"})
 
-    @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, body) -> None:
+    def _send(self, handler: BaseHTTPRequestHandler, status: int, body) -> None:
         data = (json.dumps(body) if not isinstance(body, str) else body).encode()
+        with self._lock:
+            self.answered.append(handler.path)
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
@@ -113,6 +116,7 @@ class FakeServices:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -124,14 +128,40 @@ def services():
 
 
 @pytest.fixture
-def quick_timeout(monkeypatch):
+def sent_timeouts(monkeypatch) -> list[float]:
+    """The timeout each notification request is sent with (what bounds its wait)."""
+    from cli.notify import http
+
+    sent: list[float] = []
+    opener = http._opener
+
+    def recording_opener():
+        real = opener()
+
+        class Recording:
+            def open(self, request, *, timeout):
+                sent.append(timeout)
+                return real.open(request, timeout=timeout)
+        return Recording()
+
+    monkeypatch.setattr(http, "_opener", recording_opener)
+    return sent
+
+
+@pytest.fixture
+def quick_timeout(monkeypatch, sent_timeouts) -> list[float]:
+    """Channels wait 0.5 s for an answer; returns the timeouts requests were sent with."""
     from cli.notify import http
 
     monkeypatch.setattr(http, "TIMEOUT_SECONDS", 0.5)
+    return sent_timeouts
 
 
-def write_project(folder: Path, notifications: dict | None = None, hooks: dict | None = None) -> Path:
+def write_project(folder: Path, notifications: dict | None = None, hooks: dict | None = None,
+                  app: str | None = None) -> Path:
     data = yaml.safe_load(EXAMPLE.read_text())
+    if app is not None:
+        data["app"]["name"] = app
     if notifications is not None:
         data["notifications"] = notifications
     if hooks is not None:
@@ -200,26 +230,31 @@ def test_a_webhook_variable_that_holds_no_url_is_a_warning_without_its_value(tmp
 @pytest.mark.parametrize("mode, expected", [
     ("error", "the Slack webhook answered HTTP 500 (oops)"),
     ("refused", "could not reach the Slack webhook: Connection refused"),
-    ("slow", "the Slack webhook did not answer within 0.5s"),
+    ("silent", "the Slack webhook did not answer within 0.5s"),
 ])
-def test_slack_failures_are_one_warning_line_without_the_url(tmp_path, services, quick_timeout,
-                                                             mode, expected):
+def test_slack_failures_are_one_warning_line_without_the_url(tmp_path, services, sent_timeouts,
+                                                             monkeypatch, mode, expected):
+    from cli.notify import http
+
     warnings: list[str] = []
     environ = {"TEST_SLACK_WEBHOOK": services.slack_url, "TEST_GITHUB_TOKEN": TOKEN}
     if mode == "refused":
         environ["TEST_SLACK_WEBHOOK"] = f"http://127.0.0.1:{free_port()}{SLACK_PATH}"
     else:
         services.slack = mode
+    if mode == "silent":
+        monkeypatch.setattr(http, "TIMEOUT_SECONDS", 0.5)
     notify = notifier(tmp_path, services, environ=environ, warnings=warnings)
-    started = time.monotonic()
     notify.started()  # never raises
-    assert time.monotonic() - started < 2.5
     assert len(warnings) == 1, warnings
     (warning,) = warnings
     assert warning.startswith("warning: could not notify Slack of the deploy's start (")
     assert expected in warning and warning.endswith("; the deploy goes on.")
     assert "\n" not in warning
     assert SLACK_PATH not in warning and "webhook-secret-part" not in warning
+    if mode == "silent":
+        # It went on without the answer, having waited at most its timeout for it.
+        assert SLACK_PATH not in services.answered and sent_timeouts[0] == 0.5
 
 
 # --- GitHub -------------------------------------------------------------------------------
@@ -294,16 +329,24 @@ def test_a_missing_token_turns_github_off_with_a_warning(tmp_path, services):
 
 @pytest.mark.parametrize("mode, expected", [
     ("error", "the GitHub API answered HTTP 500 (Server Error)"),
-    ("slow", "the GitHub API did not answer within 0.5s"),
+    ("silent", "the GitHub API did not answer within 0.5s"),
 ])
-def test_github_failures_are_warnings(tmp_path, services, quick_timeout, mode, expected):
+def test_github_failures_are_warnings(tmp_path, services, sent_timeouts, monkeypatch, mode,
+                                      expected):
+    from cli.notify import http
+
     warnings: list[str] = []
     services.github = mode
+    if mode == "silent":
+        monkeypatch.setattr(http, "TIMEOUT_SECONDS", 0.5)
     notify = notifier(tmp_path, services, warnings=warnings)
     notify.started()
     notify.succeeded("https://x")
     assert len(warnings) == 1 and expected in warnings[0], warnings
     assert TOKEN not in warnings[0]
+    if mode == "silent":  # Slack answered its two; GitHub's one request never was
+        assert services.answered == [SLACK_PATH, SLACK_PATH]
+        assert len(services.github_requests()) == 1 and sent_timeouts == [0.5, 0.5, 0.5]
 
 
 def test_a_redirect_is_not_followed_so_the_token_goes_nowhere_else(tmp_path, services):
@@ -428,13 +471,14 @@ def test_a_fifo_topic_gets_a_group_and_a_deduplication_id():
 
 
 
-@pytest.fixture(scope="module")
-def topic(emulator):
-    """An SNS topic in the emulator with an SQS queue subscribed to it; returns (arn, read)
-    where read() gives the SNS envelopes delivered so far."""
+@pytest.fixture
+def topic(emulator, request):
+    """An SNS topic in the emulator with an SQS queue subscribed to it, both the test's
+    own; returns (arn, read) where read() gives the SNS envelopes delivered so far."""
     sns, sqs = emulator.client("sns"), emulator.client("sqs")
-    arn = sns.create_topic(Name="deploys")["TopicArn"]
-    queue = sqs.create_queue(QueueName="deploy-events")["QueueUrl"]
+    name = f"deploys-{abs(hash(request.node.nodeid)) % 10**8}"
+    arn = sns.create_topic(Name=name)["TopicArn"]
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
         "Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
@@ -449,7 +493,9 @@ def topic(emulator):
             for message in messages:
                 envelopes.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-    return arn, read
+    yield arn, read
+    sns.delete_topic(TopicArn=arn)
+    sqs.delete_queue(QueueUrl=queue)
 
 
 def deploy(config: Path, version: str, monkeypatch, services: FakeServices, *,
@@ -465,9 +511,12 @@ def assert_no_secret_in(text: str) -> None:
     assert "webhook-secret-part" not in text and SLACK_PATH not in text
 
 
+# Each deploy below is of an application of its own, so none depends on what another left.
+
 def test_a_deploy_tells_slack_github_and_sns(emulator, topic, services, tmp_path, monkeypatch):
     arn, read = topic
-    config = write_project(tmp_path, {**http_notifications(services), "sns_topic_arn": arn})
+    config = write_project(tmp_path, {**http_notifications(services), "sns_topic_arn": arn},
+                           app="hello")
     result = deploy(config, "v1.0.0", monkeypatch, services)
     assert result.exit_code == 0, result.output
     url = json.loads(result.stdout)["url"]
@@ -501,10 +550,10 @@ def test_broken_channels_never_fail_a_deploy(emulator, topic, services, tmp_path
     refused = f"http://127.0.0.1:{free_port()}/api/v3"
     config = write_project(tmp_path, {
         **http_notifications(services), "github_api_url": refused,
-        "sns_topic_arn": "arn:aws:sns:eu-west-1:111111111111:no-such-topic"})
+        "sns_topic_arn": "arn:aws:sns:eu-west-1:111111111111:no-such-topic"}, app="broken")
     result = deploy(config, "v1.1.0", monkeypatch, services)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["status"] == "UPDATE_COMPLETE"
+    assert json.loads(result.stdout)["status"] == "CREATE_COMPLETE"
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     sns_refused = "SNS refused the message (NotFound: "  # moto words the rest its own way
     assert [w.split(" (", 1)[0] for w in warnings] == [
@@ -524,11 +573,15 @@ def test_broken_channels_never_fail_a_deploy(emulator, topic, services, tmp_path
 
 def test_a_webhook_that_never_answers_costs_only_its_timeout(emulator, services, tmp_path,
                                                              monkeypatch, quick_timeout):
-    services.slack = "slow"
-    config = write_project(tmp_path, {"slack_webhook_url_env": "TEST_SLACK_WEBHOOK"})
+    services.slack = "silent"
+    config = write_project(tmp_path, {"slack_webhook_url_env": "TEST_SLACK_WEBHOOK"}, app="quiet")
     result = deploy(config, "v1.2.0", monkeypatch, services)
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 2, warnings
     assert all("Slack" in w and "the Slack webhook did not answer within 0.5s" in w for w in warnings), warnings
+    # The deploy finished with neither request answered: each cost at most the timeout it
+    # was sent with, whatever this machine's speed.
+    assert services.answered == [] and len(services.slack_texts()) == 2
+    assert quick_timeout == [0.5, 0.5]
     assert_no_secret_in(result.output)

@@ -1,7 +1,8 @@
 """The instance side, run for real: the container script the systemd unit runs pulls a
 real image from a real registry, runs it with its environment and secrets, the health wait
-the boot script uses succeeds against it, stop is graceful; and an image that never becomes
-healthy is reported as failed within the timeout."""
+the boot script uses succeeds against it, stop is graceful (the application gets SIGTERM and
+ends on its own) and asks AWS nothing; and an image that never becomes healthy is reported
+as failed once its timeout has passed. (tests/test_boot.py checks the script's exact calls.)"""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ from wimpy_constructs import boot
 HEALTH_TIMEOUT = 6
 
 
+# The application: busybox httpd under a shell that, like a well-behaved server, ends
+# cleanly (exit 0) on SIGTERM; killed instead (SIGKILL after the stop timeout) it would
+# end with 137.
+SERVE = ("trap 'kill $server; exit 0' TERM; "
+         "/busybox httpd -f -p {port} -h /www & server=$!; wait $server")
+
+
 def build_and_push(docker_client, registry, folder, *, name: str, port: int, healthy: bool) -> str:
     """A FROM-scratch image serving /www on `port` (with /health only if `healthy`), pushed
     to the local registry; returns its reference."""
@@ -30,7 +38,7 @@ def build_and_push(docker_client, registry, folder, *, name: str, port: int, hea
     (folder / "www" / ("health" if healthy else "index.html")).write_text("ok\n")
     (folder / "Dockerfile").write_text(
         "FROM scratch\nCOPY busybox /busybox\nCOPY www /www\n"
-        f'CMD ["/busybox", "httpd", "-f", "-p", "{port}", "-h", "/www"]\n')
+        f'CMD ["/busybox", "sh", "-c", "{SERVE.format(port=port)}"]\n')
     reference = f"{registry.host}/{name}:v1"
     docker_client.images.build(path=str(folder), tag=reference, rm=True)
     docker_client.images.push(reference)
@@ -40,11 +48,13 @@ def build_and_push(docker_client, registry, folder, *, name: str, port: int, hea
 
 def fake_aws_cli(folder) -> str:
     """An `aws` on PATH that answers `ssm get-parameter` like the real CLI, so the secret
-    path runs without AWS; it records the parameter names it was asked for."""
+    path runs without AWS; it records the parameter names it was asked for, and every
+    call's arguments in `calls`."""
     folder.mkdir()
     script = folder / "aws"
     script.write_text(
         "#!/bin/bash\n"
+        f'echo "$*" >> {folder}/calls\n'
         'while [ $# -gt 0 ]; do [ "$1" = --name ] && name=$2; shift; done\n'
         f'echo "$name" >> {folder}/asked\n'
         'echo "value-of-${name##*/}"\n')
@@ -96,6 +106,7 @@ def test_the_unit_runs_a_healthy_container_and_stops_it_gracefully(tmp_path, doc
     prepared = run_script(boot.CONTAINER_SCRIPT, "prepare", conf, fake_bin, timeout=120)
     assert prepared.returncode == 0, prepared.stderr
     assert (tmp_path / "bin" / "asked").read_text() == "/hello/api-token\n"
+    (tmp_path / "bin" / "calls").unlink()
     assert secrets_path.read_text() == "API_TOKEN=value-of-api-token\n"
     assert stat.S_IMODE(secrets_path.stat().st_mode) == 0o600
 
@@ -109,10 +120,18 @@ def test_the_unit_runs_a_healthy_container_and_stops_it_gracefully(tmp_path, doc
         environment = container.exec_run(["/busybox", "env"]).output.decode()
         for line in ("ENVIRONMENT=test", "GREETING=hello from wimpy", "API_TOKEN=value-of-api-token"):
             assert line in environment.splitlines()
-        stopped = run_script(boot.CONTAINER_SCRIPT, "stop", conf, timeout=60)
+        # A target group in the settings too: a stop still must not leave it (systemd
+        # runs ExecStop also after a crash, before Restart= brings the container back).
+        with conf.open("a") as settings_file:
+            settings_file.write("TARGET_GROUP_ARN=arn:aws:elasticloadbalancing:eu-west-1:"
+                                "111111111111:targetgroup/x/0123\n")
+        stopped = run_script(boot.CONTAINER_SCRIPT, "stop", conf, fake_bin, timeout=60)
         assert stopped.returncode == 0, stopped.stderr
-        assert running.wait(timeout=30) is not None  # the unit's main process ended
+        # The unit's main process ended with the application's own exit: it got SIGTERM
+        # and shut down, rather than being killed at the stop timeout (137).
+        assert running.wait(timeout=60) == 0, running.stdout.read()
         assert name not in [c.name for c in docker_client.containers.list(all=True)]
+        assert not (tmp_path / "bin" / "calls").exists()  # no aws call: no deregistration
     finally:
         if running.poll() is None:
             running.kill()
@@ -134,7 +153,10 @@ def test_a_container_that_never_becomes_healthy_fails_within_the_timeout(tmp_pat
         result, elapsed = health_wait(f"http://127.0.0.1:{port}/health", HEALTH_TIMEOUT)
         assert result.returncode == 1
         assert "not healthy after 6s" in result.stderr
-        assert HEALTH_TIMEOUT <= elapsed < HEALTH_TIMEOUT + 10
+        # It kept trying until its timeout (bash's SECONDS counts whole seconds, so up to
+        # one less by a stopwatch); no upper bound: a busy machine only makes it later, and
+        # one that never gave up would end in health_wait's own subprocess timeout.
+        assert elapsed >= HEALTH_TIMEOUT - 1
         # The server was up all along (it answers /), just never healthy.
         assert docker_client.containers.get(name).status == "running"
     finally:

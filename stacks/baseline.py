@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
@@ -17,8 +17,9 @@ from . import wiring
 
 class BaselineStack(cdk.Stack):
     def __init__(self, scope: Construct, id_: str, *, log_retention: logs.RetentionDays,
-                 **kwargs: Any) -> None:
+                 settings: Mapping[str, object], **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
+        wiring.record_settings(self, settings)
         baseline = AccountBaseline(
             self, "Baseline",
             log_retention=log_retention,

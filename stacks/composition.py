@@ -60,6 +60,7 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
 
     stacks = WimpyStacks(baseline=BaselineStack(
         app, naming.baseline_stack(), env=env, log_retention=log_retention,
+        settings=config.baseline_settings(),
         description="Wimpy account baseline: CloudTrail, master key, log and storage buckets",
     ))
     cdk.Tags.of(stacks.baseline).add("wimpy:type", "baseline")
@@ -81,6 +82,7 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
             availability_zones=account.availability_zones,
             nat_gateways=environment.nat_gateways,
             log_retention=log_retention,
+            settings=config.environment_settings(environment.name),
             description=f"Wimpy environment {environment.name}: VPC, subnets, NAT, flow logs",
         )
         network.add_stack_dependency(stacks.baseline, "reads the master key's ARN from SSM")

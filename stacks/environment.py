@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
@@ -19,9 +19,11 @@ from . import wiring
 class EnvironmentStack(cdk.Stack):
     def __init__(self, scope: Construct, id_: str, *, environment: str, cidr: str,
                  availability_zones: Sequence[str], nat_gateways: int,
-                 log_retention: logs.RetentionDays, **kwargs: Any) -> None:
+                 log_retention: logs.RetentionDays, settings: Mapping[str, object],
+                 **kwargs: Any) -> None:
         self._zones = list(availability_zones)
         super().__init__(scope, id_, **kwargs)
+        wiring.record_settings(self, settings)
         master_key = kms.Key.from_key_arn(
             self, "MasterKey", wiring.read(self, naming.baseline_parameter("master-key-arn")))
         network = EnvironmentNetwork(

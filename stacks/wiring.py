@@ -41,6 +41,20 @@ def publish(scope: Construct, values: Mapping[str, str]) -> None:
                             description="Written by Wimpy; read by other Wimpy stacks at deploy time")
 
 
+SETTINGS_OUTPUT = "Settings"
+
+
+def record_settings(stack: Construct, settings: Mapping[str, object]) -> None:
+    """The wimpy.yml values a shared stack was built from, as a stack output, so that a
+    deploy from another application's wimpy.yml can tell it disagrees before changing it."""
+    import json
+
+    from aws_cdk import CfnOutput
+
+    CfnOutput(stack, SETTINGS_OUTPUT, value=json.dumps(dict(settings), sort_keys=True),
+              description="The wimpy.yml values this shared stack was built from")
+
+
 def read(scope: Construct, name: str) -> str:
     """A token for the SSM parameter's value, resolved by CloudFormation at deploy time."""
     return ssm.StringParameter.value_for_string_parameter(scope, name)

@@ -14,7 +14,8 @@ from cli.build import versions
 from cli.commands.common import (ConfigOption, JsonOption, LocalOption, check_image_reference,
                                  load, next_command)
 from cli.deploy import lock, stacks
-from cli.deploy.rolling import deploy_foundation, deploy_rolling
+from cli.deploy.foundation import deploy_foundation
+from cli.deploy.rolling import deploy_rolling
 from cli.errors import ExitCode, WimpyError
 from cli.notify.dispatch import deploy_reporting
 from cli.phases import Phases

@@ -195,6 +195,21 @@ class WimpyConfig:
     def environment_names(self) -> tuple[str, ...]:
         return tuple(env.name for env in self.environments)
 
+    def baseline_settings(self) -> dict[str, object]:
+        """What of wimpy.yml the account baseline is built from, by key: the baseline is
+        shared by every application in the account, so a deploy compares these with the
+        deployed stack's (it records them) before it may touch it."""
+        return {"account.log_retention_days": self.account.log_retention_days}
+
+    def environment_settings(self, name: str) -> dict[str, object]:
+        """What of wimpy.yml an environment's network is built from, by key (shared by the
+        applications deployed to that environment, like the baseline)."""
+        env = self.environment(name)
+        return {f"environments.{name}.cidr": str(env.cidr),
+                f"environments.{name}.nat_gateways": env.nat_gateways,
+                "account.availability_zones": list(self.account.availability_zones),
+                "account.log_retention_days": self.account.log_retention_days}
+
     def environment(self, name: str) -> EnvironmentConfig:
         """The environment called `name`, or UnknownEnvironment naming the ones there are."""
         for env in self.environments:

@@ -1,6 +1,7 @@
 """The rolling strategy: one stack per application and environment, updated in place.
 CloudFormation replaces instances batch by batch and rolls back by itself; Wimpy's part is
-to deploy the foundation, the image and the pinned machine image, then report."""
+to deploy it with the image and the pinned machine image, take over from blue/green
+releases when the strategy changed, then report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 from cli import naming
 from cli.config import WimpyConfig
 from cli.deploy import machine_image, outcome, stacks
-from cli.errors import WimpyError
 from cli.phases import Phases
 from cli.release.canary import Clock, SystemClock
 from cli.targets import Target
@@ -23,22 +23,6 @@ class RollingResult:
     url: str
     image: str
     machine_image: str
-
-
-def foundation_stacks(config: WimpyConfig, env: str) -> list[str]:
-    names = [naming.baseline_stack()]
-    if config.registry.is_ecr:
-        names.append(naming.registry_stack(config.app.name))
-    return names + [naming.environment_stack(env),
-                    naming.application_data_stack(env, config.app.name),
-                    naming.application_resources_stack(env, config.app.name)]
-
-
-def deploy_foundation(run: stacks.StackDeploy, config: WimpyConfig, phases: Phases) -> None:
-    _refuse_a_retained_log_group(run, config)
-    names = foundation_stacks(config, run.environment)
-    with phases.phase("foundation", ", ".join(names)):
-        stacks.deploy(run, names, what="Deploying the foundation stacks")
 
 
 def deploy_rolling(*, config: WimpyConfig, config_path: Path, env: str, version: str, image: str,
@@ -73,26 +57,6 @@ def deploy_rolling(*, config: WimpyConfig, config_path: Path, env: str, version:
     assert result is not None and result.succeeded, result
     return RollingResult(stack=stack, status=result.status, url=result.outputs.get("Url", ""),
                          image=image, machine_image=ami)
-
-
-def _refuse_a_retained_log_group(run: stacks.StackDeploy, config: WimpyConfig) -> None:
-    """The application's log group lives in its data stack, which `wimpy destroy` keeps. A
-    group of that name without the data stack was left by something else (a Wimpy before
-    the data stack, a hand-made group): creating the stack would fail half-way on its
-    name, so say so before anything changes."""
-    env, app = run.environment, config.app.name
-    cloudformation, logs = run.target.client("cloudformation"), run.target.client("logs")
-    if outcome.read(cloudformation, naming.application_data_stack(env, app)) is not None:
-        return
-    name = naming.application_log_group(env, app)
-    groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
-    if any(group["logGroupName"] == name for group in groups):
-        raise WimpyError(
-            f"the log group {name} exists but no stack of Wimpy's keeps it (it was made "
-            f"outside {naming.application_data_stack(env, app)}); nothing was deployed.",
-            hint=f"Export what you need from it, then delete it (aws logs delete-log-group "
-                 f"--log-group-name {name}{' --endpoint-url ' + run.target.endpoint if run.target.endpoint else ''}), "
-                 "and deploy again.")
 
 
 def _take_over_from_releases(config: WimpyConfig, target: Target, phases: Phases, env: str,

@@ -1,0 +1,92 @@
+"""The foundation every deploy makes sure of: the account baseline, the registry, the
+environment's network, and the application's data and resources stacks.
+
+The baseline and the networks are shared by every application in the account: two
+applications each have a wimpy.yml, and a deploy from one must not quietly re-apply its
+own values over what the other deployed. So a deploy first compares what its wimpy.yml
+says with what the shared stacks record they were built from, and stops, before changing
+anything, naming each key that differs. Changing the shared foundation is an explicit act:
+`wimpy baseline`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cli import naming
+from cli.config import WimpyConfig
+from cli.deploy import outcome, stacks
+from cli.errors import ExitCode, WimpyError
+from cli.phases import Phases
+
+SETTINGS_OUTPUT = "Settings"  # stacks/wiring.py records them under this output
+
+
+def foundation_stacks(config: WimpyConfig, env: str) -> list[str]:
+    names = [naming.baseline_stack()]
+    if config.registry.is_ecr:
+        names.append(naming.registry_stack(config.app.name))
+    return names + [naming.environment_stack(env),
+                    naming.application_data_stack(env, config.app.name),
+                    naming.application_resources_stack(env, config.app.name)]
+
+
+def differences(config: WimpyConfig, env: str, cloudformation: Any) -> list[str]:
+    """One line per key where wimpy.yml and the deployed shared stacks disagree. A stack
+    not deployed yet, or deployed before it recorded its settings, has nothing to differ."""
+    found = []
+    for stack, wanted in ((naming.baseline_stack(), config.baseline_settings()),
+                          (naming.environment_stack(env), config.environment_settings(env))):
+        deployed = outcome.read(cloudformation, stack)
+        if deployed is None or SETTINGS_OUTPUT not in deployed.outputs:
+            continue
+        recorded = json.loads(deployed.outputs[SETTINGS_OUTPUT])
+        for key, value in wanted.items():
+            if key in recorded and recorded[key] != value:
+                found.append(f"{key}: {config.source} says {_shown(value)}, but {stack} was "
+                             f"deployed with {_shown(recorded[key])}")
+    return list(dict.fromkeys(found))
+
+
+def refuse_differences(config: WimpyConfig, env: str, cloudformation: Any) -> None:
+    found = differences(config, env, cloudformation)
+    if found:
+        raise WimpyError(
+            "the shared foundation was deployed with other values than this wimpy.yml's; "
+            "nothing was changed:\n" + "\n".join(f"  {line}" for line in found),
+            code=ExitCode.INVALID_CONFIG,
+            hint="Other applications in this account use these stacks. Make wimpy.yml agree, "
+                 "or change the foundation for all of them on purpose with `wimpy baseline`.")
+
+
+def deploy_foundation(run: stacks.StackDeploy, config: WimpyConfig, phases: Phases) -> None:
+    refuse_differences(config, run.environment, run.target.client("cloudformation"))
+    _refuse_a_retained_log_group(run, config)
+    names = foundation_stacks(config, run.environment)
+    with phases.phase("foundation", ", ".join(names)):
+        stacks.deploy(run, names, what="Deploying the foundation stacks")
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def _refuse_a_retained_log_group(run: stacks.StackDeploy, config: WimpyConfig) -> None:
+    """The application's log group lives in its data stack, which `wimpy destroy` keeps. A
+    group of that name without the data stack was left by something else (a Wimpy before
+    the data stack, a hand-made group): creating the stack would fail half-way on its
+    name, so say so before anything changes."""
+    env, app = run.environment, config.app.name
+    cloudformation, logs = run.target.client("cloudformation"), run.target.client("logs")
+    if outcome.read(cloudformation, naming.application_data_stack(env, app)) is not None:
+        return
+    name = naming.application_log_group(env, app)
+    groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    if any(group["logGroupName"] == name for group in groups):
+        endpoint = f" --endpoint-url {run.target.endpoint}" if run.target.endpoint else ""
+        raise WimpyError(
+            f"the log group {name} exists but no stack of Wimpy's keeps it (it was made "
+            f"outside {naming.application_data_stack(env, app)}); nothing was deployed.",
+            hint=f"Export what you need from it, then delete it (aws logs delete-log-group "
+                 f"--log-group-name {name}{endpoint}), and deploy again.")

@@ -1,0 +1,76 @@
+"""Two applications, two wimpy.yml files, one account: they share the baseline and the
+environments' networks. A deploy whose wimpy.yml disagrees with the deployed foundation
+stops before changing anything and names every key that differs; `wimpy baseline` is the
+explicit act that changes the foundation. Against the AWS emulator over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cli.errors import ExitCode
+from cli.main import app
+from tests.conftest import EXAMPLE
+
+runner = CliRunner()
+
+
+def write(folder, name, **changes):
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["app"]["name"] = name
+    for path, value in changes.items():
+        *parents, key = path.split(".")
+        node = data
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[key] = value
+    path = folder / f"{name}.yml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def settings(emulator, stack):
+    outputs = emulator.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
+    return json.loads(next(o["OutputValue"] for o in outputs if o["OutputKey"] == "Settings"))
+
+
+def stack_names(emulator):
+    return {s["StackName"] for s in emulator.client("cloudformation").describe_stacks()["Stacks"]}
+
+
+def test_a_second_app_that_disagrees_stops_before_changing_the_shared_foundation(emulator, tmp_path):
+    first = write(tmp_path, "hello")
+    result = runner.invoke(app, ["deploy", "-c", str(first), "--env", "staging", "--local", "--version", "v1"])
+    assert result.exit_code == 0, result.output
+    assert settings(emulator, "wimpy-staging")["environments.staging.cidr"] == "10.0.0.0/16"
+    before = settings(emulator, "wimpy-baseline")
+
+    second = write(tmp_path, "other", **{"environments.staging.cidr": "10.9.0.0/16",
+                                          "environments.staging.nat_gateways": 2,
+                                          "account.log_retention_days": 30})
+    result = runner.invoke(app, ["deploy", "-c", str(second), "--env", "staging", "--local", "--version", "v1"])
+    assert result.exit_code == ExitCode.INVALID_CONFIG, result.output
+    assert "nothing was changed" in result.output
+    for line in (f"environments.staging.cidr: {second} says 10.9.0.0/16, but wimpy-staging was deployed with 10.0.0.0/16",
+                 f"environments.staging.nat_gateways: {second} says 2, but wimpy-staging was deployed with 1",
+                 f"account.log_retention_days: {second} says 30, but wimpy-baseline was deployed with 365"):
+        assert line in result.output, result.output
+    assert "wimpy baseline" in result.output
+    assert settings(emulator, "wimpy-baseline") == before
+    assert not {s for s in stack_names(emulator) if "other" in s}  # not even its registry
+
+    # An application that agrees deploys beside the first.
+    agreeing = write(tmp_path, "third")
+    result = runner.invoke(app, ["deploy", "-c", str(agreeing), "--env", "staging", "--local", "--version", "v1"])
+    assert result.exit_code == 0, result.output
+
+    # Changing the shared foundation is an explicit act.
+    retention = write(tmp_path, "other", **{"account.log_retention_days": 30})
+    result = runner.invoke(app, ["baseline", "-c", str(retention), "--env", "staging", "--local"])
+    assert result.exit_code == 0, result.output
+    assert settings(emulator, "wimpy-baseline")["account.log_retention_days"] == 30
+    result = runner.invoke(app, ["deploy", "-c", str(retention), "--env", "staging", "--local", "--version", "v1"])
+    assert result.exit_code == 0, result.output

@@ -16,7 +16,7 @@ from cli.main import app
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
-PREFIX = "wimpy-staging-hello-"
+PREFIX = "wimpy-staging-hello--"  # cli.naming.release_stack
 
 
 class FakeClock:
@@ -98,7 +98,7 @@ def weights(emulator) -> dict[str, int]:
 
 def release_stacks(emulator) -> list[str]:
     return sorted(s["StackName"] for s in emulator.client("cloudformation").describe_stacks()["Stacks"]
-                  if s["StackName"].startswith(PREFIX) and not s["StackName"].endswith("-resources"))
+                  if s["StackName"].startswith(PREFIX))
 
 
 def record_weights_during(releases, emulator):
@@ -125,7 +125,7 @@ def create_release_alarm(emulator, stack, suffix="errors"):
 
 
 def test_1_first_release_takes_all_traffic(releases, emulator):
-    from cli.deploy.rolling import deploy_foundation
+    from cli.deploy.foundation import deploy_foundation
 
     deploy_foundation(releases.run, releases.config, releases.phases)
     result = releases.deploy(version="v1.0.0", image=image("v1.0.0"))

@@ -37,6 +37,8 @@ def test_stop_returns_once_the_emulator_has_exited(tmp_path):
     state = tmp_path / "local.json"
     started = wimpy("local", "start", "-c", str(EXAMPLE), state=state)
     assert started.returncode == 0, started.stdout + started.stderr
+    # The next step is runnable as printed: the same wimpy.yml, the emulator.
+    assert f"Next: wimpy deploy --env staging -c {EXAMPLE} --version v1 --local" in started.stdout + started.stderr
     pid = json.loads(state.read_text())["pid"]
     assert running(pid)
     status = wimpy("local", "status", "--json", state=state)

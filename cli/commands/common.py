@@ -1,13 +1,11 @@
 """Options and steps that several commands share: the config option and its checks, numbers
-and image references given as flags, the environment an offline synthesis runs in, and the
-follow-up command line every `Next:` hint prints."""
+and image references given as flags, and the environment an offline synthesis runs in."""
 
 from __future__ import annotations
 
 import math
 import os
 import re
-import shlex
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -15,8 +13,10 @@ import typer
 
 from cli.config import ConfigError, UnknownEnvironment, WimpyConfig, load_config
 from cli.errors import ExitCode, WimpyError
+# The follow-up command line for `Next:` hints lives in cli.hints (modules below the
+# commands print hints too); the commands take it from here.
+from cli.hints import DEFAULT_CONFIG, TARGET_COMMANDS, next_command  # noqa: F401
 
-DEFAULT_CONFIG = Path("wimpy.yml")
 CONFIG_FLAG = "-c/--config"
 SHOWN_CHARACTERS = 60  # of a bad value repeated in a message
 PATH_CHARACTERS = 240  # of a bad path (paths are longer)
@@ -264,33 +264,3 @@ def offline_cdk_environment(environ: Mapping[str, str] | None = None) -> dict[st
 
 OFFLINE_CDK_FLAGS = ("--no-lookups", "--no-notices")
 
-
-# Follow-up commands: runnable as printed, with the invocation's -c and --local.
-
-# The commands that take --local (tests/test_next_hints.py checks this against the app).
-TARGET_COMMANDS = frozenset({"diff", "baseline", "deploy", "status", "promote", "abort",
-                             "rollback", "destroy", "logs", "unlock"})
-
-def next_command(command: str, *arguments: str, env: str | None = None,
-                 config: Path | None = None, local: bool | None = None) -> str:
-    """`wimpy <command> [--env ENV] [-c PATH] [ARGUMENTS] [--local]`, each word shell-quoted.
-
-    `config` and `local` default to the running command's own (see cli/reporting.py): -c
-    is repeated whenever it was not the default wimpy.yml, --local whenever the command
-    ran against the emulator (the flag or WIMPY_TARGET=local) and `command` takes it."""
-    from cli import reporting, targets
-
-    given = reporting.invocation()
-    if config is None:
-        config = given.get("config")
-    if local is None:
-        local = targets.wants_local(bool(given.get("local")))
-    words = ["wimpy", *command.split()]
-    if env is not None:
-        words += ["--env", env]
-    if config is not None and Path(config) != DEFAULT_CONFIG:
-        words += ["-c", str(config)]
-    words += list(arguments)
-    if local and words[1] in TARGET_COMMANDS:
-        words.append("--local")
-    return shlex.join(words)

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from cli import output
-from cli.commands.common import ConfigOption, JsonOption, load
+from cli.commands.common import ConfigOption, JsonOption, load, next_command
 from cli.errors import WimpyError
 
 app = typer.Typer(help="Run Wimpy's embedded AWS emulator in the background, so several "
@@ -45,8 +45,9 @@ def start(config: Path = ConfigOption) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if (state := read_state()) is not None:
+            env = loaded.environment_names[0]
             output.info(f"Local AWS emulator running at {state['endpoint']} (pid {process.pid}).\n"
-                        f"Next: wimpy deploy --local -c {config} --env <env> --version <v>")
+                        f"Next: {next_command('deploy', '--version', 'v1', env=env, config=config, local=True)}")
             return
         if process.poll() is not None:
             raise WimpyError(f"the emulator exited ({process.returncode}); see {log}")

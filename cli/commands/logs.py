@@ -25,7 +25,7 @@ POLL_SECONDS = 2.0
 # them from being printed twice.
 LOOKBACK_MS = 10_000
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-DURATION = re.compile(r"^(\d+)([smhdw])$")
+DURATION = re.compile(r"([0-9]+)([smhdw])", re.ASCII)
 
 sleep = time.sleep  # the follow loop's pause; tests replace it
 
@@ -83,7 +83,7 @@ def parse_since(text: str, *, now: datetime | None = None) -> int:
     unless it says otherwise)."""
     now = now or utc_now()
     value = text.strip()
-    if match := DURATION.match(value):
+    if match := DURATION.fullmatch(value):
         try:
             moment = now - timedelta(seconds=int(match[1]) * UNITS[match[2]])
         except OverflowError:

@@ -157,12 +157,12 @@ class DeployEstimate:
 
 # -- reading the template ------------------------------------------------------------
 
-_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
+_DURATION = re.compile(r"PT(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]+)?)S)?", re.ASCII)
 
 
 def duration_seconds(value: str, *, what: str) -> float:
     """Seconds in an ISO 8601 duration as CloudFormation writes them (PT10M, PT1H30M)."""
-    match = _DURATION.match(str(value))
+    match = _DURATION.fullmatch(str(value))
     if not match or value == "PT":
         raise WimpyError(f"{what} is {value!r}, not an ISO 8601 duration such as PT10M")
     hours, minutes, seconds = match.groups()

@@ -47,7 +47,7 @@ class LocalAws:
     """
 
     def __init__(self, account_id: str, region: str) -> None:
-        if not (len(account_id) == 12 and account_id.isdigit()):
+        if not (len(account_id) == 12 and account_id.isascii() and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, not {account_id!r}")
         self.account_id = account_id
         self.region = region

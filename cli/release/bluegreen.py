@@ -12,6 +12,7 @@ from cli import naming
 from cli.config import WimpyConfig
 from cli.deploy import machine_image, stacks
 from cli.errors import ExitCode, WimpyError
+from cli.hints import next_command
 from cli.phases import Phases
 from cli.targets import Target
 
@@ -101,8 +102,8 @@ class BlueGreen:
             raise WimpyError(
                 f"a canary of {paused.version} is paused in {self.env}; nothing was changed.",
                 code=ExitCode.LOCKED,
-                hint=f"Finish it with `wimpy promote --env {self.env}` or undo it with "
-                     f"`wimpy abort --env {self.env}`.")
+                hint=f"Finish it with `{next_command('promote', env=self.env)}` or undo it "
+                     f"with `{next_command('abort', env=self.env)}`.")
 
     def promote(self, *, to_end: bool = False) -> dict[str, Any]:
         ssm = self.client("ssm")

@@ -123,6 +123,8 @@ class AccountBaseline(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
+        self._deliver_access_logs_by_policy(stack)
+
         self.trail_log_group = logs.LogGroup(
             self, "TrailLogGroup",
             retention=log_retention,
@@ -154,6 +156,25 @@ class AccountBaseline(Construct):
             principals=[principal],
             actions=["s3:PutObject"],
             resources=[self.log_bucket.arn_for_objects(f"{defaults.LOAD_BALANCER_LOG_PREFIX}/*")],
+        ))
+
+    def _deliver_access_logs_by_policy(self, stack: cdk.Stack) -> None:
+        """S3 server access logs reach the log bucket through its bucket policy, whatever
+        feature flags the app sets. Without `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`
+        CDK grants the log delivery group an ACL instead (AccessControl: LogDeliveryWrite),
+        a legacy mechanism cfn-lint warns about (W3045) and AWS advises against."""
+        flag = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+        if cdk.FeatureFlags.of(self).is_enabled(flag):
+            return
+        bucket = self.log_bucket.node.default_child
+        bucket.add_property_deletion_override("AccessControl")
+        self.log_bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid="AllowServerAccessLogs",
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[self.log_bucket.arn_for_objects(f"{defaults.STORAGE_ACCESS_LOG_PREFIX}*")],
+            conditions={"ArnLike": {"aws:SourceArn": self.storage_bucket.bucket_arn},
+                        "StringEquals": {"aws:SourceAccount": stack.account}},
         ))
 
     def _drop_redundant_trail_dependency(self) -> None:

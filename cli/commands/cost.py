@@ -14,6 +14,7 @@ from cli import output
 from cli.commands.common import (PATH_CHARACTERS, ConfigOption, JsonOption, NumberOption,
                                  check_readable_file, load, path_parser, shown)
 from cli.errors import ExitCode, WimpyError
+from cli.release.dns import client_cache_seconds
 
 VERSION = "cost"
 
@@ -55,6 +56,7 @@ def cost(
     groups[model.SHARED] = {}
     for environment in environments:
         for stack in (naming.environment_stack(environment),
+                      naming.application_data_stack(environment, app),
                       naming.application_resources_stack(environment, app),
                       naming.rolling_stack(environment, app)):
             if stack in templates:
@@ -72,7 +74,9 @@ def cost(
                       deploy_time.DEFAULT_CANARY_STEPS)),
         getattr(getattr(loaded.deploy, "canary", None), "bake_seconds",
                 deploy_time.DEFAULT_BAKE_SECONDS),
-        getattr(loaded.deploy, "dns_ttl_seconds", deploy_time.DEFAULT_TTL_SECONDS))
+        # On AWS clients keep an alias answer 60 s whatever wimpy.yml says (cli/release/dns.py).
+        client_cache_seconds(getattr(loaded.deploy, "dns_ttl_seconds", deploy_time.DEFAULT_TTL_SECONDS),
+                             local=False))
     applications, seconds = {}, {}
     for environment in environments:
         template = groups[environment].get(naming.rolling_stack(environment, app))

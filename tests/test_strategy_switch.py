@@ -53,7 +53,7 @@ def live_stacks(emulator) -> set[str]:
     cloudformation = emulator.client("cloudformation")
     return {s["StackName"] for page in cloudformation.get_paginator("describe_stacks").paginate()
             for s in page["Stacks"] if s["StackName"].startswith("wimpy-staging-hello")
-            and not s["StackName"].endswith("-resources")}
+            and not s["StackName"].endswith(("-resources", "-data"))}
 
 
 def test_rolling_to_blue_green_and_back_moves_all_traffic(emulator, tmp_path, no_real_waiting):
@@ -67,7 +67,7 @@ def test_rolling_to_blue_green_and_back_moves_all_traffic(emulator, tmp_path, no
                                  "--version", "v2.0.0"])
     assert result.exit_code == 0, result.output
     (release,) = live_stacks(emulator)
-    assert release.startswith("wimpy-staging-hello-v2-0-0-")
+    assert release.startswith("wimpy-staging-hello--v2-0-0-")
     assert weights(emulator) == {release: 255}
     # The canary ran against the rolling stack, and its steps were watched for their TTL
     # and bake (10% for 60 + 60 s, 100% for 2 x 60 + 60 s), then the retirement waited.

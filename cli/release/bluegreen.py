@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from cli import naming
 from cli.config import WimpyConfig
-from cli.deploy import machine_image, stacks
+from cli.deploy import machine_image, outcome, stacks
 from cli.errors import ExitCode, WimpyError
 from cli.hints import next_command
 from cli.phases import Phases
@@ -238,15 +238,14 @@ class BlueGreen:
 
     def _rolling_stack(self) -> str | None:
         """The rolling strategy's stack of this app in this environment, if it exists."""
-        stack = naming.rolling_stack(self.env, self.app)
-        found = inventory.stack_status(self.client("cloudformation"), stack)
-        return stack if found is not None else None
+        found = outcome.read(self.client("cloudformation"), naming.rolling_stack(self.env, self.app))
+        return found.name if found is not None and found.status != "DELETE_COMPLETE" else None
 
     def _serving_rolling_stack(self) -> str | None:
         stack = self._rolling_stack()
         if stack is None:
             return None
-        if inventory.stack_status(self.client("cloudformation"), stack) not in inventory.ACTIVE:
+        if outcome.read(self.client("cloudformation"), stack).status not in inventory.ACTIVE:
             raise WimpyError(f"{stack}, the rolling strategy's stack, is not in a usable state; "
                              "nothing was changed.",
                              hint="Fix or delete it (wimpy destroy) before switching to blue-green.")

@@ -56,14 +56,3 @@ def live(found: list[ReleaseStack]) -> ReleaseStack | None:
     serving = [r for r in found if r.weight > 0 and r.usable]
     return max(serving, key=lambda r: (r.weight, r.created)) if serving else None
 
-
-def stack_status(cloudformation: Any, stack: str) -> str | None:
-    """The stack's status, or None when it does not exist (or was deleted)."""
-    try:
-        described = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    except cloudformation.exceptions.ClientError as error:
-        if "does not exist" in str(error):
-            return None
-        raise
-    status = described[0]["StackStatus"] if described else None
-    return None if status in (None, "DELETE_COMPLETE") else status

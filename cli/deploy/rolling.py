@@ -75,8 +75,9 @@ def _take_over_from_releases(config: WimpyConfig, target: Target, phases: Phases
                 traffic.update_parameters(cloudformation, release.stack, {"TrafficWeight": "0"})
     state.clear_canary(target.client("ssm"), env, config.app.name)
     with phases.phase("retire", ", ".join(r.stack for r in releases)):
-        seconds = (2 * dns.client_cache_seconds(config.deploy.dns_ttl_seconds, local=target.is_local)
-                   + config.app.deregistration_delay_seconds)
+        seconds = dns.retire_wait_seconds(config.deploy.dns_ttl_seconds,
+                                          config.app.deregistration_delay_seconds,
+                                          local=target.is_local)
         phases.note(f"waiting {seconds}s: two DNS TTLs and the drain time")
         clock.sleep(seconds)
         for release in releases:

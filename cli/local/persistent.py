@@ -25,6 +25,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from cli.config.yaml_source import show
 from cli.local.emulator import LocalAws
 
 
@@ -93,7 +94,7 @@ def verified_state() -> dict[str, Any] | None:
         raise StaleState(f"{path} lacks the fields a Wimpy emulator writes")
     address = urllib.parse.urlsplit(state["endpoint"])
     if address.scheme != "http" or address.hostname not in ("localhost", "127.0.0.1") or not address.port:
-        raise StaleState(f"{path} names {state['endpoint']!r}, not a local emulator")
+        raise StaleState(f"{path} names {show(state['endpoint'])}, not a local emulator")
     if not _is_running(state["pid"]):
         raise StaleState(f"process {state['pid']} from {path} has exited")
     # The token proves the endpoint is the emulator that wrote the file, and so that the

@@ -231,25 +231,29 @@ class BlueGreen:
                     self.phases.note(f"deleted {release.stack} ({release.version})")
 
     def _wait_out_clients(self) -> None:
-        seconds = 2 * self._client_cache_seconds() + self.config.app.deregistration_delay_seconds
+        seconds = dns.retire_wait_seconds(self.config.deploy.dns_ttl_seconds,
+                                          self.config.app.deregistration_delay_seconds,
+                                          local=self.target.is_local)
         if seconds:
             self.phases.note(f"waiting {seconds}s: two DNS TTLs and the drain time")
             self.clock.sleep(seconds)
 
-    def _rolling_stack(self) -> str | None:
+    def _rolling(self) -> outcome.StackOutcome | None:
         """The rolling strategy's stack of this app in this environment, if it exists."""
         found = outcome.read(self.client("cloudformation"), naming.rolling_stack(self.env, self.app))
-        return found.name if found is not None and found.status != "DELETE_COMPLETE" else None
+        return found if found is not None and found.status != "DELETE_COMPLETE" else None
+
+    def _rolling_stack(self) -> str | None:
+        found = self._rolling()
+        return found.name if found is not None else None
 
     def _serving_rolling_stack(self) -> str | None:
-        stack = self._rolling_stack()
-        if stack is None:
-            return None
-        if outcome.read(self.client("cloudformation"), stack).status not in inventory.ACTIVE:
-            raise WimpyError(f"{stack}, the rolling strategy's stack, is not in a usable state; "
+        found = self._rolling()
+        if found is not None and found.status not in inventory.ACTIVE:
+            raise WimpyError(f"{found.name}, the rolling strategy's stack, is {found.status}; "
                              "nothing was changed.",
                              hint="Fix or delete it (wimpy destroy) before switching to blue-green.")
-        return stack
+        return found.name if found is not None else None
 
     def _client_cache_seconds(self) -> int:
         return dns.client_cache_seconds(self.config.deploy.dns_ttl_seconds, local=self.target.is_local)

@@ -17,3 +17,9 @@ ALIAS_TO_LOAD_BALANCER_TTL_SECONDS = 60
 def client_cache_seconds(configured: int, *, local: bool) -> int:
     """The wait that outlasts every client's DNS cache, on AWS or on the local target."""
     return configured if local else max(configured, ALIAS_TO_LOAD_BALANCER_TTL_SECONDS)
+
+
+def retire_wait_seconds(dns_ttl_seconds: int, drain_seconds: int, *, local: bool) -> int:
+    """How long a release that no longer gets traffic must still be left alone: two client
+    cache lifetimes (every client has moved off it) plus the load balancer's drain time."""
+    return 2 * client_cache_seconds(dns_ttl_seconds, local=local) + drain_seconds

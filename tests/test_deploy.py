@@ -47,7 +47,10 @@ def launch_template_user_data(local) -> str:
 def first_deploy(emulator):
     result = deploy("--version", "v1.0.0")
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    # What the first deploy left, read at once: later tests deploy other versions, in any order.
+    document["user data"] = launch_template_user_data(emulator)
+    return document
 
 
 def test_first_deploy_creates_every_stack_and_reports_the_url(emulator, first_deploy):
@@ -64,7 +67,7 @@ def test_first_deploy_creates_every_stack_and_reports_the_url(emulator, first_de
 
 
 def test_the_instances_will_run_the_version_behind_the_load_balancer(emulator, first_deploy):
-    script = launch_template_user_data(emulator)
+    script = first_deploy["user data"]
     assert f"IMAGE={ECR}:v1.0.0" in script and "REGISTRY_LOGIN=ecr" in script
     groups = emulator.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
     (group,) = [g for g in groups if any(t["Value"] == "service" for t in g["Tags"] if t["Key"] == "wimpy:type")]

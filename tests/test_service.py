@@ -259,7 +259,7 @@ def test_a_blue_green_release_starts_without_traffic_and_can_scale_to_zero(examp
     stacks = build_stacks(app, example_config, environments=["production"], release=Release(
         version="v2.0.0", image=IMAGE, machine_image_id=MACHINE_IMAGE, name="v2-0-0-abc1234"))
     stack = stacks.services["production"]
-    assert stack.stack_name == "wimpy-production-hello-v2-0-0-abc1234"
+    assert stack.stack_name == "wimpy-production-hello--v2-0-0-abc1234"
     template = Template.from_stack(stack).to_json()
     assert template["Parameters"]["TrafficWeight"]["Default"] == 0
     assert template["Parameters"]["Capacity"]["AllowedValues"] == ["on", "off"]
@@ -267,11 +267,11 @@ def test_a_blue_green_release_starts_without_traffic_and_can_scale_to_zero(examp
     assert group["Properties"]["MinSize"] == {"Fn::If": ["ScaledToZero", "0", "2"]}
     assert group["Properties"]["MaxSize"] == {"Fn::If": ["ScaledToZero", "1", "4"]}
     record = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Route53::RecordSet")
-    assert record["Properties"]["SetIdentifier"] == "wimpy-production-hello-v2-0-0-abc1234"
+    assert record["Properties"]["SetIdentifier"] == "wimpy-production-hello--v2-0-0-abc1234"
     assert record["Properties"]["Name"] == "hello.example.com."
     alarms = {r["Properties"]["AlarmName"] for r in template["Resources"].values()
               if r["Type"] == "AWS::CloudWatch::Alarm"}
-    assert "wimpy-production-hello-v2-0-0-abc1234-errors" in alarms
+    assert "wimpy-production-hello--v2-0-0-abc1234-errors" in alarms
     tags = {t["Key"]: t["Value"] for t in group["Properties"]["Tags"]}
     assert tags["wimpy:release"] == "v2-0-0-abc1234" and tags["wimpy:type"] == "release"
     from cfnlint.api import ManualArgs, lint

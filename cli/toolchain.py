@@ -10,7 +10,9 @@ has no clone around it.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -46,27 +48,39 @@ def cdk_script() -> Path:
     use). A clone whose node_modules holds another version is refused, not used."""
     clone = PROJECT_ROOT / _CLI_IN_MODULE
     if clone.exists():
+        manifest = clone.parents[1] / "package.json"
+        installed = json.loads(manifest.read_text()).get("version")
+        if installed != CDK_CLI_VERSION:
+            raise ToolchainMissing(f"{manifest.parent} holds the CDK CLI {installed}, but wimpy "
+                                   f"runs {CDK_CLI_VERSION}; run scripts/setup, which installs it")
         return clone
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     home = cache / "wimpy" / f"aws-cdk-{CDK_CLI_VERSION}"
-    script = home / _CLI_IN_MODULE
-    if not script.exists():
+    if not (home / _CLI_IN_MODULE).exists():
         _install_cdk_cli(home)
-    return script
+    return home / _CLI_IN_MODULE
 
 
 def _install_cdk_cli(home: Path) -> None:
+    """npm install into a folder of this process's own, then move it into place whole, so
+    two first commands at once never run a half-installed CLI."""
     npm = node_binary().parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-    home.mkdir(parents=True, exist_ok=True)
+    staging = home.with_name(f"{home.name}.{os.getpid()}.partial")
+    staging.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PATH": f"{node_binary().parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run(
-        [str(node_binary()), str(npm), "install", "--prefix", str(home), "--no-audit",
+        [str(node_binary()), str(npm), "install", "--prefix", str(staging), "--no-audit",
          "--no-fund", "--loglevel=error", f"aws-cdk@{CDK_CLI_VERSION}"],
         capture_output=True, text=True, env=env)
-    if result.returncode != 0 or not (home / _CLI_IN_MODULE).exists():
+    if result.returncode != 0 or not (staging / _CLI_IN_MODULE).exists():
+        shutil.rmtree(staging, ignore_errors=True)
         raise ToolchainMissing(
             f"could not install the CDK CLI {CDK_CLI_VERSION} into {home} with npm: "
             f"{(result.stderr or result.stdout).strip()[-500:]}")
+    try:
+        staging.rename(home)
+    except OSError:  # another process moved its copy into place first
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def cdk_command() -> list[str]:

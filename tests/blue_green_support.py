@@ -1,0 +1,184 @@
+"""What the blue/green tests share (tests/test_blue_green*.py): a fake clock, an application
+of each test's own on the emulator (`site`), and the states tests start from (`v1_live`,
+`v2_promoted`, `paused_canary`). Every test deploys an application named after it, so each
+runs alone and in any order. The tests are split in two files so that pytest-xdist can run
+them on both cores (each file goes to one worker)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cli.errors import ExitCode
+from cli.main import app as wimpy
+from tests.conftest import EXAMPLE
+
+runner = CliRunner()
+ENV = "staging"
+
+
+class FakeClock:
+    """Advances on sleep; `on_sleep` lets a test act during a bake (e.g. raise an alarm)."""
+
+    def __init__(self):
+        self.time, self.slept, self.on_sleep = 0.0, 0.0, None
+
+    def now(self):
+        return self.time
+
+    def sleep(self, seconds):
+        self.time += seconds
+        self.slept += seconds
+        if self.on_sleep:
+            self.on_sleep(self.time)
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def no_real_waiting(monkeypatch):
+    """Commands run with the system clock: make it a fake one that records its waits and
+    advances by them, so bakes and drains take no real time."""
+    from cli.release.canary import SystemClock
+
+    waited: list[float] = []
+    monkeypatch.setattr(SystemClock, "sleep", lambda self, seconds: waited.append(seconds))
+    monkeypatch.setattr(SystemClock, "now", lambda self: sum(waited))
+    return waited
+
+
+@dataclass
+class Site:
+    """One application, configured for blue/green, in the module's emulator."""
+
+    app: str
+    config_path: Path
+    releases: Any  # the BlueGreen `wimpy deploy` would build
+    emulator: Any
+
+    def stack(self, version: str) -> str:
+        from cli import naming
+        from cli.release.names import release_name
+
+        return naming.release_stack(ENV, self.app, release_name(version))
+
+    def image(self, version: str) -> str:
+        return f"111111111111.dkr.ecr.eu-west-1.amazonaws.com/wimpy/{self.app}:{version}"
+
+    def deploy(self, version: str, **kwargs) -> dict:
+        return self.releases.deploy(version=version, image=self.image(version), **kwargs)
+
+    def weights(self) -> dict[str, int]:
+        """Release stack -> the weight Route53 really has for its record."""
+        route53 = self.emulator.client("route53")
+        (zone,) = route53.list_hosted_zones_by_name(DNSName="example.com")["HostedZones"]
+        records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+        return {r["SetIdentifier"]: r["Weight"] for r in records
+                if r["Name"] == f"{self.app}.{ENV}.example.com." and "SetIdentifier" in r}
+
+    def live(self) -> dict[str, int]:
+        return {stack: weight for stack, weight in self.weights().items() if weight}
+
+    def release_stacks(self) -> list[str]:
+        from cli import naming
+
+        prefix = naming.release_stack(ENV, self.app, "")
+        stacks = self.emulator.client("cloudformation").describe_stacks()["Stacks"]
+        return sorted(s["StackName"] for s in stacks if s["StackName"].startswith(prefix))
+
+    def parameters(self, stack: str) -> dict[str, str]:
+        (described,) = self.emulator.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+        return {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+
+    def wimpy(self, command: str, *args: str):
+        return runner.invoke(wimpy, [command, "-c", str(self.config_path), "--env", ENV, "--local",
+                                     *args])
+
+
+@pytest.fixture
+def site(emulator, tmp_path, request, clock):
+    """An application of the test's own with its foundation deployed, and no release yet."""
+    from cli import targets
+    from cli.commands.common import load
+    from cli.deploy import stacks
+    from cli.deploy.foundation import deploy_foundation
+    from cli.phases import Phases
+    from cli.release.bluegreen import BlueGreen
+
+    name = "bg" + hashlib.sha256(request.node.name.encode()).hexdigest()[:8]
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["app"]["name"] = name
+    data["app"]["deregistration_delay_seconds"] = 30
+    data["deploy"] = {"strategy": "blue-green", "keep_releases": 1, "dns_ttl_seconds": 60,
+                      "canary": {"steps": [10, 50, 100], "bake_seconds": 300}}
+    config_path = tmp_path / "wimpy.yml"
+    config_path.write_text(yaml.safe_dump(data))
+
+    config = load(config_path, [ENV])
+    phases = Phases()
+    with targets.open_target(config, local=True, phases=phases) as target:
+        run = stacks.StackDeploy(config_path=config_path, environment=ENV, target=target,
+                                 show=lambda line: None)
+        deploy_foundation(run, config, phases)
+        yield Site(app=name, config_path=config_path, emulator=emulator,
+                   releases=BlueGreen(config=config, config_path=config_path, env=ENV,
+                                      target=target, phases=phases, run=run, clock=clock))
+
+
+@pytest.fixture
+def v1_live(site) -> str:
+    """v1.0.0 deployed, taking all traffic; returns its stack."""
+    result = site.deploy("v1.0.0")
+    assert result["status"] == "live", result
+    return result["stack"]
+
+
+@pytest.fixture
+def v2_promoted(site, v1_live) -> tuple[str, str]:
+    """v2.0.0 canaried and promoted over v1.0.0, which is kept at zero; (v1, v2) stacks."""
+    result = site.deploy("v2.0.0")
+    assert result["status"] == "promoted", result
+    return v1_live, result["stack"]
+
+
+@pytest.fixture
+def paused_canary(site, v1_live) -> tuple[str, str]:
+    """v4.0.0 deployed with --manual over the live v1.0.0: paused at its first step
+    (10 %); (v1, v4) stacks."""
+    result = site.deploy("v4.0.0", manual=True)
+    assert (result["status"], result["share"]) == ("paused", 10.0), result
+    return v1_live, result["stack"]
+
+
+@pytest.fixture
+def weights_at_each_step(site, monkeypatch) -> list[dict[str, int]]:
+    """Route53 weights after every traffic step of a canary."""
+    from cli.release import traffic
+
+    seen: list[dict[str, int]] = []
+    set_split = traffic.WeightedTraffic.set_split
+
+    def recording(self, split):
+        set_split(self, split)
+        seen.append(site.weights())
+    monkeypatch.setattr(traffic.WeightedTraffic, "set_split", recording)
+    return seen
+
+
+def create_release_alarm(emulator, stack, suffix="errors"):
+    """The emulator skips AWS::CloudWatch::Alarm in templates: create the alarm the
+    template declares, under the same name, through the API."""
+    emulator.client("cloudwatch").put_metric_alarm(
+        AlarmName=f"{stack}-{suffix}", MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB", Statistic="Sum", Period=60, EvaluationPeriods=3,
+        Threshold=5, ComparisonOperator="GreaterThanThreshold")

@@ -1,0 +1,70 @@
+"""Blue/green: abort, rollback (to a kept release and to one that is gone), a deploy
+interrupted and run again, and a second deploy at once, against the AWS emulator over
+HTTP. The shared fixtures are in tests/blue_green_support.py; see tests/test_blue_green.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from cli.errors import ExitCode
+from tests.blue_green_support import *  # noqa: F401,F403 - the fixtures and helpers they use
+
+
+def test_abort_puts_traffic_back_and_removes_the_release(site, paused_canary, no_real_waiting):
+    v1, v4 = paused_canary
+    result = site.wimpy("abort", "--json")
+    assert result.exit_code == 0, result.output
+    assert site.live() == {v1: 255}
+    assert site.release_stacks() == [v1]
+    assert sum(no_real_waiting) == 2 * 60 + 30  # clients and in-flight requests leave first
+    again = site.wimpy("abort")
+    assert again.exit_code == ExitCode.FAILED and f"no canary of {site.app} is paused" in again.output
+
+
+def test_rollback_to_the_kept_release_scales_it_up_and_moves_traffic(site, v2_promoted):
+    v1, v2 = v2_promoted
+    result = site.wimpy("rollback", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["version"] == "v1.0.0"
+    assert site.weights() == {v1: 255, v2: 0}
+    assert site.parameters(v1)["Capacity"] == "on"
+
+
+def test_rollback_when_the_previous_release_is_gone_redeploys_it(site, v2_promoted):
+    from cli.release.bluegreen import delete_release
+
+    v1, v2 = v2_promoted
+    delete_release(site.emulator.client("cloudformation"), site.emulator.client("elbv2"), v1)
+    assert site.release_stacks() == [v2]
+    result = site.wimpy("rollback", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["version"] == "v1.0.0" and document["stack"] == v1
+    assert site.weights() == {v1: 255, v2: 0}
+
+
+def test_an_interrupted_deploy_can_be_rerun_and_converges(site, v1_live, clock):
+    v6 = site.stack("v6.0.0")
+
+    class Interrupted(Exception):
+        pass
+
+    def kill(now):
+        raise Interrupted()  # the process dies during step 1's bake
+    clock.on_sleep = kill
+    with pytest.raises(Interrupted):
+        site.deploy("v6.0.0")
+    assert site.weights() == {v1_live: 252, v6: 28}  # left mid-canary
+    clock.on_sleep = None
+    result = site.deploy("v6.0.0")
+    assert result["status"] == "promoted"
+    assert site.live() == {v6: 255}
+
+
+def test_a_second_deploy_at_once_is_refused(site):
+    from cli.deploy.lock import deploy_lock
+
+    with deploy_lock(site.emulator.client("ssm"), env=ENV, app=site.app, version="v7.0.0"):
+        refused = site.wimpy("rollback")
+    assert refused.exit_code == ExitCode.LOCKED
+    assert f"another deploy of {site.app} to staging is running (version v7.0.0" in refused.output

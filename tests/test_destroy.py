@@ -92,3 +92,22 @@ def test_destroy_network_waits_for_the_other_applications_and_keeps_data(emulato
     again = wimpy("deploy", "-c", str(hello), "--env", "staging", "--version", "v3")
     assert again.exit_code == 0, again.output
     assert {"wimpy-staging", "wimpy-staging-hello"} <= stacks(emulator)
+
+
+def test_a_log_group_no_stack_keeps_stops_the_deploy_before_anything_changes(emulator, configs):
+    """A group of the application's log group name that no Wimpy stack keeps (hand-made, or
+    left by a Wimpy from before the data stack): creating the data stack would fail half-way
+    on the name, so the deploy says so first, with a command that reaches the target."""
+    hello, _ = configs
+    data = yaml.safe_load(hello.read_text())
+    data["app"]["name"] = "stray"
+    stray = hello.parent / "stray.yml"
+    stray.write_text(yaml.safe_dump(data))
+    emulator.client("logs").create_log_group(logGroupName="/wimpy/staging/stray")
+    before = stacks(emulator)
+    result = wimpy("deploy", "-c", str(stray), "--env", "staging", "--version", "v1")
+    assert result.exit_code == ExitCode.FAILED, result.output
+    assert "the log group /wimpy/staging/stray exists but no stack of Wimpy's keeps it" in result.output
+    assert "nothing was deployed" in result.output
+    assert f"--endpoint-url {emulator.endpoint}" in result.output
+    assert stacks(emulator) == before

@@ -15,8 +15,8 @@ class Key(NamedTuple):
 KEYS: tuple[Key, ...] = (
     Key("app.name", "required", "Application name: lowercase letters, digits and single hyphens, "
         "starting with a letter; `<env>-<app>` must fit the 32 characters AWS allows load "
-        "balancer and target group names. Not `network`, nor ending in `-resources`: those "
-        "name Wimpy's own parameters and stacks."),
+        "balancer and target group names. Not `network`, nor ending in `-resources` or "
+        "`-data`: those name Wimpy's own parameters and stacks."),
     Key("app.port", "8080", "Port the container listens on (1-65535)."),
     Key("app.health_check.path", "/health", "Path the load balancer and the boot check request; "
         "must answer 200-399."),

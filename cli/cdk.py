@@ -4,6 +4,7 @@ CLI starts app.py in a child process, so the CDK's import cost is paid only ther
 from __future__ import annotations
 
 import shlex
+import signal
 import subprocess
 import sys
 from collections import deque
@@ -27,6 +28,17 @@ def context_arguments(config: Path, environments: Sequence[str] | None) -> list[
     if environments:
         args += ["--context", f"environments={','.join(environments)}"]
     return args
+
+
+def _stop(process: subprocess.Popen, seconds: float = 20) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def run(arguments: Sequence[str], *, what: str,
@@ -59,11 +71,17 @@ def run(arguments: Sequence[str], *, what: str,
     lines: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
     collected: list[str] = []
     assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(line.rstrip("\n"))
-        collected.append(line)
-        if on_line is not None and line.strip():
-            on_line(line.rstrip("\n"))
+    try:
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            collected.append(line)
+            if on_line is not None and line.strip():
+                on_line(line.rstrip("\n"))
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): the CLI must not go on deploying on its own after
+        # wimpy has said where things stand. It stops its CloudFormation calls on SIGINT.
+        _stop(process)
+        raise
     if process.wait() != 0:
         raise WimpyError(f"{what} failed (cdk exited {process.returncode}); its last output:\n"
                          + "\n".join(f"  {line}" for line in lines if line.strip()),

@@ -10,7 +10,7 @@ from pathlib import Path
 DEFAULT_CONFIG = Path("wimpy.yml")
 
 # The commands that take --local (tests/test_next_hints.py checks this against the app).
-TARGET_COMMANDS = frozenset({"diff", "baseline", "deploy", "status", "promote", "abort",
+TARGET_COMMANDS = frozenset({"diff", "baseline", "deploy", "status", "releases", "promote", "abort",
                              "rollback", "destroy", "logs", "unlock"})
 
 

@@ -22,6 +22,7 @@ from cli.commands.cost import cost
 from cli.commands.init import init
 from cli.commands.logs import logs
 from cli.commands.plan import plan
+from cli.commands.releases import releases
 from cli.commands.status import status
 from cli.commands.unlock import unlock
 from cli.commands.traffic import abort, promote, rollback
@@ -52,7 +53,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for command in (init, validate, synth, diff, baseline, build, deploy, status, promote, abort, rollback, destroy, logs,
+for command in (init, validate, synth, diff, baseline, build, deploy, status, releases, promote, abort, rollback, destroy, logs,
                 unlock, plan, cost):
     app.command()(reporting.reports_errors(command))
 

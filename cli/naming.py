@@ -80,14 +80,10 @@ def releases_prefix(env: str, app: str) -> str:
     return f"wimpy-{env}-{app}-"
 
 
-def canary_state_parameter(env: str, app: str) -> str:
-    """A canary paused between steps (`--manual`), for `wimpy promote` and `wimpy abort`."""
-    return application_parameter(env, app, "canary")
-
-
-def release_history_parameter(env: str, app: str) -> str:
-    """The versions deployed, newest last, for `wimpy rollback` to redeploy from."""
-    return application_parameter(env, app, "history")
+def release_record_table() -> str:
+    """The DynamoDB table (made by the baseline stack) holding every application's release
+    record and deploy lock."""
+    return "wimpy-releases"
 
 
 def rolling_stack(env: str, app: str) -> str:
@@ -108,11 +104,6 @@ def image_reference(*, registry_url: str, account: str, region: str, app: str, v
 def machine_image_parameter(env: str, app: str) -> str:
     """Where the AMI chosen for an application's instances is recorded between deploys."""
     return application_parameter(env, app, "machine-image")
-
-
-def deploy_lock_parameter(env: str, app: str) -> str:
-    """Held while a deploy of the application in the environment runs (one at a time)."""
-    return application_parameter(env, app, "deploy-lock")
 
 
 # The alarms every application stack has (wimpy_constructs.ServiceAlarms names them

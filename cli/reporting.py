@@ -6,7 +6,7 @@ code, never a traceback unless --debug asks for it:
   credentials or region, an endpoint that does not answer, an AWS call refused, a file
   that cannot be read or written, Docker not running): what failed and how to fix it,
   exit 1;
-- Ctrl-C: one line, exit 130;
+- Ctrl-C, SIGTERM, SIGHUP: one line, exit 128 + the signal's number;
 - anything else is a bug in Wimpy: a short 'internal error' line that says how to get the
   traceback (--debug), exit 1.
 
@@ -28,6 +28,7 @@ import typer.exceptions
 
 from cli import output
 from cli.errors import ExitCode, WimpyError
+from cli.interrupts import Interrupted, graceful_signals
 
 MAX_SHOWN = 300  # characters of a foreign error message repeated in ours
 
@@ -50,16 +51,20 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         token = _invocation.set(dict(kwargs))
         try:
-            return command(*args, **kwargs)
+            with graceful_signals():
+                return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
             raise  # typer's own exits and usage errors: typer reports them
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             if _state["debug"]:
                 raise
-            output.error("interrupted (Ctrl-C); what had finished is kept, the step that was "
-                         "running may be half done.",
+            # A command holding the release record has already said where traffic is and
+            # what to run next (cli/release/session.py).
+            how = f"by {interrupt}" if isinstance(interrupt, Interrupted) else "(Ctrl-C)"
+            output.error(f"interrupted {how}; what had finished is kept and recorded.",
                          "Run the same command again: every step converges.")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            code = interrupt.code if isinstance(interrupt, Interrupted) else int(ExitCode.INTERRUPTED)
+            raise typer.Exit(code) from None
         except Exception as error:  # noqa: BLE001 - the one place every failure is reported
             if _state["debug"]:
                 raise

@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from wimpy_constructs import AccountBaseline
+from wimpy_constructs import AccountBaseline, ReleaseRecordTable
 
 from cli import naming
 
@@ -26,6 +26,9 @@ class BaselineStack(cdk.Stack):
             log_bucket_name=naming.log_bucket(self.account, self.region),
             storage_bucket_name=naming.storage_bucket(self.account, self.region),
         )
+        # Every application's release record and deploy lock (cli/release/store.py).
+        ReleaseRecordTable(self, "ReleaseRecord", master_key=baseline.master_key,
+                           table_name=naming.release_record_table())
         wiring.publish(self, {
             naming.baseline_parameter("master-key-arn"): baseline.master_key.key_arn,
         })

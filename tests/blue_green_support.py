@@ -7,7 +7,8 @@ them on both cores (each file goes to one worker)."""
 from __future__ import annotations
 
 import hashlib
-import json
+import json  # noqa: F401 - for the tests that import * from here
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.errors import ExitCode
+from cli.errors import ExitCode  # noqa: F401 - for the tests that import * from here
 from cli.main import app as wimpy
+from cli.phases import Phases
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -63,7 +65,10 @@ class Site:
 
     app: str
     config_path: Path
-    releases: Any  # the BlueGreen `wimpy deploy` would build
+    config: Any
+    target: Any
+    run: Any
+    clock: Any
     emulator: Any
 
     def stack(self, version: str) -> str:
@@ -76,7 +81,29 @@ class Site:
         return f"111111111111.dkr.ecr.eu-west-1.amazonaws.com/wimpy/{self.app}:{version}"
 
     def deploy(self, version: str, **kwargs) -> dict:
-        return self.releases.deploy(version=version, image=self.image(version), **kwargs)
+        """What `wimpy deploy` does once the foundation is there: the image named in the
+        emulator's registry, then the release deployed under the lock and the record."""
+        from cli.local.images import register_named_image
+
+        register_named_image(self.target, self.config, version)
+        with self.releases(f"deploy {version}") as releases:
+            return releases.deploy(version=version, image=self.image(version), **kwargs)
+
+    @contextmanager
+    def releases(self, what: str):
+        """The BlueGreen a command builds, holding the lock with the record read."""
+        from cli.release.bluegreen import BlueGreen
+        from cli.release.session import release_session
+
+        with release_session(self.target.client("dynamodb"), env=ENV, app=self.app, what=what) as session:
+            yield BlueGreen(config=self.config, config_path=self.config_path, env=ENV,
+                            target=self.target, phases=Phases(), run=self.run, session=session,
+                            clock=self.clock)
+
+    def record(self):
+        from cli.release.session import read_record
+
+        return read_record(self.target.client("dynamodb"), env=ENV, app=self.app)
 
     def weights(self) -> dict[str, int]:
         """Release stack -> the weight Route53 really has for its record."""
@@ -112,9 +139,6 @@ def site(emulator, tmp_path, request, clock):
     from cli.commands.common import load
     from cli.deploy import stacks
     from cli.deploy.foundation import deploy_foundation
-    from cli.phases import Phases
-    from cli.release.bluegreen import BlueGreen
-
     name = "bg" + hashlib.sha256(request.node.name.encode()).hexdigest()[:8]
     data = yaml.safe_load(EXAMPLE.read_text())
     data["app"]["name"] = name
@@ -130,9 +154,8 @@ def site(emulator, tmp_path, request, clock):
         run = stacks.StackDeploy(config_path=config_path, environment=ENV, target=target,
                                  show=lambda line: None)
         deploy_foundation(run, config, phases)
-        yield Site(app=name, config_path=config_path, emulator=emulator,
-                   releases=BlueGreen(config=config, config_path=config_path, env=ENV,
-                                      target=target, phases=phases, run=run, clock=clock))
+        yield Site(app=name, config_path=config_path, config=config, target=target, run=run,
+                   clock=clock, emulator=emulator)
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def test_manual_steps_pause_and_promote_continues(site, v1_live):
     # Another deploy is refused while the canary is paused.
     refused = site.wimpy("deploy", "--version", "v5.0.0")
     assert refused.exit_code == ExitCode.LOCKED, refused.output
-    assert "a canary of v4.0.0 is paused" in refused.output
+    assert "v4.0.0 is a canary paused at step 1/3 (10% of traffic)" in refused.output
     stepped = site.wimpy("promote", "--json")
     assert stepped.exit_code == 0, stepped.output
     assert json.loads(stepped.stdout)["status"] == "paused"

@@ -18,7 +18,8 @@ def test_abort_puts_traffic_back_and_removes_the_release(site, paused_canary, no
     assert site.release_stacks() == [v1]
     assert sum(no_real_waiting) == 2 * 60 + 30  # clients and in-flight requests leave first
     again = site.wimpy("abort")
-    assert again.exit_code == ExitCode.FAILED and f"no canary of {site.app} is paused" in again.output
+    assert again.exit_code == ExitCode.FAILED, again.output
+    assert f"no canary or deploy of {site.app} is under way" in again.output
 
 
 def test_rollback_to_the_kept_release_scales_it_up_and_moves_traffic(site, v2_promoted):
@@ -26,8 +27,17 @@ def test_rollback_to_the_kept_release_scales_it_up_and_moves_traffic(site, v2_pr
     result = site.wimpy("rollback", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["version"] == "v1.0.0"
-    assert site.weights() == {v1: 255, v2: 0}
+    # v1 back at full capacity with all traffic; v2, rolled back from, removed.
+    assert site.weights() == {v1: 255}
     assert site.parameters(v1)["Capacity"] == "on"
+    assert site.release_stacks() == [v1]
+    record = site.record()
+    assert (record.get("v1.0.0").state, record.get("v2.0.0").state) == ("live", "rolled-back")
+    # Rolling back again never returns to the release rolled back from: there is none left.
+    again = site.wimpy("rollback")
+    assert again.exit_code == ExitCode.FAILED, again.output
+    assert "no release of" in again.output and "Rolled back from already: v2.0.0" in again.output
+    assert site.weights() == {v1: 255}
 
 
 def test_rollback_when_the_previous_release_is_gone_redeploys_it(site, v2_promoted):
@@ -40,7 +50,8 @@ def test_rollback_when_the_previous_release_is_gone_redeploys_it(site, v2_promot
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["version"] == "v1.0.0" and document["stack"] == v1
-    assert site.weights() == {v1: 255, v2: 0}
+    assert site.weights() == {v1: 255}
+    assert site.release_stacks() == [v1]
 
 
 def test_an_interrupted_deploy_can_be_rerun_and_converges(site, v1_live, clock):
@@ -62,9 +73,7 @@ def test_an_interrupted_deploy_can_be_rerun_and_converges(site, v1_live, clock):
 
 
 def test_a_second_deploy_at_once_is_refused(site):
-    from cli.deploy.lock import deploy_lock
-
-    with deploy_lock(site.emulator.client("ssm"), env=ENV, app=site.app, version="v7.0.0"):
+    with site.releases("deploy v7.0.0"):
         refused = site.wimpy("rollback")
     assert refused.exit_code == ExitCode.LOCKED
-    assert f"another deploy of {site.app} to staging is running (version v7.0.0" in refused.output
+    assert f"another command is changing {site.app} in staging (deploy v7.0.0 by " in refused.output

@@ -20,6 +20,8 @@ from typer.testing import CliRunner
 from cli.errors import ExitCode
 from cli.main import app
 from cli.toolchain import PROJECT_ROOT
+from cli.release.store import RecordStore
+from tests.lock_support import a_dead_pid, lock_holder, plant_lock
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -57,8 +59,9 @@ def test_first_deploy_creates_every_stack_and_reports_the_url(emulator, first_de
     assert first_deploy["status"] == "CREATE_COMPLETE" and first_deploy["target"] == "local"
     assert first_deploy["url"] == "https://hello.staging.example.com"
     assert first_deploy["image"] == f"{ECR}:v1.0.0"
+    # The account's first deploy: the baseline (with the release record and its lock) first.
     assert [p["phase"] for p in first_deploy["phases"]] == [
-        "validate", "foundation", "machine image", "CloudFormation"]
+        "validate", "baseline", "foundation", "machine image", "CloudFormation"]
     statuses = {s["StackName"]: s["StackStatus"]
                 for s in emulator.client("cloudformation").describe_stacks()["Stacks"]}
     for stack in ("wimpy-baseline", "wimpy-registry-hello", "wimpy-staging",
@@ -124,23 +127,20 @@ def test_a_new_version_updates_the_stack_in_place(emulator, first_deploy):
 
 
 def test_a_deploy_already_running_is_refused_with_exit_code_5(emulator, first_deploy):
-    ssm = emulator.client("ssm")
-    ssm.put_parameter(Name="/wimpy/staging/hello/deploy-lock", Type="String", Value=json.dumps(
-        {"version": "v9", "by": "ci@runner-7", "pid": 1, "since": "2026-11-26T07:00:00+00:00"}))
+    dynamodb = emulator.client("dynamodb")
+    plant_lock(dynamodb, "staging", "hello", by="ci@runner-7", what="deploy v9")
     try:
         result = deploy("--version", "v3.0.0")
         assert result.exit_code == ExitCode.LOCKED == 5
-        assert "another deploy of hello to staging is running (version v9 by ci@runner-7" in result.output
+        assert "another command is changing hello in staging (deploy v9 by ci@runner-7" in result.output
         outputs = emulator.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
         assert not any(o["OutputValue"].endswith(":v3.0.0") for o in outputs)
     finally:
-        ssm.delete_parameter(Name="/wimpy/staging/hello/deploy-lock")
+        RecordStore(dynamodb, "staging", "hello").force_release()
 
 
 def test_the_lock_is_released_after_a_deploy(emulator, first_deploy):
-    ssm = emulator.client("ssm")
-    with pytest.raises(ssm.exceptions.ParameterNotFound):
-        ssm.get_parameter(Name="/wimpy/staging/hello/deploy-lock")
+    assert lock_holder(emulator.client("dynamodb"), "staging", "hello") is None
 
 
 def test_bad_input_is_refused_before_anything_runs(emulator):
@@ -209,31 +209,23 @@ def test_a_rollback_is_reported_with_its_cause_and_exit_code_4():
 
 
 def test_a_lock_left_by_a_dead_deploy_on_this_machine_is_taken_over(emulator, first_deploy):
-    import socket
-
-    ssm = emulator.client("ssm")
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    ssm.put_parameter(Name="/wimpy/staging/hello/deploy-lock", Type="String", Value=json.dumps(
-        {"version": "v2.0.0", "by": f"me@{socket.gethostname()}", "pid": dead.pid,
-         "since": "2026-11-26T07:00:00+00:00"}))
+    dynamodb = emulator.client("dynamodb")
+    plant_lock(dynamodb, "staging", "hello", pid=a_dead_pid(), host=None, by="me@here",
+               what="deploy v2.0.0")
     result = deploy("--version", "v2.0.0")
     assert result.exit_code == 0, result.output
-    assert "taking over the lock left by a deploy that died" in result.output
-    with pytest.raises(ssm.exceptions.ParameterNotFound):
-        ssm.get_parameter(Name="/wimpy/staging/hello/deploy-lock")
+    assert "took over the lock left by deploy v2.0.0 by me@here" in result.output
+    assert lock_holder(dynamodb, "staging", "hello") is None
 
 
 def test_unlock_removes_a_lock_from_another_machine(emulator, first_deploy):
-    ssm = emulator.client("ssm")
-    ssm.put_parameter(Name="/wimpy/staging/hello/deploy-lock", Type="String", Value=json.dumps(
-        {"version": "v9", "by": "ci@elsewhere", "pid": 1, "since": "2026-11-26T07:00:00+00:00"}))
+    dynamodb = emulator.client("dynamodb")
+    plant_lock(dynamodb, "staging", "hello", by="ci@elsewhere", host="elsewhere")
     refused = deploy("--version", "v2.0.0")
     assert refused.exit_code == ExitCode.LOCKED and "wimpy unlock --env staging" in refused.output
     result = runner.invoke(app, ["unlock", "-c", str(EXAMPLE), "--env", "staging", "--local", "--yes"])
-    assert result.exit_code == 0 and "it was" in result.output
-    with pytest.raises(ssm.exceptions.ParameterNotFound):
-        ssm.get_parameter(Name="/wimpy/staging/hello/deploy-lock")
+    assert result.exit_code == 0 and "it was deploy v9 by ci@elsewhere" in result.output
+    assert lock_holder(dynamodb, "staging", "hello") is None
 
 
 def test_diff_shows_what_a_new_version_would_change(emulator, first_deploy):

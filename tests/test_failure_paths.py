@@ -45,6 +45,7 @@ COMMANDS: dict[tuple[str, ...], dict] = {
     ("build",): dict(args=["--env", "staging", "--version", "v1"], aws=True),
     ("deploy",): dict(args=["--env", "staging", "--version", "v1"], aws=True),
     ("status",): dict(args=["--env", "staging"], aws=True),
+    ("releases",): dict(args=["--env", "staging"], aws=True),
     ("promote",): dict(args=["--env", "staging"], aws=True),
     ("abort",): dict(args=["--env", "staging"], aws=True),
     ("rollback",): dict(args=["--env", "staging"], aws=True),
@@ -252,7 +253,7 @@ def test_rollback_where_nothing_was_deployed_is_one_message(isolated, monkeypatc
     monkeypatch.setattr("cli.targets.open_target", empty_account)
     result, output = run(["rollback", "-c", str(EXAMPLE), "--env", "staging"])
     assert result.exit_code == ExitCode.FAILED, output
-    assert "hello has never been deployed to staging" in output
+    assert "nothing of hello was ever deployed to staging" in output
     assert "Deploy first: wimpy deploy --env staging -c" in output
 
 

@@ -327,11 +327,13 @@ def test_a_failing_before_hook_stops_the_deploy_before_anything_is_deployed(emul
     assert "Nothing was deployed" in result.stderr
     assert result.stdout == ""
     assert not (tmp_path / "third-ran").exists()
-    assert stack_names(emulator) == before  # no stack was created or removed
+    # Nothing of the application: on the account's first deploy only the shared baseline,
+    # which holds the release record where the deploy lock is taken before any hook runs.
+    assert stack_names(emulator) - before <= {"wimpy-baseline"}
     assert not any("hooked" in name for name in stack_names(emulator))
-    ssm = emulator.client("ssm")
-    with pytest.raises(ssm.exceptions.ParameterNotFound):
-        ssm.get_parameter(Name="/wimpy/staging/hooked/deploy-lock")  # not even the lock
+    from tests.lock_support import lock_holder
+
+    assert lock_holder(emulator.client("dynamodb"), "staging", "hooked") is None  # released
     assert (tmp_path / "outcome").read_text().strip() == "failed"
 
 
@@ -366,17 +368,23 @@ def test_a_deploy_with_hooks_runs_them_around_it_and_survives_a_failing_after_ho
     assert not (tmp_path / "after-the-failure").exists()  # the first failure stops the rest
 
 
-def test_a_deploy_refused_by_the_lock_tells_after_hooks_it_failed(emulator, tmp_path):
-    ssm = emulator.client("ssm")
-    ssm.put_parameter(Name="/wimpy/staging/hello/deploy-lock", Type="String", Value=json.dumps(
-        {"version": "v9", "by": "ci@runner-7", "pid": 1, "since": "2026-11-26T07:00:00+00:00"}))
+def test_a_deploy_refused_by_the_lock_runs_no_hook(emulator, tmp_path):
+    from cli.release.store import RecordStore
+    from tests.lock_support import plant_lock
+
+    config = write_project(tmp_path, hooks={
+        "before_deploy": ["touch before-ran"],
+        "after_deploy": ['echo "$WIMPY_OUTCOME" > outcome']})
+    deploy(config, "v1.0.0")  # the account's first deploy: the release record is there now
+    dynamodb = emulator.client("dynamodb")
+    plant_lock(dynamodb, "staging", "hello", by="ci@runner-7", what="deploy v9")
+    (tmp_path / "before-ran").unlink(missing_ok=True)
+    (tmp_path / "outcome").unlink(missing_ok=True)
     try:
-        config = write_project(tmp_path, hooks={
-            "before_deploy": ["touch before-ran"],
-            "after_deploy": ['echo "$WIMPY_OUTCOME" > outcome']})
         result = deploy(config, "v2.0.0")
         assert result.exit_code == ExitCode.LOCKED, result.output
-        assert (tmp_path / "before-ran").exists()  # hooks run before the lock is taken
-        assert (tmp_path / "outcome").read_text().strip() == "failed"
+        # Hooks and notifications are for the deploy holding the lock: this one ran none.
+        assert not (tmp_path / "before-ran").exists()
+        assert not (tmp_path / "outcome").exists()
     finally:
-        ssm.delete_parameter(Name="/wimpy/staging/hello/deploy-lock")
+        RecordStore(dynamodb, "staging", "hello").force_release()

@@ -71,7 +71,6 @@ def write(folder, data):
 @pytest.fixture(scope="module")
 def rolling(emulator, tmp_path_factory):
     """The example, rolling, from a folder with a space in its name; what each step printed."""
-    from cli import naming
 
     config = write(tmp_path_factory.mktemp("hints") / "my app", yaml.safe_load(EXAMPLE.read_text()))
     seen = {"config": config}
@@ -88,10 +87,10 @@ def rolling(emulator, tmp_path_factory):
     seen["status by variable"] = invoke(["status", *c, "--env", "production"],
                                         env={"WIMPY_TARGET": "local"})
     # A lock left by a deploy on another machine.
-    emulator.client("ssm").put_parameter(
-        Name=naming.deploy_lock_parameter("staging", "hello"), Type="String",
-        Value=json.dumps({"version": "v0", "by": "ci@elsewhere", "pid": 1,
-                          "since": "2026-01-01T00:00:00+00:00"}))
+    from tests.lock_support import plant_lock
+
+    plant_lock(emulator.client("dynamodb"), "staging", "hello", by="ci@elsewhere", host="elsewhere",
+               what="deploy v0")
     seen["locked"] = invoke(["deploy", *c, "--env", "staging", "--version", "v2", "--local"])
     (unlock,) = hints(seen["locked"].stderr, prefix="wimpy unlock")
     seen["unlock hint"] = ["wimpy", "unlock", *unlock]

@@ -119,36 +119,37 @@ def test_bad_plans_are_refused(steps, message):
         CanaryPlan(steps=steps, bake_seconds=1, ttl_seconds=1)
 
 
+def run_steps(canary, steps):
+    """What the blue/green strategy does per step (without the record): move, then watch."""
+    from cli.release.weights import split_for
+
+    watched = []
+    for percent in steps:
+        split = split_for(percent)
+        canary.move(split)
+        watched.append(canary.watch(percent, split))
+    return watched
+
+
 def test_a_healthy_canary_goes_through_every_step_on_the_clock():
     clock, traffic = FakeClock(), RecordingTraffic()
     watch = ScriptedWatch(clock)
-    events = []
-    results = Canary(PLAN, traffic, watch, clock, events.append).run()
+    watched = run_steps(Canary(PLAN, traffic, watch, clock), PLAN.steps)
     assert traffic.splits == [Split(28, 252), Split(255, 255), Split(255, 0)]
-    assert [r.watched_seconds for r in results] == [360, 360, 420]
+    assert watched == [360, 360, 420]
     assert clock.time - 1000 == 1140 and max(clock.slept) <= 10
     assert watch.checks >= 1140 / 10
-    assert events[0].startswith("step 1/3: 10.0% of traffic (weights 28/252)")
 
 
 def test_an_alarm_during_a_bake_stops_the_canary_at_once():
     clock, traffic = FakeClock(), RecordingTraffic()
     watch = ScriptedWatch(clock, fail_at=400)  # during step 2's bake
     with pytest.raises(CanaryFailed) as failed:
-        Canary(PLAN, traffic, watch, clock).run()
+        run_steps(Canary(PLAN, traffic, watch, clock), PLAN.steps)
     assert failed.value.step == 50 and failed.value.split == Split(255, 255)
     assert "errors in ALARM" in str(failed.value) and "50.0% of traffic" in str(failed.value)
     assert traffic.splits == [Split(28, 252), Split(255, 255)]  # never went to 100%
     assert clock.time - 1000 <= 410  # stopped within one poll of the alarm
-
-
-def test_manual_steps_pause_and_resume():
-    clock, traffic = FakeClock(), RecordingTraffic()
-    canary = Canary(PLAN, traffic, ScriptedWatch(clock), clock)
-    canary.run(start_at=0, stop_after=1)
-    assert traffic.splits == [Split(28, 252)]
-    canary.run(start_at=1)
-    assert traffic.splits == [Split(28, 252), Split(255, 255), Split(255, 0)]
 
 
 def test_dns_waits_on_aws_never_undercut_the_alias_ttl_clients_see():
@@ -169,7 +170,8 @@ def test_dns_waits_on_aws_never_undercut_the_alias_ttl_clients_see():
         dns_ttl_seconds=1, canary=SimpleNamespace(steps=(10.0, 100.0), bake_seconds=0)))
     for local, ttl in ((False, 60), (True, 1)):
         blue_green = BlueGreen(config=config, config_path=None, env="production",
-                               target=SimpleNamespace(is_local=local), phases=None, run=None)
-        plan = blue_green.plan(None)
+                               target=SimpleNamespace(is_local=local), phases=None, run=None,
+                               session=None)
+        plan = blue_green.plan()
         assert plan.ttl_seconds == ttl
         assert plan.wait_for(10.0) == ttl and plan.wait_for(100.0) == 2 * ttl

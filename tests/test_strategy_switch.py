@@ -71,7 +71,7 @@ def test_rolling_to_blue_green_and_back_moves_all_traffic(emulator, tmp_path, no
     assert weights(emulator) == {release: 255}
     # The canary ran against the rolling stack, and its steps were watched for their TTL
     # and bake (10% for 60 + 60 s, 100% for 2 x 60 + 60 s), then the retirement waited.
-    assert "v2.0.0 against wimpy-staging-hello" in result.output, result.output
+    assert "v2.0.0 against v1.0.0 (wimpy-staging-hello)" in result.output, result.output
     assert sum(no_real_waiting) >= 120 + 180
     status = runner.invoke(app, ["status", "-c", str(blue_green), "--env", "staging", "--local", "--json"])
     assert status.exit_code == 0, status.output

@@ -8,8 +8,9 @@ from .container_service import ContainerService
 from .environment_network import EnvironmentNetwork
 from .public_load_balancer import PublicLoadBalancer
 from .registry import ApplicationRegistry
+from .release_record_table import ReleaseRecordTable
 from .service_alarms import ServiceAlarms
 from .weighted_record import WeightedAliasRecord
 
 __all__ = ["AccountBaseline", "AlarmTopic", "ApplicationAccess", "ApplicationRegistry", "ContainerService", "EnvironmentNetwork",
-           "PublicLoadBalancer", "ServiceAlarms", "WeightedAliasRecord"]
+           "PublicLoadBalancer", "ReleaseRecordTable", "ServiceAlarms", "WeightedAliasRecord"]

@@ -13,9 +13,12 @@ from cli import naming, output, targets
 from cli.build import versions
 from cli.commands.common import (ConfigOption, JsonOption, LocalOption, check_image_reference,
                                  load, next_command)
-from cli.deploy import lock, stacks
-from cli.deploy.foundation import deploy_foundation
-from cli.deploy.rolling import deploy_rolling
+from cli.deploy import stacks
+from cli.deploy.foundation import deploy_foundation, ensure_release_record
+from cli.deploy.rolling import Rolling
+from cli.release import images
+from cli.release.adopt import adopt_existing
+from cli.release.session import release_session
 from cli.errors import ExitCode, WimpyError
 from cli.notify.dispatch import deploy_reporting
 from cli.phases import Phases
@@ -64,32 +67,41 @@ def deploy(
         registry_url=loaded.registry.url, account=loaded.account.id,
         region=loaded.account.region, app=app, version=version)
 
-    with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target, \
-            deploy_reporting(loaded, environment=env, version=version, image=reference,
-                             client_factory=target.client, phases=phases) as report:
+    with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
         run = stacks.StackDeploy(config_path=config, environment=env, target=target,
                                  show=stacks.progress_printer(quiet=as_json))
-        with lock.deploy_lock(target.client("ssm"), env=env, app=app, version=version):
-            releases = None
-            if loaded.deploy.strategy == "blue-green":
-                from cli.release.bluegreen import BlueGreen
-
-                releases = BlueGreen(config=loaded, config_path=config, env=env, target=target,
-                                     phases=phases, run=run)
-                releases.refuse_if_paused()
+        if image or skip_build:
+            with phases.phase("image", reference):
+                images.refuse_missing(loaded, target, reference, why=f"deploy {version}")
+        ensure_release_record(run, loaded, phases)
+        # Hooks and notifications only for the deploy that holds the lock: one refused
+        # with exit 5 runs none.
+        with release_session(target.client("dynamodb"), env=env, app=app, what=f"deploy {version}") as session, \
+                deploy_reporting(loaded, environment=env, version=version, image=reference,
+                                 client_factory=target.client, phases=phases) as report:
+            adopt_existing(session, target.client("cloudformation"),
+                           image_of=lambda v: naming.image_reference(
+                               registry_url=loaded.registry.url, account=loaded.account.id,
+                               region=loaded.account.region, app=app, version=v))
             deploy_foundation(run, loaded, phases)
             if image or skip_build:
                 phases.note(f"not building: using {reference}")
             elif target.is_local:
+                from cli.local.images import register_named_image
+
+                register_named_image(target, loaded, version)
                 phases.note(f"not building: no instance boots in the emulator, so {reference} "
-                            "is only named, not pulled")
+                            "is only named in its registry, not pulled")
             else:
                 from cli.build.pipeline import build_and_push
 
                 with phases.phase("build and push", reference):
                     build_and_push(loaded, version=version)
-            if releases is not None:
-                released = releases.deploy(
+            if loaded.deploy.strategy == "blue-green":
+                from cli.release.bluegreen import BlueGreen
+
+                released = BlueGreen(config=loaded, config_path=config, env=env, target=target,
+                                     phases=phases, run=run, session=session).deploy(
                     version=version, image=reference, manual=manual, keep_failed=keep_failed,
                     update_machine_image=update_machine_image)
                 recorded = target.client("ssm").get_parameter(
@@ -98,11 +110,13 @@ def deploy(
                                       url=released["url"], machine_image=recorded,
                                       share=released.get("share"))
             else:
-                rolled = deploy_rolling(config=loaded, config_path=config, env=env, version=version,
-                                        image=reference, target=target, phases=phases, run=run,
-                                        update_machine_image=update_machine_image)
+                rolled = Rolling(config=loaded, config_path=config, env=env, target=target,
+                                 phases=phases, run=run, session=session).deploy(
+                    version=version, image=reference, update_machine_image=update_machine_image)
+                recorded = target.client("ssm").get_parameter(
+                    Name=naming.machine_image_parameter(env, app))["Parameter"]["Value"]
                 result = DeployResult(stack=rolled.stack, status=rolled.status, url=rolled.url,
-                                      machine_image=rolled.machine_image)
+                                      machine_image=rolled.machine_image or recorded)
             report.succeeded(result.url)
 
     if result.status == "paused":

@@ -4,8 +4,9 @@ say what is left and what it costs."""
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import typer
 
@@ -32,8 +33,8 @@ def destroy(config: Path = ConfigOption, env: str = EnvOption,
     simply works. Says what is left and what it costs a month.
     Example: wimpy destroy --env staging --yes
     """
-    from cli.deploy import lock, outcome
-    from cli.release import inventory, state
+    from cli.deploy import outcome
+    from cli.release import inventory
     from cli.release.bluegreen import delete_release
 
     loaded = load(config, [env])
@@ -66,21 +67,37 @@ def destroy(config: Path = ConfigOption, env: str = EnvOption,
             typer.confirm(f"Delete {', '.join(doomed)} ({target.name})? Data is kept: {KEPT}.",
                           abort=True)
         ssm = target.client("ssm")
-        with lock.deploy_lock(ssm, env=env, app=app, version="destroy"):
+        with _holding_the_lock(target, env, app) as session:
             for stack in doomed:
                 with phases.phase("delete", stack):
                     delete_release(cloudformation, target.client("elbv2"), stack)
-            for parameter in (naming.machine_image_parameter(env, app),
-                              naming.canary_state_parameter(env, app)):
-                try:
-                    ssm.delete_parameter(Name=parameter)
-                except ssm.exceptions.ParameterNotFound:
-                    pass
-            state.clear_canary(ssm, env, app)
+            try:
+                ssm.delete_parameter(Name=naming.machine_image_parameter(env, app))
+            except ssm.exceptions.ParameterNotFound:
+                pass
+            if session is not None and session.record.releases:
+                # The record stays, as history: every release in it is now retired.
+                session.apply("destroyed", lambda r: r.destroyed(by=session.by, now=session.now()))
         left = _left(target, env, app)
     document = {"environment": env, "deleted": doomed, "kept": KEPT, "left": left}
     output.result(document, f"Deleted {', '.join(doomed)}.\nKept: {KEPT}.\n" + _render_left(left),
                   as_json=as_json)
+
+
+@contextmanager
+def _holding_the_lock(target: Any, env: str, app: str) -> Iterator[Any]:
+    """The release session, or None in an account whose baseline has no release record
+    (deployed by an older Wimpy): then no command of this one can hold the lock either."""
+    from cli.release.session import release_session
+
+    dynamodb = target.client("dynamodb")
+    try:
+        dynamodb.describe_table(TableName=naming.release_record_table())
+    except dynamodb.exceptions.ResourceNotFoundException:
+        yield None
+        return
+    with release_session(dynamodb, env=env, app=app, what="destroy") as session:
+        yield session
 
 
 def _other_users_of_network(cloudformation: Any, env: str, app: str) -> list[str]:

@@ -10,6 +10,8 @@ from typing import Any
 from cli import naming, output, targets
 from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load, next_command
 from cli.phases import Phases
+from cli.release.record import UNFINISHED
+from cli.release.session import read_record, where_traffic_is
 
 
 def status(config: Path = ConfigOption, env: str = EnvOption, local: bool = LocalOption,
@@ -22,10 +24,12 @@ def status(config: Path = ConfigOption, env: str = EnvOption, local: bool = Loca
     phases = Phases(stream=_Silent()) if as_json else Phases()
     with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
         rows = collect(target, env, loaded.app.name)
-        paused = _paused(target, env, loaded.app.name)
+        record = read_record(target.client("dynamodb"), env=env, app=loaded.app.name)
     document = {"app": loaded.app.name, "environment": env, "strategy": loaded.deploy.strategy,
-                "releases": rows, "paused_canary": paused}
-    output.result(document, render(document), as_json=as_json)
+                "releases": rows,
+                "under_way": [r for r in record.summary() if r["state"] in UNFINISHED]}
+    under_way = where_traffic_is(record)[1:] if record.unfinished() else []
+    output.result(document, "\n".join([render(document), *under_way]), as_json=as_json)
 
 
 def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
@@ -78,11 +82,6 @@ def render(document: dict[str, Any]) -> str:
     if any(row["health"] is None for row in rows):
         lines.append("Instances and health are unknown on the local target: the emulator runs "
                      "AWS's control plane only, and no instance boots in it.")
-    if document["paused_canary"]:
-        paused = document["paused_canary"]
-        lines.append(f"Canary of {paused['version']} paused before step {paused['next_step'] + 1}.")
-        lines.append(f"Next: {next_command('promote', env=document['environment'])}")
-        lines.append(f"  or: {next_command('abort', env=document['environment'])}")
     return "\n".join(lines)
 
 
@@ -115,15 +114,6 @@ def _age(created: datetime.datetime) -> str:
         if seconds >= size:
             return f"{int(seconds // size)}{unit}"
     return f"{int(seconds)}s"
-
-
-def _paused(target: Any, env: str, app: str) -> dict[str, Any] | None:
-    from dataclasses import asdict
-
-    from cli.release import state
-
-    paused = state.paused_canary(target.client("ssm"), env, app)
-    return asdict(paused) if paused else None
 
 
 class _Silent:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli import naming, output, targets
+from cli import output, targets
 from cli.commands.common import ConfigOption, EnvOption, LocalOption, load
 from cli.phases import Phases
 
@@ -16,22 +16,25 @@ def unlock(config: Path = ConfigOption, env: str = EnvOption,
            local: bool = LocalOption) -> None:
     """Remove the application's deploy lock in an environment (only if its deploy is dead).
 
-    A deploy that died on this machine is detected and its lock taken over automatically.
+    A command that died on this machine, or stopped renewing the lock for two minutes
+    anywhere, is detected and its lock taken over automatically.
     Example: wimpy unlock --env production
     """
-    from cli.deploy import lock
+    from cli.release.store import RecordMissing, RecordStore
 
     loaded = load(config, [env])
+    app = loaded.app.name
     with targets.open_target(loaded, local=targets.wants_local(local), phases=Phases()) as target:
-        ssm = target.client("ssm")
-        name = naming.deploy_lock_parameter(env, loaded.app.name)
+        store = RecordStore(target.client("dynamodb"), env, app)
         try:
-            holder = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-        except ssm.exceptions.ParameterNotFound:
-            output.info(f"No deploy of {loaded.app.name} to {env} holds the lock.")
+            holder = store.holder()
+        except RecordMissing:
+            holder = None
+        if holder is None:
+            output.info(f"No command changing {app} in {env} holds the lock.")
             return
         if not yes:
-            typer.confirm(f"The lock is held by {holder}. Remove it (only if that deploy is dead)?",
-                          abort=True)
-        lock.release(ssm, env=env, app=loaded.app.name)
-        output.info(f"Removed the deploy lock of {loaded.app.name} in {env} (it was {holder}).")
+            typer.confirm(f"The lock is held by {holder.describe()}. Remove it (only if that "
+                          "command is dead)?", abort=True)
+        store.force_release()
+        output.info(f"Removed the deploy lock of {app} in {env} (it was {holder.describe()}).")

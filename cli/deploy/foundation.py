@@ -90,3 +90,22 @@ def _refuse_a_retained_log_group(run: stacks.StackDeploy, config: WimpyConfig) -
             f"outside {naming.application_data_stack(env, app)}); nothing was deployed.",
             hint=f"Export what you need from it, then delete it (aws logs delete-log-group "
                  f"--log-group-name {name}{endpoint}), and deploy again.")
+
+
+def ensure_release_record(run: stacks.StackDeploy, config: WimpyConfig, phases: Phases) -> None:
+    """The deploy lock lives in the release record's table, which the baseline stack
+    makes: on an account's first deploy (or the first since the table was added) deploy the
+    baseline stack alone, before the lock can be taken; everything of the application
+    (hooks included) then happens under the lock. CloudFormation refuses a second
+    concurrent change of the same stack, so two first deploys cannot both change it."""
+    dynamodb = run.target.client("dynamodb")
+    try:
+        dynamodb.describe_table(TableName=naming.release_record_table())
+        return
+    except dynamodb.exceptions.ResourceNotFoundException:
+        pass
+    refuse_differences(config, run.environment, run.target.client("cloudformation"))
+    with phases.phase("baseline", f"{naming.baseline_stack()}: the account's first deploy makes "
+                                  "the release record, where the deploy lock lives"):
+        stacks.deploy(run, [naming.baseline_stack()], exclusively=True,
+                      what="Deploying the baseline stack")

@@ -1,18 +1,25 @@
 """The rolling strategy: one stack per application and environment, updated in place.
 CloudFormation replaces instances batch by batch and rolls back by itself; Wimpy's part is
-to deploy it with the image and the pinned machine image, take over from blue/green
-releases when the strategy changed, then report."""
+to deploy it with the image and the pinned machine image, keep the release record (which
+version is live, which failed, which was rolled back from), take over from blue/green
+releases when the strategy changed, and roll back by deploying the last good version."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from cli import naming
+from cli import faults, naming
 from cli.config import WimpyConfig
 from cli.deploy import machine_image, outcome, stacks
+from cli.errors import WimpyError
+from cli.hints import next_command
 from cli.phases import Phases
+from cli.release import dns, images, traffic
 from cli.release.canary import Clock, SystemClock
+from cli.release.record import DEPLOYING, RESTORING, RETIRING
+from cli.release.session import ReleaseSession
+from cli.release.weights import MAX_WEIGHT
 from cli.targets import Target
 
 
@@ -25,61 +32,184 @@ class RollingResult:
     machine_image: str
 
 
-def deploy_rolling(*, config: WimpyConfig, config_path: Path, env: str, version: str, image: str,
-                   target: Target, phases: Phases, run: stacks.StackDeploy,
-                   update_machine_image: bool, clock: Clock = SystemClock()) -> RollingResult:
-    app = config.app.name
-    stack = naming.rolling_stack(env, app)
-    ssm, ec2 = target.client("ssm"), target.client("ec2")
-    from cli.release import inventory
+@dataclass
+class Rolling:
+    config: WimpyConfig
+    config_path: Path
+    env: str
+    target: Target
+    phases: Phases
+    run: stacks.StackDeploy
+    session: ReleaseSession
+    clock: Clock = SystemClock()
 
-    # Coming from blue/green: its releases serve until this stack is healthy, then hand it
-    # all traffic at once and are retired. Until then this stack's record takes none.
-    releases = inventory.releases(target.client("cloudformation"), env, app)
-    switching = bool(releases) and config.hosted_zone is not None
-    parameters = {stack: {"TrafficWeight": "0"}} if switching else {}
-    with phases.phase("machine image"):
-        ami, why = machine_image.choose(ssm=ssm, ec2=ec2, env=env, app=app,
-                                        instance_type=config.app.instance_type,
-                                        pinned=config.app.machine_image, update=update_machine_image)
-        phases.note(f"{ami} ({why})")
-    with phases.phase("CloudFormation", f"{stack}: rolling update to {version}"):
-        stacks.deploy(run, [stack], exclusively=True, what=f"Deploying {stack}",
-                      context={"version": version, "image": image, "machine_image": ami},
-                      parameters=parameters)
-    machine_image.record(ssm=ssm, env=env, app=app, ami=ami)
-    from cli.release import state
+    @property
+    def app(self) -> str:
+        return self.config.app.name
 
-    if switching:
-        _take_over_from_releases(config, target, phases, env, stack, releases, clock)
-    state.record_version(ssm, env, app, version)
-    result = outcome.read(target.client("cloudformation"), stack)
-    assert result is not None and result.succeeded, result
-    return RollingResult(stack=stack, status=result.status, url=result.outputs.get("Url", ""),
-                         image=image, machine_image=ami)
+    @property
+    def stack(self) -> str:
+        return naming.rolling_stack(self.env, self.app)
 
+    def deploy(self, *, version: str, image: str, update_machine_image: bool) -> RollingResult:
+        self.finish_unfinished()
+        live = self.record().live()
+        if live is not None and live.version == version and live.stack == self.stack \
+                and not update_machine_image:
+            self.phases.note(f"{version} is already live in {self.stack}: nothing to do")
+            return self._result(image, status="already live")
+        images.refuse_missing(self.config, self.target, image, why=f"deploy {version}")
+        self.session.apply("begin", lambda r: r.begin(
+            version=version, image=image, stack=self.stack, strategy="rolling", steps=[],
+            by=self.session.by, now=self.session.now()))
+        try:
+            ami = self._update(version, image, update_machine_image)
+        except WimpyError as failed:
+            why = str(failed).splitlines()[0]
+            self.session.apply("fail", lambda r: r.fail(version, why=why,
+                                                        by=self.session.by, now=self.session.now()))
+            raise
+        self._go_live(version)
+        return self._result(image, status=outcome.read(self._cloudformation(), self.stack).status, ami=ami)
 
-def _take_over_from_releases(config: WimpyConfig, target: Target, phases: Phases, env: str,
-                             stack: str, releases: list, clock: Clock) -> None:
-    """All traffic to the (healthy) rolling stack, then the blue/green releases retired:
-    the rolling stack's weight first, so no moment has every weight at zero."""
-    from cli.release import dns, state, traffic
-    from cli.release.bluegreen import delete_release
-    from cli.release.weights import MAX_WEIGHT
+    def rollback(self) -> dict[str, str]:
+        """Deploy again the last version that served all traffic and was not rolled back
+        from (its image checked first), through the same rolling update."""
+        self.finish_unfinished()
+        current = self.record().live()
+        if current is None:
+            raise WimpyError(f"no release of {self.app} is live in {self.env}; nothing to roll back.",
+                             hint=f"Deploy first: {next_command('deploy', env=self.env)}")
+        target = images.rollback_target(self.record(), self.config, self.target, self.phases)
+        self.session.apply("start-rollback", lambda r: r.start_rollback(
+            target.version, why=f"rolled back to {target.version} by {self.session.by}",
+            by=self.session.by, now=self.session.now()))
+        self._restore(target.version)
+        return {"version": target.version, "stack": self.stack, "status": "rolled back",
+                "url": self._result(target.image, status="").url}
 
-    cloudformation = target.client("cloudformation")
-    with phases.phase("traffic", f"all traffic to {stack} (from blue/green)"):
-        traffic.update_parameters(cloudformation, stack, {"TrafficWeight": str(MAX_WEIGHT)})
-        for release in releases:
-            if release.weight:
-                traffic.update_parameters(cloudformation, release.stack, {"TrafficWeight": "0"})
-    state.clear_canary(target.client("ssm"), env, config.app.name)
-    with phases.phase("retire", ", ".join(r.stack for r in releases)):
-        seconds = dns.retire_wait_seconds(config.deploy.dns_ttl_seconds,
-                                          config.app.deregistration_delay_seconds,
-                                          local=target.is_local)
-        phases.note(f"waiting {seconds}s: two DNS TTLs and the drain time")
-        clock.sleep(seconds)
-        for release in releases:
-            delete_release(cloudformation, target.client("elbv2"), release.stack)
-            phases.note(f"deleted {release.stack} ({release.version})")
+    # -- what an earlier command left --------------------------------------------------------
+
+    def finish_unfinished(self) -> None:
+        """A rolling update has no traffic split: CloudFormation left the stack either on
+        the new version or back on the old one, so an interrupted one is settled by what
+        the stack says. A rollback being restored is finished; blue/green releases being
+        retired are retired."""
+        for release in list(self.record().releases):
+            current = self.record().get(release.version)
+            if current.state == DEPLOYING and current.strategy == "rolling":
+                deployed = outcome.read(self._cloudformation(), self.stack)
+                if deployed is not None and deployed.succeeded and \
+                        deployed.outputs.get("Version") == current.version:
+                    self.phases.note(f"{current.version}'s rolling update had finished: recording it live")
+                    self.session.apply("stack-ready", lambda r, v=current.version: r.stack_ready(
+                        v, by=self.session.by, now=self.session.now()))
+                    self._go_live(current.version)
+                else:
+                    self.session.apply("fail", lambda r, v=current.version: r.fail(
+                        v, why="its command stopped before the rolling update finished",
+                        by=self.session.by, now=self.session.now()))
+            elif current.state == RESTORING:
+                self._restore(current.version)
+        if any(r.state == RETIRING for r in self.record().releases):
+            self._retire_releases()
+
+    # -- pieces ----------------------------------------------------------------------------
+
+    def record(self):
+        return self.session.record
+
+    def _cloudformation(self):
+        return self.target.client("cloudformation")
+
+    def _blue_green_releases(self) -> list:
+        """Blue/green release stacks still holding traffic or capacity (the strategy changed)."""
+        from cli.release import inventory
+
+        return inventory.releases(self._cloudformation(), self.env, self.app)
+
+    def _update(self, version: str, image: str, update_machine_image: bool) -> str:
+        ssm, ec2 = self.target.client("ssm"), self.target.client("ec2")
+        # Coming from blue/green: its releases serve until this stack is healthy, then hand
+        # it all traffic at once and are retired. Until then this stack's record takes none.
+        switching = bool(self._blue_green_releases()) and self.config.hosted_zone is not None
+        parameters = {self.stack: {"TrafficWeight": "0"}} if switching else {}
+        with self.phases.phase("machine image"):
+            ami, why = machine_image.choose(ssm=ssm, ec2=ec2, env=self.env, app=self.app,
+                                            instance_type=self.config.app.instance_type,
+                                            pinned=self.config.app.machine_image, update=update_machine_image)
+            self.phases.note(f"{ami} ({why})")
+        with self.phases.phase("CloudFormation", f"{self.stack}: rolling update to {version}"):
+            stacks.deploy(self.run, [self.stack], exclusively=True, what=f"Deploying {self.stack}",
+                          context={"version": version, "image": image, "machine_image": ami},
+                          parameters=parameters)
+        machine_image.record(ssm=ssm, env=self.env, app=self.app, ami=ami)
+        faults.checkpoint("stack deployed")
+        self.session.apply("stack-ready", lambda r: r.stack_ready(version, by=self.session.by,
+                                                                  now=self.session.now()))
+        return ami
+
+    def _go_live(self, version: str) -> None:
+        """All traffic on the rolling stack (it may have come up at weight 0 beside
+        blue/green releases), then recorded live; what it replaced is retired."""
+        if self.config.hosted_zone is not None and self._blue_green_releases():
+            with self.phases.phase("traffic", f"all traffic to {self.stack} (from blue/green)"):
+                traffic.update_parameters(self._cloudformation(), self.stack, {"TrafficWeight": str(MAX_WEIGHT)})
+                faults.checkpoint("weights set")
+        self.session.apply("go-live", lambda r: r.go_live(version, by=self.session.by, now=self.session.now()))
+        self._retire_releases()
+
+    def _retire_releases(self) -> None:
+        """Blue/green releases (recorded as retiring, or found without a record) leave once
+        clients can no longer be sent to them."""
+        from cli.release.bluegreen import delete_release
+
+        found = self._blue_green_releases()
+        retiring = [r for r in self.record().releases if r.state == RETIRING]
+        if not found and not retiring:
+            return
+        cloudformation = self._cloudformation()
+        with self.phases.phase("retire", ", ".join(r.stack for r in found) or "blue/green releases"):
+            for release in found:
+                if release.weight:
+                    traffic.update_parameters(cloudformation, release.stack, {"TrafficWeight": "0"})
+            if found:
+                seconds = dns.retire_wait_seconds(self.config.deploy.dns_ttl_seconds,
+                                                  self.config.app.deregistration_delay_seconds,
+                                                  local=self.target.is_local)
+                self.phases.note(f"waiting {seconds}s: two DNS TTLs and the drain time")
+                self.clock.sleep(seconds)
+            for release in found:
+                delete_release(cloudformation, self.target.client("elbv2"), release.stack)
+                self.phases.note(f"deleted {release.stack} ({release.version})")
+            for release in retiring:
+                self.session.apply("retired", lambda r, v=release.version: r.retired(
+                    v, kept=False, by=self.session.by, now=self.session.now()))
+
+    def _restore(self, version: str) -> None:
+        release = self.record().get(version)
+        self.phases.note(f"redeploying {version} (rolling strategy)")
+        try:
+            self._update_for_restore(release.version, release.image)
+        except WimpyError as failed:
+            why = str(failed).splitlines()[0]
+            self.session.apply("restore-failed", lambda r: r.restore_failed(
+                version, why=why, by=self.session.by, now=self.session.now()))
+            raise
+        self.session.apply("restored", lambda r: r.restored(version, by=self.session.by, now=self.session.now()))
+
+    def _update_for_restore(self, version: str, image: str) -> None:
+        ssm, ec2 = self.target.client("ssm"), self.target.client("ec2")
+        ami, _ = machine_image.choose(ssm=ssm, ec2=ec2, env=self.env, app=self.app,
+                                      instance_type=self.config.app.instance_type,
+                                      pinned=self.config.app.machine_image, update=False)
+        with self.phases.phase("CloudFormation", f"{self.stack}: rolling update back to {version}"):
+            stacks.deploy(self.run, [self.stack], exclusively=True, what=f"Deploying {self.stack}",
+                          context={"version": version, "image": image, "machine_image": ami})
+        faults.checkpoint("stack deployed")
+
+    def _result(self, image: str, *, status: str, ami: str = "") -> RollingResult:
+        found = outcome.read(self._cloudformation(), self.stack)
+        url = found.outputs.get("Url", "") if found is not None else ""
+        return RollingResult(stack=self.stack, status=status, url=url, image=image, machine_image=ami)
+

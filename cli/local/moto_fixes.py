@@ -64,6 +64,13 @@ Resources:
      their interfaces) and internet gateways of that stack first, as CloudFormation does
      by its dependency order; moto's stack deletion left route tables and gateways it has
      no deletion for, and then failed on the VPC (`wimpy destroy --network`).
+
+Concurrency:
+ 13. DynamoDB's conditional writes are atomic, as in AWS: each write (PutItem, UpdateItem,
+     DeleteItem, TransactWriteItems) checks its condition and writes under one lock. moto's
+     threaded server checked and wrote in separate steps with no lock, so two requests
+     arriving together could both pass `attribute_not_exists` (two deploys both took the
+     release lock).
 """
 
 from __future__ import annotations
@@ -117,6 +124,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     from moto.cloudformation.exceptions import CloudFormationError, ValidationError
     from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
     from moto.cloudformation.responses import CloudFormationResponse
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.core.responses import ActionResult, EmptyResult
     from moto.ec2.exceptions import InvalidPermissionNotFoundError, InvalidSecurityGroupNotFoundError
     from moto.ec2.models import ec2_backends
@@ -434,7 +442,19 @@ def _patches() -> list[tuple[Any, str, Any]]:
                 backend.delete_internet_gateway(gateway.id)
         original_delete_vpc(cls, resource_name, cloudformation_json, account_id, region_name)
 
+    dynamodb_writes = threading.RLock()  # put_item reads through get_item
+
+    def atomic(name: str) -> Any:
+        original = getattr(DynamoDBBackend, name)
+
+        def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with dynamodb_writes:
+                return original(self, *args, **kwargs)
+        return write
+
     return [
+        *[(DynamoDBBackend, name, atomic(name))
+          for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item")],
         (VPC, "delete_from_cloudformation_json", classmethod(delete_vpc)),
         (Instance, "terminate", terminate),
         (RecordSet, "update_from_cloudformation_json", classmethod(record_update)),

@@ -1,14 +1,20 @@
 """The blue/green strategy: each version in its own release stack, traffic moved to it in
 canary steps by weights alone, every step watched, a bad release pulled back and removed,
-a good one promoted and the old one retired (kept scaled to zero, or deleted)."""
+a good one promoted and the old one retired (kept scaled to zero, or deleted).
+
+Every move is driven by the release record (cli/release/record.py): a transition is
+written before the action it announces and confirmed after it, so whatever command comes
+next, after a kill at any point, finds out from the record what was under way and
+finishes, resumes or undoes it. Every traffic action is idempotent (it sets weights to
+values, never adds to them), which is what makes doing it again safe."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from cli import naming
+from cli import faults, naming
 from cli.config import WimpyConfig
 from cli.deploy import machine_image, outcome, stacks
 from cli.errors import ExitCode, WimpyError
@@ -16,16 +22,19 @@ from cli.hints import next_command
 from cli.phases import Phases
 from cli.targets import Target
 
-from . import dns, inventory, state, traffic
+from . import dns, images, inventory, traffic
 from .canary import Canary, CanaryFailed, CanaryPlan, Clock, SystemClock
 from .names import InvalidVersion, release_name
+from .record import (DEPLOYING, KEPT, PAUSED, RESTORING, RETIRING, ROLLING_BACK, SHIFTING,
+                     WATCHING, Release)
+from .session import ReleaseSession
 from .watch import ReleaseWatch
-from .weights import MAX_WEIGHT, Split
+from .weights import MAX_WEIGHT, Split, split_for
 
 
 @dataclass
 class BlueGreen:
-    """One application in one environment, on one target."""
+    """One application in one environment, on one target, under a release session."""
 
     config: WimpyConfig
     config_path: Path
@@ -33,11 +42,16 @@ class BlueGreen:
     target: Target
     phases: Phases
     run: stacks.StackDeploy
+    session: ReleaseSession
     clock: Clock = SystemClock()
 
     @property
     def app(self) -> str:
         return self.config.app.name
+
+    @property
+    def record(self):
+        return self.session.record
 
     def client(self, service: str) -> Any:
         return self.target.client(service)
@@ -45,126 +59,302 @@ class BlueGreen:
     # -- deploy ----------------------------------------------------------------------
 
     def deploy(self, *, version: str, image: str, manual: bool = False, keep_failed: bool = False,
-               update_machine_image: bool = False, steps: tuple[float, ...] | None = None) -> dict[str, Any]:
-        cloudformation, ssm = self.client("cloudformation"), self.client("ssm")
-        self.refuse_if_paused()
+               update_machine_image: bool = False) -> dict[str, Any]:
         try:
-            release = release_name(version)
+            release_name(version)
         except InvalidVersion as invalid:
             raise WimpyError(str(invalid), code=ExitCode.USAGE) from None
-        stack = naming.release_stack(self.env, self.app, release)
-        current = inventory.live(inventory.releases(cloudformation, self.env, self.app))
-        # Coming from the rolling strategy: its stack serves until the canary takes over,
-        # then it is retired like any old release.
-        old_stack = current.stack if current is not None else self._serving_rolling_stack()
-        if current is not None and current.stack == stack and current.weight == MAX_WEIGHT:
-            self.phases.note(f"{version} is already live in {stack}: nothing to do")
-            return self._result(version, stack, status="already live")
+        self.finish_unfinished()
+        candidate = self.record.candidate()
+        if candidate is not None and candidate.version != version:
+            raise WimpyError(f"{candidate.describe()}; nothing was changed.", code=ExitCode.LOCKED,
+                             hint=self._resume_hint(candidate))
+        if candidate is not None and candidate.state == PAUSED:
+            raise WimpyError(f"{candidate.describe()}; nothing was changed.", code=ExitCode.LOCKED,
+                             hint=self._resume_hint(candidate))
+        if candidate is not None:
+            self.phases.note(f"resuming: {candidate.describe()}")
+        else:
+            live = self.record.live()
+            if live is not None and live.version == version:
+                self.phases.note(f"{version} is already live in {live.stack}: nothing to do")
+                return self._result(version, live.stack, status="already live")
+            self._begin(version, image)
+        release = self.record.get(version)
+        if release.state == DEPLOYING and not release.stack_ready:
+            self._make_stack(release, update_machine_image=update_machine_image, keep_failed=keep_failed)
+        return self._advance(version, manual=manual, keep_failed=keep_failed)
 
+    def _begin(self, version: str, image: str) -> None:
+        images.refuse_missing(self.config, self.target, image, why=f"deploy {version}")
+        stack = naming.release_stack(self.env, self.app, release_name(version))
+        steps = list(self.config.deploy.canary.steps)
+        self.session.apply("begin", lambda r: r.begin(
+            version=version, image=image, stack=stack, strategy="blue-green", steps=steps,
+            by=self.session.by, now=self.session.now()))
+
+    def _make_stack(self, release: Release, *, update_machine_image: bool, keep_failed: bool) -> None:
+        cloudformation, ssm = self.client("cloudformation"), self.client("ssm")
         with self.phases.phase("machine image"):
             ami, why = machine_image.choose(
                 ssm=ssm, ec2=self.client("ec2"), env=self.env, app=self.app,
                 instance_type=self.config.app.instance_type, pinned=self.config.app.machine_image,
                 update=update_machine_image)
             self.phases.note(f"{ami} ({why})")
-        with self.phases.phase("release stack", f"{stack} (no traffic yet)"):
-            stacks.deploy(self.run, [stack], exclusively=True, what=f"Deploying {stack}",
-                          context={"version": version, "image": image, "machine_image": ami,
-                                   "release": release})
-            traffic.set_capacity(cloudformation, stack, on=True)  # a re-run of a kept release
+        stack = release.stack
+        try:
+            with self.phases.phase("release stack", f"{stack} (no traffic yet)"):
+                existing = outcome.read(cloudformation, stack)
+                if existing is not None and existing.status not in inventory.ACTIVE:
+                    # Left half-made by a command that died: it has never had traffic.
+                    self.phases.note(f"{stack} is {existing.status}: deleting it to start again")
+                    delete_release(cloudformation, self.client("elbv2"), stack)
+                stacks.deploy(self.run, [stack], exclusively=True, what=f"Deploying {stack}",
+                              context={"version": release.version, "image": release.image,
+                                       "machine_image": ami, "release": release_name(release.version)})
+                traffic.set_capacity(cloudformation, stack, on=True)  # a kept release deployed again
+        except WimpyError as failed:
+            why = str(failed).splitlines()[0]
+            self.session.apply("fail", lambda r: r.fail(release.version, why=why,
+                                                        by=self.session.by, now=self.session.now()))
+            if not keep_failed and outcome.read(cloudformation, stack) is not None:
+                delete_release(cloudformation, self.client("elbv2"), stack)
+            raise
         machine_image.record(ssm=ssm, env=self.env, app=self.app, ami=ami)
+        self.session.apply("stack-ready", lambda r: r.stack_ready(
+            release.version, by=self.session.by, now=self.session.now()))
 
-        if old_stack is None or old_stack == stack:
-            with self.phases.phase("traffic", f"{stack} takes all traffic (no release to canary against)"):
-                traffic.update_parameters(cloudformation, stack, {"TrafficWeight": str(MAX_WEIGHT)})
-            state.record_version(ssm, self.env, self.app, version)
-            return self._result(version, stack, status="live")
+    def _advance(self, version: str, *, manual: bool, keep_failed: bool,
+                 to_end: bool = True) -> dict[str, Any]:
+        """Take `version` from where the record says it is to live (or to its next pause)."""
+        release = self.record.get(version)
+        live = self.record.live()
+        if live is None:
+            with self.phases.phase("traffic", f"{release.stack} takes all traffic (no release to canary against)"):
+                traffic.update_parameters(self.client("cloudformation"), release.stack,
+                                          {"TrafficWeight": str(MAX_WEIGHT)})
+                faults.checkpoint("weights set")
+            self.session.apply("go-live", lambda r: r.go_live(version, by=self.session.by,
+                                                              now=self.session.now()))
+            return self._result(version, release.stack, status="live")
 
-        plan = self.plan(steps)
-        canary = self._canary(plan, new_stack=stack, old_stack=old_stack)
-        stop_after = 1 if manual and len(plan.steps) > 1 else None
-        self._run_canary(canary, version=version, new_stack=stack, old_stack=old_stack,
-                         start_at=0, stop_after=stop_after, keep_failed=keep_failed)
-        if stop_after is not None:
-            state.PausedCanary(version=version, new_stack=stack, old_stack=old_stack,
-                               next_step=stop_after).save(ssm, self.env, self.app)
-            return self._result(version, stack, status="paused", share=canary.results[-1].split.share)
-        state.record_version(ssm, self.env, self.app, version)
-        self._retire(keep=stack)
-        return self._result(version, stack, status="promoted")
+        first = self._next_step(release)
+        last = len(release.steps) - 1
+        stop_at = last if (to_end and not manual) else min(first, last)
+        with self.phases.phase("canary", f"{version} against {live.version} ({live.stack})"):
+            for step in range(first, stop_at + 1):
+                self._run_step(version, step, old_stack=live.stack, keep_failed=keep_failed)
+        release = self.record.get(version)
+        if stop_at < last:
+            self.session.apply("pause", lambda r: r.pause(version, by=self.session.by, now=self.session.now()))
+            return self._result(version, release.stack, status="paused", share=release.steps[stop_at])
+        self.session.apply("promote", lambda r: r.promote(version, by=self.session.by, now=self.session.now()))
+        self.finish_unfinished()
+        return self._result(version, release.stack, status="promoted")
 
-    # -- paused canaries -------------------------------------------------------------------
+    @staticmethod
+    def _next_step(release: Release) -> int:
+        """Where a canary goes on from: a step that was moving or being watched is done
+        again from the start of its watch (never judged on the time nobody watched)."""
+        if release.state == DEPLOYING:
+            return 0
+        if release.step_phase in (SHIFTING, WATCHING):
+            return release.step
+        return release.step + 1
 
-    def refuse_if_paused(self) -> None:
-        """A new deploy while a canary waits for promote/abort would strand it."""
-        paused = state.paused_canary(self.client("ssm"), self.env, self.app)
-        if paused is not None:
+    def _run_step(self, version: str, step: int, *, old_stack: str, keep_failed: bool) -> None:
+        release = self.record.get(version)
+        plan = self.plan()
+        percent = release.steps[step]
+        split = split_for(percent)
+        canary = self._canary(plan, new_stack=release.stack, old_stack=old_stack)
+        self.session.apply(f"shift-{step + 1}", lambda r: r.shift(version, step, by=self.session.by,
+                                                                   now=self.session.now()))
+        canary.move(split)
+        faults.checkpoint(f"weights set {step + 1}")
+        self.session.apply(f"watching-{step + 1}", lambda r: r.watching(version, step, by=self.session.by,
+                                                                         now=self.session.now()))
+        self.phases.note(f"step {step + 1}/{len(release.steps)}: {split.share:.1f}% of traffic "
+                         f"(weights {split.new}/{split.old}), watching for {plan.wait_for(percent)}s")
+        try:
+            watched = canary.watch(percent, split)
+        except CanaryFailed as failure:
+            self._pull_back(version, why=f"at {split.share:.1f}% of traffic: {'; '.join(failure.problems)}",
+                            keep_failed=keep_failed)
+            kept = f" {release.stack} was kept for debugging (--keep-failed)." if keep_failed else ""
             raise WimpyError(
-                f"a canary of {paused.version} is paused in {self.env}; nothing was changed.",
-                code=ExitCode.LOCKED,
-                hint=f"Finish it with `{next_command('promote', env=self.env)}` or undo it "
-                     f"with `{next_command('abort', env=self.env)}`.")
+                f"{version} was rolled back {failure}. All traffic is on {old_stack} again.{kept}",
+                code=ExitCode.ROLLED_BACK,
+                hint="Look at the release's alarms and logs (`wimpy logs`) before trying again.") from None
+        self.session.apply(f"passed-{step + 1}", lambda r: r.step_passed(
+            version, step, watched_seconds=watched, by=self.session.by, now=self.session.now()))
+
+    # -- what an earlier command left --------------------------------------------------------
+
+    def finish_unfinished(self) -> None:
+        """Finish what a command that stopped had decided and begun: retiring the release a
+        promotion replaced, removing a release being rolled back, bringing a rollback's
+        release back. A canary (or deploy) not yet promoted is left alone: resuming it or
+        undoing it is the user's choice (`deploy` again, or `abort`)."""
+        for release in list(self.record.releases):
+            current = self.record.get(release.version)
+            if current.state == ROLLING_BACK and not current.rollback_to:
+                self.phases.note(f"finishing what was left: {current.describe()}")
+                self._pull_back(current.version, why=current.why, keep_failed=False)
+            elif current.state == RESTORING:
+                self.phases.note(f"finishing what was left: {current.describe()}")
+                self._restore(current.version)
+        if any(r.state == RETIRING for r in self.record.releases):
+            self._retire()
+
+    # -- paused and interrupted canaries -------------------------------------------------------
 
     def promote(self, *, to_end: bool = False) -> dict[str, Any]:
-        ssm = self.client("ssm")
-        paused = self._paused()
-        plan = self.plan(None)
-        canary = self._canary(plan, new_stack=paused.new_stack, old_stack=paused.old_stack)
-        stop_after = None if to_end else paused.next_step + 1
-        if stop_after is not None and stop_after >= len(plan.steps):
-            stop_after = None
-        self._run_canary(canary, version=paused.version, new_stack=paused.new_stack,
-                         old_stack=paused.old_stack, start_at=paused.next_step,
-                         stop_after=stop_after, keep_failed=False)
-        if stop_after is not None:
-            state.PausedCanary(version=paused.version, new_stack=paused.new_stack,
-                               old_stack=paused.old_stack, next_step=stop_after).save(ssm, self.env, self.app)
-            return self._result(paused.version, paused.new_stack, status="paused",
-                                share=canary.results[-1].split.share)
-        state.clear_canary(ssm, self.env, self.app)
-        state.record_version(ssm, self.env, self.app, paused.version)
-        self._retire(keep=paused.new_stack)
-        return self._result(paused.version, paused.new_stack, status="promoted")
+        self.finish_unfinished()
+        candidate = self.record.candidate()
+        if candidate is None or candidate.state == DEPLOYING:
+            raise WimpyError(f"no canary of {self.app} is paused in {self.env}.",
+                             hint="`wimpy deploy --manual` pauses a canary after each step.")
+        return self._advance(candidate.version, manual=not to_end, keep_failed=False, to_end=to_end)
 
-    def abort(self, *, keep_failed: bool = False) -> dict[str, Any]:
-        paused = self._paused()
-        self._pull_back(new_stack=paused.new_stack, old_stack=paused.old_stack, keep_failed=keep_failed)
-        state.clear_canary(self.client("ssm"), self.env, self.app)
-        return self._result(paused.version, paused.old_stack, status="aborted")
+    def abort(self, *, keep_failed: bool = False, why: str | None = None) -> dict[str, Any]:
+        """Undo the release not yet promoted (paused, interrupted mid-canary, or its stack
+        half-made): all traffic on the live release, the new one removed."""
+        self.finish_unfinished()
+        candidate = self.record.candidate()
+        if candidate is None:
+            raise WimpyError(f"no canary or deploy of {self.app} is under way in {self.env}; "
+                             "nothing to abort.",
+                             hint=f"To go back to the previous release: {next_command('rollback', env=self.env)}")
+        live = self.record.live()
+        self._pull_back(candidate.version, why=why or f"aborted by {self.session.by}", keep_failed=keep_failed)
+        if live is None:
+            return self._result(candidate.version, candidate.stack, status="aborted", exists=False)
+        return self._result(candidate.version, live.stack, status="aborted")
+
+    def _pull_back(self, version: str, *, why: str, keep_failed: bool) -> None:
+        """Record the rollback of a release not yet promoted, move all traffic to the live
+        release (the old one first, so no moment has every weight at zero), remove it."""
+        self.session.apply("roll-back", lambda r: r.roll_back(version, why=why, by=self.session.by,
+                                                              now=self.session.now()))
+        release = self.record.get(version)
+        live = self.record.live()
+        cloudformation = self.client("cloudformation")
+        exists = outcome.read(cloudformation, release.stack) is not None
+        with self.phases.phase("roll back", f"all traffic to {live.stack if live else 'no release'}"):
+            if live is not None:
+                traffic.update_parameters(cloudformation, live.stack, {"TrafficWeight": str(MAX_WEIGHT)})
+            if exists and _has_parameter(cloudformation, release.stack, "TrafficWeight"):
+                traffic.update_parameters(cloudformation, release.stack, {"TrafficWeight": "0"})
+            faults.checkpoint("weights set")
+        if exists and not keep_failed:
+            with self.phases.phase("remove failed release", release.stack):
+                self._wait_out_clients()
+                delete_release(cloudformation, self.client("elbv2"), release.stack)
+        self.session.apply("rolled-back", lambda r: r.rolled_back(version, by=self.session.by,
+                                                                  now=self.session.now()))
 
     # -- rollback --------------------------------------------------------------------------
 
-    def rollback(self, redeploy: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
-        """Traffic back to the previous release in seconds when it is still there (scaled up
-        first if it was kept at zero); otherwise `redeploy` the previous version."""
-        cloudformation = self.client("cloudformation")
-        found = [r for r in inventory.releases(cloudformation, self.env, self.app) if r.usable]
-        current = inventory.live(found)
+    def rollback(self) -> dict[str, Any]:
+        """All traffic back to the release that served before the live one (never one
+        rolled back from, and only with its image still in the registry): in seconds when
+        its stack was kept, else by deploying its stack again. A canary not yet promoted
+        is aborted instead: the live release is already what it would roll back to."""
+        self.finish_unfinished()
+        candidate = self.record.candidate()
+        if candidate is not None:
+            self.phases.note(f"{candidate.describe()}: rolling back means aborting it")
+            return {**self.abort(why=f"rolled back by {self.session.by}"), "status": "rolled back"}
+        current = self.record.live()
         if current is None:
-            raise WimpyError(f"no release of {self.app} takes traffic in {self.env}; nothing to roll back.")
-        previous = [r for r in found if r.stack != current.stack]
-        if previous:
-            target = previous[-1]
-            if not target.capacity_on:
-                with self.phases.phase("scale up", f"{target.stack} ({target.version}) back to capacity"):
-                    traffic.set_capacity(cloudformation, target.stack, on=True)
-            with self.phases.phase("traffic", f"all traffic back to {target.version}"):
-                traffic.WeightedTraffic(cloudformation, new_stack=target.stack,
-                                        old_stack=current.stack).set_split(Split(MAX_WEIGHT, 0))
-            state.record_version(self.client("ssm"), self.env, self.app, target.version)
-            return self._result(target.version, target.stack, status="rolled back")
-        versions = [v for v in state.history(self.client("ssm"), self.env, self.app) if v != current.version]
-        if not versions:
-            raise WimpyError(f"{current.version} is the only version deployed to {self.env}; "
-                             "there is nothing to roll back to.")
-        self.phases.note(f"the previous release is gone: redeploying {versions[-1]}")
-        return redeploy(versions[-1])
+            raise WimpyError(f"no release of {self.app} takes traffic in {self.env}; nothing to roll back.",
+                             hint=f"Deploy first: {next_command('deploy', env=self.env)}")
+        target = images.rollback_target(self.record, self.config, self.target, self.phases)
+        self.session.apply("start-rollback", lambda r: r.start_rollback(
+            target.version, why=f"rolled back to {target.version} by {self.session.by}",
+            by=self.session.by, now=self.session.now()))
+        return self._restore(target.version)
+
+    def _restore(self, version: str) -> dict[str, Any]:
+        """Bring `version` (RESTORING) back to all traffic, then remove what it replaced."""
+        release = self.record.get(version)
+        rolled = next(r for r in self.record.releases if r.state == ROLLING_BACK and r.rollback_to == version)
+        cloudformation = self.client("cloudformation")
+        found = outcome.read(cloudformation, release.stack)
+        if found is None or found.status not in inventory.ACTIVE:
+            self.phases.note(f"{release.stack} is gone: deploying {version} again")
+            try:
+                self._deploy_stack_for_restore(release)
+            except WimpyError as failed:
+                why = str(failed).splitlines()[0]
+                self.session.apply("restore-failed", lambda r: r.restore_failed(
+                    version, why=why, by=self.session.by, now=self.session.now()))
+                raise
+        elif not _parameters(cloudformation, release.stack).get("Capacity", "on") == "on":
+            with self.phases.phase("scale up", f"{release.stack} ({version}) back to capacity"):
+                traffic.set_capacity(cloudformation, release.stack, on=True)
+        with self.phases.phase("traffic", f"all traffic back to {version}"):
+            traffic.WeightedTraffic(cloudformation, new_stack=release.stack,
+                                    old_stack=rolled.stack).set_split(Split(MAX_WEIGHT, 0))
+            faults.checkpoint("weights set")
+        self.session.apply("restored", lambda r: r.restored(version, by=self.session.by, now=self.session.now()))
+        if outcome.read(cloudformation, rolled.stack) is not None and rolled.stack != release.stack:
+            with self.phases.phase("remove", f"{rolled.stack} ({rolled.version}, rolled back from)"):
+                self._wait_out_clients()
+                delete_release(cloudformation, self.client("elbv2"), rolled.stack)
+        return self._result(version, release.stack, status="rolled back")
+
+    def _deploy_stack_for_restore(self, release: Release) -> None:
+        ami, _ = machine_image.choose(ssm=self.client("ssm"), ec2=self.client("ec2"), env=self.env,
+                                      app=self.app, instance_type=self.config.app.instance_type,
+                                      pinned=self.config.app.machine_image, update=False)
+        with self.phases.phase("release stack", f"{release.stack} (no traffic yet)"):
+            stacks.deploy(self.run, [release.stack], exclusively=True, what=f"Deploying {release.stack}",
+                          context={"version": release.version, "image": release.image,
+                                   "machine_image": ami, "release": release_name(release.version)})
+
+    # -- retiring --------------------------------------------------------------------------
+
+    def _retire(self) -> None:
+        """After a promotion: the releases it replaced leave. The newest `keep_releases`
+        that served stay at weight 0 and zero capacity, for rollback in seconds; others are
+        deleted. Nothing is touched before clients can no longer be sent to them (two
+        TTLs) and their requests have drained."""
+        cloudformation = self.client("cloudformation")
+        retiring = [r for r in self.record.releases if r.state == RETIRING]
+        kept_already = [r for r in self.record.releases if r.state == KEPT]
+        keep_count = self.config.deploy.keep_releases
+        by_recency = sorted(retiring + kept_already, key=lambda r: r.live_at or 0.0, reverse=True)
+        keep = {r.version for r in by_recency[:keep_count] if r.strategy == "blue-green"}
+        with self.phases.phase("retire", ", ".join(r.stack for r in retiring)):
+            self._wait_out_clients()
+            for release in retiring:
+                exists = outcome.read(cloudformation, release.stack) is not None
+                if release.version in keep and exists:
+                    traffic.update_parameters(cloudformation, release.stack,
+                                              {"TrafficWeight": "0", "Capacity": "off"})
+                    self.phases.note(f"kept {release.stack} ({release.version}) at zero capacity for rollback")
+                elif exists:
+                    if _has_parameter(cloudformation, release.stack, "TrafficWeight"):
+                        traffic.update_parameters(cloudformation, release.stack, {"TrafficWeight": "0"})
+                    delete_release(cloudformation, self.client("elbv2"), release.stack)
+                    self.phases.note(f"deleted {release.stack} ({release.version})")
+                self.session.apply("retired", lambda r, v=release.version, k=release.version in keep and exists:
+                                   r.retired(v, kept=k, by=self.session.by, now=self.session.now()))
+            for release in kept_already:
+                if release.version not in keep:
+                    if outcome.read(cloudformation, release.stack) is not None:
+                        delete_release(cloudformation, self.client("elbv2"), release.stack)
+                        self.phases.note(f"deleted {release.stack} ({release.version})")
+                    self.session.apply("dropped", lambda r, v=release.version: r.drop_kept(
+                        v, by=self.session.by, now=self.session.now()))
 
     # -- pieces ----------------------------------------------------------------------------
 
-    def plan(self, steps: tuple[float, ...] | None) -> CanaryPlan:
+    def plan(self) -> CanaryPlan:
         deploy = self.config.deploy
-        return CanaryPlan(steps=steps or deploy.canary.steps, bake_seconds=deploy.canary.bake_seconds,
+        return CanaryPlan(steps=deploy.canary.steps, bake_seconds=deploy.canary.bake_seconds,
                           ttl_seconds=self._client_cache_seconds())
 
     def _canary(self, plan: CanaryPlan, *, new_stack: str, old_stack: str) -> Canary:
@@ -177,59 +367,6 @@ class BlueGreen:
                                                     old_stack=old_stack),
                       watch, self.clock, self.phases.note)
 
-    def _run_canary(self, canary: Canary, *, version: str, new_stack: str, old_stack: str,
-                    start_at: int, stop_after: int | None, keep_failed: bool) -> None:
-        try:
-            with self.phases.phase("canary", f"{version} against {old_stack}"):
-                canary.run(start_at=start_at, stop_after=stop_after)
-        except CanaryFailed as failure:
-            self._pull_back(new_stack=new_stack, old_stack=old_stack, keep_failed=keep_failed)
-            state.clear_canary(self.client("ssm"), self.env, self.app)
-            kept = f" {new_stack} was kept for debugging (--keep-failed)." if keep_failed else ""
-            raise WimpyError(
-                f"{version} was rolled back {failure}. All traffic is on {old_stack} again.{kept}",
-                code=ExitCode.ROLLED_BACK,
-                hint="Look at the release's alarms and logs (`wimpy logs`) before trying again.") from None
-
-    def _pull_back(self, *, new_stack: str, old_stack: str, keep_failed: bool) -> None:
-        cloudformation = self.client("cloudformation")
-        with self.phases.phase("roll back", f"all traffic to {old_stack}"):
-            # The old release first, so there is never a moment with no weight anywhere.
-            traffic.update_parameters(cloudformation, old_stack, {"TrafficWeight": str(MAX_WEIGHT)})
-            traffic.update_parameters(cloudformation, new_stack, {"TrafficWeight": "0"})
-        if not keep_failed:
-            with self.phases.phase("remove failed release", new_stack):
-                self._wait_out_clients()
-                delete_release(cloudformation, self.client("elbv2"), new_stack)
-
-    def _retire(self, *, keep: str) -> None:
-        """After promotion: the newest `keep_releases` old releases stay at weight 0 and zero
-        capacity, for rollback in seconds; older ones are deleted. Nothing is touched before
-        clients can no longer be sent to them (two TTLs) and their requests have drained."""
-        cloudformation = self.client("cloudformation")
-        old = [r for r in inventory.releases(cloudformation, self.env, self.app) if r.stack != keep]
-        rolling = self._rolling_stack()
-        if not old and rolling is None:
-            return
-        with self.phases.phase("retire", ", ".join([r.stack for r in old] + ([rolling] if rolling else []))):
-            self._wait_out_clients()
-            if rolling is not None:
-                # The rolling strategy's stack cannot be kept at zero capacity: the release
-                # that replaced it is what rollback returns to.
-                traffic.update_parameters(cloudformation, rolling, {"TrafficWeight": "0"})
-                delete_release(cloudformation, self.client("elbv2"), rolling)
-                self.phases.note(f"deleted {rolling} (the rolling strategy's stack)")
-            keep_count = self.config.deploy.keep_releases
-            kept = old[len(old) - keep_count:] if keep_count else []
-            for release in old:
-                if release in kept:
-                    traffic.update_parameters(cloudformation, release.stack,
-                                              {"TrafficWeight": "0", "Capacity": "off"})
-                    self.phases.note(f"kept {release.stack} ({release.version}) at zero capacity for rollback")
-                else:
-                    delete_release(cloudformation, self.client("elbv2"), release.stack)
-                    self.phases.note(f"deleted {release.stack} ({release.version})")
-
     def _wait_out_clients(self) -> None:
         seconds = dns.retire_wait_seconds(self.config.deploy.dns_ttl_seconds,
                                           self.config.app.deregistration_delay_seconds,
@@ -238,38 +375,33 @@ class BlueGreen:
             self.phases.note(f"waiting {seconds}s: two DNS TTLs and the drain time")
             self.clock.sleep(seconds)
 
-    def _rolling(self) -> outcome.StackOutcome | None:
-        """The rolling strategy's stack of this app in this environment, if it exists."""
-        found = outcome.read(self.client("cloudformation"), naming.rolling_stack(self.env, self.app))
-        return found if found is not None and found.status != "DELETE_COMPLETE" else None
-
-    def _rolling_stack(self) -> str | None:
-        found = self._rolling()
-        return found.name if found is not None else None
-
-    def _serving_rolling_stack(self) -> str | None:
-        found = self._rolling()
-        if found is not None and found.status not in inventory.ACTIVE:
-            raise WimpyError(f"{found.name}, the rolling strategy's stack, is {found.status}; "
-                             "nothing was changed.",
-                             hint="Fix or delete it (wimpy destroy) before switching to blue-green.")
-        return found.name if found is not None else None
-
     def _client_cache_seconds(self) -> int:
         return dns.client_cache_seconds(self.config.deploy.dns_ttl_seconds, local=self.target.is_local)
 
-    def _paused(self) -> state.PausedCanary:
-        paused = state.paused_canary(self.client("ssm"), self.env, self.app)
-        if paused is None:
-            raise WimpyError(f"no canary of {self.app} is paused in {self.env}.",
-                             hint="`wimpy deploy --manual` pauses a canary after each step.")
-        return paused
+    def _resume_hint(self, candidate: Release) -> str:
+        if candidate.state == PAUSED:
+            resume = next_command("promote", env=self.env)
+        else:
+            resume = f"{next_command('deploy', env=self.env)} --version {candidate.version}"
+        return f"Resume it with `{resume}`, or undo it with `{next_command('abort', env=self.env)}`."
 
-    def _result(self, version: str, stack: str, *, status: str, share: float | None = None) -> dict[str, Any]:
-        described = self.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-        return {"version": version, "stack": stack, "status": status, "url": outputs.get("Url", ""),
-                **({"share": round(share, 1)} if share is not None else {})}
+    def _result(self, version: str, stack: str, *, status: str, share: float | None = None,
+                exists: bool = True) -> dict[str, Any]:
+        url = ""
+        if exists:
+            found = outcome.read(self.client("cloudformation"), stack)
+            url = found.outputs.get("Url", "") if found is not None else ""
+        return {"version": version, "stack": stack, "status": status, "url": url,
+                **({"share": round(split_for(share).share, 1)} if share is not None else {})}
+
+
+def _parameters(cloudformation: Any, stack: str) -> dict[str, str]:
+    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
+
+
+def _has_parameter(cloudformation: Any, stack: str, name: str) -> bool:
+    return name in _parameters(cloudformation, stack)
 
 
 def delete_release(cloudformation: Any, elbv2: Any, stack: str) -> None:

@@ -5,10 +5,10 @@ tests drive bake times without sleeping."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
-from .weights import Split, split_for
+from .weights import Split
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,6 @@ class Watch(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class StepResult:
-    percent: float
-    split: Split
-    watched_seconds: float
-
-
 class CanaryFailed(Exception):
     def __init__(self, step: float, split: Split, problems: Sequence[str]):
         self.step, self.split, self.problems = step, split, tuple(problems)
@@ -75,32 +68,25 @@ class CanaryFailed(Exception):
 
 @dataclass
 class Canary:
+    """One step at a time: `move` sets the step's weights, `watch` watches it for its whole
+    time. The caller records each (cli/release/bluegreen.py), so an interrupted canary
+    resumes from the record."""
+
     plan: CanaryPlan
     traffic: Traffic
-    watch: Watch
+    watch_: Watch
     clock: Clock
     on_event: Callable[[str], None] = lambda message: None
-    results: list[StepResult] = field(default_factory=list)
 
-    def run(self, *, start_at: int = 0, stop_after: int | None = None) -> list[StepResult]:
-        """Go through steps[start_at:stop_after]; raises CanaryFailed at the first problem
-        (the caller rolls back). `stop_after` lets a manual canary pause between steps."""
-        steps = self.plan.steps[start_at:stop_after]
-        for offset, percent in enumerate(steps, start=start_at + 1):
-            split = split_for(percent)
-            self.traffic.set_split(split)
-            self.on_event(f"step {offset}/{len(self.plan.steps)}: {split.share:.1f}% of traffic "
-                          f"(weights {split.new}/{split.old}), watching for "
-                          f"{self.plan.wait_for(percent)}s")
-            watched = self._watch(percent, split)
-            self.results.append(StepResult(percent, split, watched))
-        return self.results
+    def move(self, split: Split) -> None:
+        self.traffic.set_split(split)
 
-    def _watch(self, percent: float, split: Split) -> float:
+    def watch(self, percent: float, split: Split) -> float:
+        """Seconds watched; CanaryFailed at the first problem seen."""
         started = self.clock.now()
         deadline = started + self.plan.wait_for(percent)
         while True:
-            problems = self.watch.problems()
+            problems = self.watch_.problems()
             if problems:
                 raise CanaryFailed(percent, split, problems)
             remaining = deadline - self.clock.now()

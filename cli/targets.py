@@ -5,6 +5,7 @@ through the same code: the CDK CLI and boto3, only pointed elsewhere."""
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -29,6 +30,19 @@ class Target:
     context: dict[str, str] = field(default_factory=dict)
     machine_images: dict[str, str] = field(default_factory=dict)
     endpoint: str | None = None  # the emulator's, on the local target (for commands we print)
+
+    def __post_init__(self) -> None:
+        # One client per service for the whole command: making a client loads botocore's
+        # service model from disk (about 0.1 s each), and a deploy asks for one dozens of
+        # times. Clients are thread-safe; the lock keeps two threads from making the same one.
+        make, made, lock = self.client, {}, threading.Lock()
+
+        def client(service: str) -> Any:
+            with lock:
+                if service not in made:
+                    made[service] = make(service)
+                return made[service]
+        self.client = client
 
     @property
     def is_local(self) -> bool:

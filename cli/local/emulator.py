@@ -139,6 +139,7 @@ class LocalAws:
         key = iam.create_access_key(LOCAL_USER)
         self.access_key_id = key.access_key_id
         self.secret_access_key = key.secret_access_key
+        self._session = None  # a session made before has the old key
 
     # -- what callers use -------------------------------------------------------------
 
@@ -176,7 +177,14 @@ class LocalAws:
 
     def session(self) -> Any:
         """A boto3 session with the emulator's credentials and region, whatever this
-        process's AWS_PROFILE, credentials and config files say."""
+        process's AWS_PROFILE, credentials and config files say. One per emulator: a
+        session caches the service models its clients load (each takes ~0.1 s)."""
+        with _session_lock:
+            if getattr(self, "_session", None) is None:
+                self._session = self._new_session()
+            return self._session
+
+    def _new_session(self) -> Any:
         import boto3
         import botocore.session
 
@@ -192,7 +200,12 @@ class LocalAws:
 
     def client(self, service: str, **kwargs: Any) -> Any:
         """A boto3 client for `service` on the emulator."""
-        return self.session().client(service, endpoint_url=self.endpoint, **kwargs)
+        session = self.session()
+        with _session_lock:  # a boto3 session is not thread-safe
+            return session.client(service, endpoint_url=self.endpoint, **kwargs)
+
+
+_session_lock = threading.RLock()
 
 
 def _reset_moto() -> None:

@@ -1,7 +1,8 @@
 """What the blue/green tests share (tests/test_blue_green*.py): a fake clock, an application
 of each test's own on the emulator (`site`), and the states tests start from (`v1_live`,
-`v2_promoted`, `paused_canary`). Every test deploys an application named after it, so each
-runs alone and in any order. The tests are split in two files so that pytest-xdist can run
+`v2_promoted`, `paused_canary`). Each module's tests share one application whose
+foundation is deployed once; `site` removes every release, record and alarm an earlier
+test left, so each test runs alone and in any order. The tests are split in two files so that pytest-xdist can run
 them on both cores (each file goes to one worker)."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from cli import naming
 from cli.errors import ExitCode  # noqa: F401 - for the tests that import * from here
 from cli.main import app as wimpy
 from cli.phases import Phases
@@ -132,30 +134,62 @@ class Site:
                                      *args])
 
 
-@pytest.fixture
-def site(emulator, tmp_path, request, clock):
-    """An application of the test's own with its foundation deployed, and no release yet."""
+@pytest.fixture(scope="module")
+def site_foundation(emulator, tmp_path_factory, request):
+    """The module's application (configured for blue/green) with its foundation deployed
+    once by the real CDK CLI: (name, config path)."""
     from cli import targets
     from cli.commands.common import load
     from cli.deploy import stacks
     from cli.deploy.foundation import deploy_foundation
+
     name = "bg" + hashlib.sha256(request.node.name.encode()).hexdigest()[:8]
     data = yaml.safe_load(EXAMPLE.read_text())
     data["app"]["name"] = name
     data["app"]["deregistration_delay_seconds"] = 30
     data["deploy"] = {"strategy": "blue-green", "keep_releases": 1, "dns_ttl_seconds": 60,
                       "canary": {"steps": [10, 50, 100], "bake_seconds": 300}}
-    config_path = tmp_path / "wimpy.yml"
+    config_path = tmp_path_factory.mktemp("site") / "wimpy.yml"
     config_path.write_text(yaml.safe_dump(data))
-
     config = load(config_path, [ENV])
     phases = Phases()
     with targets.open_target(config, local=True, phases=phases) as target:
         run = stacks.StackDeploy(config_path=config_path, environment=ENV, target=target,
                                  show=lambda line: None)
         deploy_foundation(run, config, phases)
-        yield Site(app=name, config_path=config_path, config=config, target=target, run=run,
-                   clock=clock, emulator=emulator)
+    return name, config_path
+
+
+@pytest.fixture
+def site(emulator, site_foundation, clock):
+    """The module's application with no release yet: whatever an earlier test left (its
+    release stacks, its record and lock, its alarms) is removed first, so each test starts
+    from the same state whatever ran before it."""
+    from cli import targets
+    from cli.commands.common import load
+    from cli.deploy import stacks
+    from cli.release.bluegreen import delete_release
+
+    name, config_path = site_foundation
+    config = load(config_path, [ENV])
+    with targets.open_target(config, local=True, phases=Phases()) as target:
+        run = stacks.StackDeploy(config_path=config_path, environment=ENV, target=target,
+                                 show=lambda line: None)
+        found = Site(app=name, config_path=config_path, config=config, target=target, run=run,
+                     clock=clock, emulator=emulator)
+        cloudformation = emulator.client("cloudformation")
+        for stack in found.release_stacks():
+            delete_release(cloudformation, emulator.client("elbv2"), stack)
+        dynamodb = emulator.client("dynamodb")
+        for kind in ("record", "lock"):
+            dynamodb.delete_item(TableName=naming.release_record_table(),
+                                 Key={"id": {"S": f"{kind}:{ENV}/{name}"}})
+        cloudwatch = emulator.client("cloudwatch")
+        alarms = [a["AlarmName"] for a in cloudwatch.describe_alarms(
+            AlarmNamePrefix=naming.release_stack(ENV, name, ""))["MetricAlarms"]]
+        if alarms:
+            cloudwatch.delete_alarms(AlarmNames=alarms)
+        yield found
 
 
 @pytest.fixture

@@ -195,7 +195,14 @@ class BlueGreen:
         """Finish what a command that stopped had decided and begun: retiring the release a
         promotion replaced, removing a release being rolled back, bringing a rollback's
         release back. A canary (or deploy) not yet promoted is left alone: resuming it or
-        undoing it is the user's choice (`deploy` again, or `abort`)."""
+        undoing it is the user's choice (`deploy` again, or `abort`). A rolling update left
+        unfinished (the strategy changed since) is settled by what its stack says."""
+        if any(r.state == DEPLOYING and r.strategy == "rolling" for r in self.record.releases):
+            from cli.deploy.rolling import Rolling
+
+            Rolling(config=self.config, config_path=self.config_path, env=self.env, target=self.target,
+                    phases=self.phases, run=self.run, session=self.session,
+                    clock=self.clock).finish_unfinished()
         for release in list(self.record.releases):
             current = self.record.get(release.version)
             if current.state == ROLLING_BACK and not current.rollback_to:

@@ -45,7 +45,9 @@ class ReleaseSession:
         try:
             result = change(updated)
         except RefusedTransition as refused:
-            raise WimpyError(f"the release record refuses this: {refused}.") from None
+            raise WimpyError(f"the release record refuses this: {refused}; nothing was changed.",
+                             hint=f"See the record with `{next_command('releases', env=self.env)}`; "
+                                  f"undo a canary with `{next_command('abort', env=self.env)}`.") from None
         try:
             self.record = self.store.write(updated, self.lock)
         except (LockLost, RecordChanged) as lost:
@@ -78,8 +80,8 @@ def release_session(dynamodb: Any, *, env: str, app: str, what: str,
     if previous is not None:
         say(f"  took over the lock left by {previous.describe()}, which is no longer running")
     session = ReleaseSession(store, lock, store.read())
-    faults.checkpoint("lock taken")
     try:
+        faults.checkpoint("lock taken")
         with Heartbeat(store, lock):
             yield session
     except KeyboardInterrupt:

@@ -77,3 +77,29 @@ def test_a_second_deploy_at_once_is_refused(site):
         refused = site.wimpy("rollback")
     assert refused.exit_code == ExitCode.LOCKED
     assert f"another command is changing {site.app} in staging (deploy v7.0.0 by " in refused.output
+
+
+def test_an_image_the_registry_does_not_have_is_refused_before_anything_changes(site, v1_live):
+    before = (site.release_stacks(), site.record().to_json())
+    refused = site.wimpy("deploy", "--version", "v9.0.0", "--skip-build")
+    assert refused.exit_code == ExitCode.USAGE, refused.output
+    assert f"the image {site.image('v9.0.0')} is not in its registry" in refused.output
+    assert "refused before anything changed" in refused.output
+    assert (site.release_stacks(), site.record().to_json()) == before
+    other = site.wimpy("deploy", "--version", "v9.0.0", "--image",
+                       f"111111111111.dkr.ecr.eu-west-1.amazonaws.com/wimpy/{site.app}:never-pushed")
+    assert other.exit_code == ExitCode.USAGE and "is not in its registry" in other.output
+
+
+def test_rollback_skips_a_release_whose_image_is_gone_and_says_so(site, v2_promoted):
+    from cli import naming
+
+    v1, v2 = v2_promoted
+    site.emulator.client("ecr").batch_delete_image(
+        repositoryName=naming.repository(site.app), imageIds=[{"imageTag": "v1.0.0"}])
+    refused = site.wimpy("rollback")
+    assert refused.exit_code == ExitCode.FAILED, refused.output
+    assert "skipping v1.0.0: its image" in refused.output
+    assert "no release of" in refused.output and "(v1.0.0: image gone)" in refused.output
+    assert site.live() == {v2: 255}  # nothing moved
+    assert site.record().live().version == "v2.0.0"

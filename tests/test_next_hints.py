@@ -117,7 +117,7 @@ def blue_green(emulator, fake_clock, tmp_path_factory):
     seen["status paused"] = invoke(["status", *c])
     (promote,) = hints(seen["paused"].stdout)
     seen["promote"] = run_hint(promote)
-    (abort,) = hints(seen["status paused"].stdout, prefix="or:")
+    (abort,) = hints(seen["status paused"].stdout, prefix="Undo:")
     seen["abort"] = run_hint(abort)
     third = invoke(["deploy", *c, "--version", "v3"])
     assert third.exit_code == 0, third.output
@@ -207,7 +207,9 @@ def test_logs_deploy_first_hint(rolling):
 def test_rollback_where_nothing_was_deployed(rolling):
     result = rolling["rollback"]
     assert result.exit_code == ExitCode.FAILED, result.output
-    assert "hello has never been deployed to production" in result.stderr
+    # Said plainly, whether or not another deploy made the account's release record before.
+    assert ("no release of hello is live in production; nothing to roll back" in result.stderr
+            or "nothing of hello was ever deployed to production" in result.stderr), result.stderr
     (deploy,) = hints(result.stderr, prefix="Deploy first:")
     carries(deploy, rolling["config"])
 
@@ -237,7 +239,7 @@ def test_paused_deploy_hints_promote_and_abort(blue_green):
 
 def test_status_of_a_paused_canary_hints_promote_and_abort(blue_green):
     out = blue_green["status paused"].stdout
-    (promote,), (abort,) = hints(out), hints(out, prefix="or:")
+    (promote,), (abort,) = hints(out, prefix="Resume:"), hints(out, prefix="Undo:")
     carries(promote, blue_green["config"])
     carries(abort, blue_green["config"])
 

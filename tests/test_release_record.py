@@ -285,3 +285,28 @@ def test_the_record_round_trips_through_json(record, now):
     summary = again.summary()
     assert [r["version"] for r in summary] == ["v2", "v1"]
     assert [s["outcome"] for s in summary[0]["steps"]] == ["passed", "passed"]
+
+
+# -- signals ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, code", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_sigterm_and_sighup_unwind_like_ctrl_c(name, code):
+    """The handler raises where the command is, so every `finally` runs (the lock is
+    released, the record left as written) and the exit code is 128 + the signal."""
+    import os
+    import signal
+
+    from cli.interrupts import Interrupted, graceful_signals
+
+    unwound, before = [], signal.getsignal(getattr(signal, name))
+    with pytest.raises(Interrupted) as interrupted:
+        with graceful_signals():
+            try:
+                os.kill(os.getpid(), getattr(signal, name))
+                for _ in range(1000):  # the handler runs between bytecodes, here
+                    pass
+            finally:
+                unwound.append(True)
+    assert unwound == [True] and interrupted.value.code == code
+    assert isinstance(interrupted.value, KeyboardInterrupt)
+    assert signal.getsignal(getattr(signal, name)) is before  # restored afterwards

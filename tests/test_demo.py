@@ -26,6 +26,9 @@ def test_the_demo_runs_end_to_end(tmp_path):
         "hello v2.1.0 takes 10.0% of production's traffic and is paused",
         "v2.1.0: promoted in production",
         "v2.0.0: rolled back in production",
+        # The release record: v2.1.0 rolled back from, with its canary's steps judged.
+        "v2.1.0               rolled-back",
+        "step 3 at 100%: passed after",
         "Deleted wimpy-staging-hello, wimpy-staging-hello-resources.",
     ):
         assert expected in output, expected

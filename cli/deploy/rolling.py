@@ -7,20 +7,15 @@ releases when the strategy changed, and roll back by deploying the last good ver
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from cli import faults, naming
-from cli.config import WimpyConfig
 from cli.deploy import machine_image, outcome, stacks
 from cli.errors import WimpyError
 from cli.hints import next_command
-from cli.phases import Phases
 from cli.release import dns, images, traffic
-from cli.release.canary import Clock, SystemClock
 from cli.release.record import DEPLOYING, RESTORING, RETIRING
-from cli.release.session import ReleaseSession
+from cli.release.strategy import Strategy
 from cli.release.weights import MAX_WEIGHT
-from cli.targets import Target
 
 
 @dataclass(frozen=True)
@@ -32,28 +27,14 @@ class RollingResult:
     machine_image: str
 
 
-@dataclass
-class Rolling:
-    config: WimpyConfig
-    config_path: Path
-    env: str
-    target: Target
-    phases: Phases
-    run: stacks.StackDeploy
-    session: ReleaseSession
-    clock: Clock = SystemClock()
-
-    @property
-    def app(self) -> str:
-        return self.config.app.name
-
+class Rolling(Strategy):
     @property
     def stack(self) -> str:
         return naming.rolling_stack(self.env, self.app)
 
     def deploy(self, *, version: str, image: str, update_machine_image: bool) -> RollingResult:
         self.finish_unfinished()
-        live = self.record().live()
+        live = self.record.live()
         if live is not None and live.version == version and live.stack == self.stack \
                 and not update_machine_image:
             self.phases.note(f"{version} is already live in {self.stack}: nothing to do")
@@ -76,11 +57,11 @@ class Rolling:
         """Deploy again the last version that served all traffic and was not rolled back
         from (its image checked first), through the same rolling update."""
         self.finish_unfinished()
-        current = self.record().live()
+        current = self.record.live()
         if current is None:
             raise WimpyError(f"no release of {self.app} is live in {self.env}; nothing to roll back.",
                              hint=f"Deploy first: {next_command('deploy', env=self.env)}")
-        target = images.rollback_target(self.record(), self.config, self.target, self.phases)
+        target = images.rollback_target(self.record, self.config, self.target, self.phases)
         self.session.apply("start-rollback", lambda r: r.start_rollback(
             target.version, why=f"rolled back to {target.version} by {self.session.by}",
             by=self.session.by, now=self.session.now()))
@@ -95,8 +76,8 @@ class Rolling:
         the new version or back on the old one, so an interrupted one is settled by what
         the stack says. A rollback being restored is finished; blue/green releases being
         retired are retired."""
-        for release in list(self.record().releases):
-            current = self.record().get(release.version)
+        for release in list(self.record.releases):
+            current = self.record.get(release.version)
             if current.state == DEPLOYING and current.strategy == "rolling":
                 deployed = outcome.read(self._cloudformation(), self.stack)
                 if deployed is not None and deployed.succeeded and \
@@ -111,13 +92,10 @@ class Rolling:
                         by=self.session.by, now=self.session.now()))
             elif current.state == RESTORING:
                 self._restore(current.version)
-        if any(r.state == RETIRING for r in self.record().releases):
+        if any(r.state == RETIRING for r in self.record.releases):
             self._retire_releases()
 
     # -- pieces ----------------------------------------------------------------------------
-
-    def record(self):
-        return self.session.record
 
     def _cloudformation(self):
         return self.target.client("cloudformation")
@@ -165,7 +143,7 @@ class Rolling:
         from cli.release.bluegreen import delete_release
 
         found = self._blue_green_releases()
-        retiring = [r for r in self.record().releases if r.state == RETIRING]
+        retiring = [r for r in self.record.releases if r.state == RETIRING]
         if not found and not retiring:
             return
         cloudformation = self._cloudformation()
@@ -187,7 +165,7 @@ class Rolling:
                     v, kept=False, by=self.session.by, now=self.session.now()))
 
     def _restore(self, version: str) -> None:
-        release = self.record().get(version)
+        release = self.record.get(version)
         self.phases.note(f"redeploying {version} (rolling strategy)")
         try:
             self._update_for_restore(release.version, release.image)

@@ -27,6 +27,7 @@ from typing import Any
 
 from cli.config.yaml_source import show
 from cli.local.emulator import LocalAws
+from cli.processes import is_running
 
 
 def state_path() -> Path:
@@ -95,32 +96,13 @@ def verified_state() -> dict[str, Any] | None:
     address = urllib.parse.urlsplit(state["endpoint"])
     if address.scheme != "http" or address.hostname not in ("localhost", "127.0.0.1") or not address.port:
         raise StaleState(f"{path} names {show(state['endpoint'])}, not a local emulator")
-    if not _is_running(state["pid"]):
+    if not is_running(state["pid"]):
         raise StaleState(f"process {state['pid']} from {path} has exited")
     # The token proves the endpoint is the emulator that wrote the file, and so that the
     # pid is still its process: a reused port answers with something else, or not at all.
     if not _answers_with_token(state):
         raise StaleState(f"{state['endpoint']} does not answer as the emulator {path} names")
     return state
-
-
-def _is_running(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie has exited: it only awaits its parent)."""
-    if pid <= 1:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    if Path("/proc/self/stat").exists():
-        try:
-            return stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-        except (OSError, IndexError):
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _answers_with_token(state: dict[str, Any]) -> bool:
@@ -164,9 +146,9 @@ def stop(state: dict[str, Any], *, timeout_seconds: float = 30) -> None:
         except ProcessLookupError:
             break
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and _is_running(pid):
+        while time.monotonic() < deadline and is_running(pid):
             time.sleep(0.1)
-        if not _is_running(pid):
+        if not is_running(pid):
             break
     else:
         raise OSError(f"the emulator (pid {pid}) did not exit after SIGKILL")

@@ -10,51 +10,25 @@ values, never adds to them), which is what makes doing it again safe."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cli import faults, naming
-from cli.config import WimpyConfig
 from cli.deploy import machine_image, outcome, stacks
 from cli.errors import ExitCode, WimpyError
 from cli.hints import next_command
-from cli.phases import Phases
-from cli.targets import Target
 
 from . import dns, images, inventory, traffic
-from .canary import Canary, CanaryFailed, CanaryPlan, Clock, SystemClock
+from .canary import Canary, CanaryFailed, CanaryPlan
 from .names import InvalidVersion, release_name
 from .record import (DEPLOYING, KEPT, PAUSED, RESTORING, RETIRING, ROLLING_BACK, SHIFTING,
                      WATCHING, Release)
-from .session import ReleaseSession
+from .strategy import Strategy
 from .watch import ReleaseWatch
 from .weights import MAX_WEIGHT, Split, split_for
 
 
-@dataclass
-class BlueGreen:
+class BlueGreen(Strategy):
     """One application in one environment, on one target, under a release session."""
-
-    config: WimpyConfig
-    config_path: Path
-    env: str
-    target: Target
-    phases: Phases
-    run: stacks.StackDeploy
-    session: ReleaseSession
-    clock: Clock = SystemClock()
-
-    @property
-    def app(self) -> str:
-        return self.config.app.name
-
-    @property
-    def record(self):
-        return self.session.record
-
-    def client(self, service: str) -> Any:
-        return self.target.client(service)
 
     # -- deploy ----------------------------------------------------------------------
 
@@ -200,9 +174,7 @@ class BlueGreen:
         if any(r.state == DEPLOYING and r.strategy == "rolling" for r in self.record.releases):
             from cli.deploy.rolling import Rolling
 
-            Rolling(config=self.config, config_path=self.config_path, env=self.env, target=self.target,
-                    phases=self.phases, run=self.run, session=self.session,
-                    clock=self.clock).finish_unfinished()
+            self.as_(Rolling).finish_unfinished()
         for release in list(self.record.releases):
             current = self.record.get(release.version)
             if current.state == ROLLING_BACK and not current.rollback_to:

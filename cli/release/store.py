@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from cli import naming
+from cli.processes import is_running
 
 from .record import ReleaseRecord
 
@@ -65,19 +66,9 @@ class Lock:
     def dead(self, now: float) -> bool:
         """Its holder is gone: a process of this machine that no longer runs, or a holder
         anywhere that stopped renewing the lease."""
-        if self.host == socket.gethostname() and self.pid != os.getpid() and not _running(self.pid):
+        if self.host == socket.gethostname() and self.pid != os.getpid() and not is_running(self.pid):
             return True
         return now - self.heartbeat > LEASE_SECONDS
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def whoami() -> str:

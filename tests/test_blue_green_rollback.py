@@ -1,10 +1,10 @@
-"""Blue/green: abort, rollback (to a kept release and to one that is gone), a deploy
-interrupted and run again, and a second deploy at once, against the AWS emulator over
+"""Blue/green: abort, rollback (to a kept release and to one that is gone, twice, with an
+image gone), images checked before a deploy, and a second deploy at once (a deploy
+interrupted and run again is tests/test_fault_injection.py's), against the AWS emulator over
 HTTP. The shared fixtures are in tests/blue_green_support.py; see tests/test_blue_green.py."""
 
 from __future__ import annotations
 
-import pytest
 
 from cli.errors import ExitCode
 from tests.blue_green_support import *  # noqa: F401,F403 - the fixtures and helpers they use
@@ -52,24 +52,6 @@ def test_rollback_when_the_previous_release_is_gone_redeploys_it(site, v2_promot
     assert document["version"] == "v1.0.0" and document["stack"] == v1
     assert site.weights() == {v1: 255}
     assert site.release_stacks() == [v1]
-
-
-def test_an_interrupted_deploy_can_be_rerun_and_converges(site, v1_live, clock):
-    v6 = site.stack("v6.0.0")
-
-    class Interrupted(Exception):
-        pass
-
-    def kill(now):
-        raise Interrupted()  # the process dies during step 1's bake
-    clock.on_sleep = kill
-    with pytest.raises(Interrupted):
-        site.deploy("v6.0.0")
-    assert site.weights() == {v1_live: 252, v6: 28}  # left mid-canary
-    clock.on_sleep = None
-    result = site.deploy("v6.0.0")
-    assert result["status"] == "promoted"
-    assert site.live() == {v6: 255}
 
 
 def test_a_second_deploy_at_once_is_refused(site):

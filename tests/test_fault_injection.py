@@ -46,9 +46,10 @@ FOLLOW_UPS = ("re-run", "abort", "rollback")
 
 # The matrix's canary has two steps (50%, then 100%): every boundary of a step, fewer weight
 # updates to wait for than three steps would need.
+# ("lock taken", before the foundation, is the same state as "before begin" here: the
+# foundation is not deployed again in the matrix. It is the first point of ROLLING_POINTS.)
 BLUE_GREEN_POINTS = (
-    "lock taken",  # before anything: the foundation is next
-    "before begin",  # the foundation deployed, nothing recorded
+    "before begin",  # the lock held, the foundation deployed, nothing recorded
     "after begin",  # recorded, the release stack not made
     "before stack-ready",  # the release stack made, not recorded
     "after stack-ready",

@@ -74,3 +74,27 @@ def test_a_second_app_that_disagrees_stops_before_changing_the_shared_foundation
     assert settings(emulator, "wimpy-baseline")["account.log_retention_days"] == 30
     result = runner.invoke(app, ["deploy", "-c", str(retention), "--env", "staging", "--local", "--version", "v1"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_foundation_fingerprint_changes_with_anything_its_templates_depend_on(tmp_path):
+    """A deploy skips the foundation only when its fingerprint is the one recorded: any
+    change to wimpy.yml, the environment or the target's context makes another."""
+    from types import SimpleNamespace
+
+    from cli.config import load_config
+    from cli.deploy.foundation import fingerprint
+    from tests.conftest import EXAMPLE
+
+    def run(environment="staging", context=None):
+        return SimpleNamespace(environment=environment,
+                               target=SimpleNamespace(context=context or {}))
+
+    config = load_config(EXAMPLE)
+    same = fingerprint(config, run())
+    assert fingerprint(config, run()) == same
+    changed = tmp_path / "wimpy.yml"
+    changed.write_text(EXAMPLE.read_text().replace("port: 8080", "port: 8081"))
+    assert "port: 8081" in changed.read_text()
+    assert fingerprint(load_config(changed), run()) != same
+    assert fingerprint(config, run(environment="production")) != same
+    assert fingerprint(config, run(context={"hosted_zone_id": "Z1"})) != same

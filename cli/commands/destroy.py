@@ -71,10 +71,12 @@ def destroy(config: Path = ConfigOption, env: str = EnvOption,
             for stack in doomed:
                 with phases.phase("delete", stack):
                     delete_release(cloudformation, target.client("elbv2"), stack)
-            try:
-                ssm.delete_parameter(Name=naming.machine_image_parameter(env, app))
-            except ssm.exceptions.ParameterNotFound:
-                pass
+            for parameter in (naming.machine_image_parameter(env, app),
+                              naming.application_parameter(env, app, "foundation")):
+                try:
+                    ssm.delete_parameter(Name=parameter)
+                except ssm.exceptions.ParameterNotFound:
+                    pass
             if session is not None and session.record.releases:
                 # The record stays, as history: every release in it is now retired.
                 session.apply("destroyed", lambda r: r.destroyed(by=session.by, now=session.now()))

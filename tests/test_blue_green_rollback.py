@@ -5,7 +5,6 @@ HTTP. The shared fixtures are in tests/blue_green_support.py; see tests/test_blu
 
 from __future__ import annotations
 
-
 from cli.errors import ExitCode
 from tests.blue_green_support import *  # noqa: F401,F403 - the fixtures and helpers they use
 

@@ -7,6 +7,7 @@ them on both cores (each file goes to one worker)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json  # noqa: F401 - for the tests that import * from here
 from contextlib import contextmanager
@@ -72,6 +73,7 @@ class Site:
     run: Any
     clock: Any
     emulator: Any
+    templates: Path
 
     def stack(self, version: str) -> str:
         from cli import naming
@@ -82,13 +84,22 @@ class Site:
     def image(self, version: str) -> str:
         return f"111111111111.dkr.ecr.eu-west-1.amazonaws.com/wimpy/{self.app}:{version}"
 
-    def deploy(self, version: str, **kwargs) -> dict:
+    def deploy(self, version: str, *, cached: bool = False, **kwargs) -> dict:
         """What `wimpy deploy` does once the foundation is there: the image named in the
-        emulator's registry, then the release deployed under the lock and the record."""
+        emulator's registry, then the release deployed under the lock and the record.
+        `cached`: the release stack from the template the real CDK CLI made at the module's
+        start (tests/fault_support.py), for the states tests start from; what a test is
+        about is deployed through the CDK CLI."""
+        from unittest import mock
+
+        from cli.deploy import stacks
         from cli.local.images import register_named_image
+        from tests.fault_support import deploy_from_templates
 
         register_named_image(self.target, self.config, version)
-        with self.releases(f"deploy {version}") as releases:
+        replaced = (mock.patch.object(stacks, "deploy", deploy_from_templates(self.templates))
+                    if cached else contextlib.nullcontext())
+        with replaced, self.releases(f"deploy {version}") as releases:
             return releases.deploy(version=version, image=self.image(version), **kwargs)
 
     @contextmanager
@@ -153,11 +164,36 @@ def site_foundation(emulator, tmp_path_factory, request):
     config_path.write_text(yaml.safe_dump(data))
     config = load(config_path, [ENV])
     phases = Phases()
+    templates = config_path.parent / "templates"
+    templates.mkdir()
     with targets.open_target(config, local=True, phases=phases) as target:
         run = stacks.StackDeploy(config_path=config_path, environment=ENV, target=target,
                                  show=lambda line: None)
         deploy_foundation(run, config, phases)
-    return name, config_path
+        _keep_a_release_template(target, run, config, name, templates)
+    return name, config_path, templates
+
+
+def _keep_a_release_template(target, run, config, name: str, templates: Path) -> None:
+    """A release stack made by the real CDK CLI for the placeholder version, its template
+    kept for `Site.deploy(cached=True)`, then the stack removed."""
+    from cli.deploy import machine_image, stacks
+    from cli.release.bluegreen import delete_release
+    from tests.fault_support import PLACEHOLDER, RELEASE_PLACEHOLDER
+
+    stack = naming.release_stack(ENV, name, RELEASE_PLACEHOLDER)
+    ami, _ = machine_image.choose(ssm=target.client("ssm"), ec2=target.client("ec2"), env=ENV,
+                                  app=name, instance_type=config.app.instance_type,
+                                  pinned=config.app.machine_image, update=False)
+    image = f"111111111111.dkr.ecr.eu-west-1.amazonaws.com/wimpy/{name}:{PLACEHOLDER}"
+    stacks.deploy(run, [stack], exclusively=True, what=f"Deploying {stack}",
+                  context={"version": PLACEHOLDER, "image": image, "machine_image": ami,
+                           "release": RELEASE_PLACEHOLDER})
+    cloudformation = target.client("cloudformation")
+    body = cloudformation.get_template(StackName=stack)["TemplateBody"]
+    (templates / "release.json").write_text(json.dumps(
+        {"stack": stack, "template": body if isinstance(body, str) else json.dumps(body)}))
+    delete_release(cloudformation, target.client("elbv2"), stack)
 
 
 @pytest.fixture
@@ -170,13 +206,13 @@ def site(emulator, site_foundation, clock):
     from cli.deploy import stacks
     from cli.release.bluegreen import delete_release
 
-    name, config_path = site_foundation
+    name, config_path, templates = site_foundation
     config = load(config_path, [ENV])
     with targets.open_target(config, local=True, phases=Phases()) as target:
         run = stacks.StackDeploy(config_path=config_path, environment=ENV, target=target,
                                  show=lambda line: None)
         found = Site(app=name, config_path=config_path, config=config, target=target, run=run,
-                     clock=clock, emulator=emulator)
+                     clock=clock, emulator=emulator, templates=templates)
         cloudformation = emulator.client("cloudformation")
         for stack in found.release_stacks():
             delete_release(cloudformation, emulator.client("elbv2"), stack)
@@ -195,7 +231,7 @@ def site(emulator, site_foundation, clock):
 @pytest.fixture
 def v1_live(site) -> str:
     """v1.0.0 deployed, taking all traffic; returns its stack."""
-    result = site.deploy("v1.0.0")
+    result = site.deploy("v1.0.0", cached=True)
     assert result["status"] == "live", result
     return result["stack"]
 
@@ -203,7 +239,7 @@ def v1_live(site) -> str:
 @pytest.fixture
 def v2_promoted(site, v1_live) -> tuple[str, str]:
     """v2.0.0 canaried and promoted over v1.0.0, which is kept at zero; (v1, v2) stacks."""
-    result = site.deploy("v2.0.0")
+    result = site.deploy("v2.0.0", cached=True)
     assert result["status"] == "promoted", result
     return v1_live, result["stack"]
 
@@ -212,7 +248,7 @@ def v2_promoted(site, v1_live) -> tuple[str, str]:
 def paused_canary(site, v1_live) -> tuple[str, str]:
     """v4.0.0 deployed with --manual over the live v1.0.0: paused at its first step
     (10 %); (v1, v4) stacks."""
-    result = site.deploy("v4.0.0", manual=True)
+    result = site.deploy("v4.0.0", manual=True, cached=True)
     assert (result["status"], result["share"]) == ("paused", 10.0), result
     return v1_live, result["stack"]
 

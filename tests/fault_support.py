@@ -21,17 +21,18 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-PLACEHOLDER = "faultv0"
+PLACEHOLDER = "faultv0"  # the version a template was made for
+RELEASE_PLACEHOLDER = "faultr0"  # its release name, when it differs from the version
 
 
-def template_for(templates: Path, stack: str, version: str) -> str | None:
-    """The cached template of `stack` with `version` in place of the placeholder; None for
-    a stack the matrix does not deploy (the foundation)."""
+def template_for(templates: Path, stack: str, version: str, release: str | None) -> str | None:
+    """The cached template of `stack` with the version and release name in place of the
+    placeholders; None for a stack not cached (the foundation: left as it is)."""
+    release = release or version
     for path in templates.glob("*.json"):
         kind = json.loads(path.read_text())
-        stack_pattern = kind["stack"]
-        if stack_pattern.replace(PLACEHOLDER, version) == stack:
-            return kind["template"].replace(PLACEHOLDER, version)
+        if kind["stack"].replace(RELEASE_PLACEHOLDER, release).replace(PLACEHOLDER, release) == stack:
+            return kind["template"].replace(RELEASE_PLACEHOLDER, release).replace(PLACEHOLDER, version)
     return None
 
 
@@ -44,7 +45,7 @@ def deploy_from_templates(templates: Path):
                what: str) -> None:
         cloudformation = run.target.client("cloudformation")
         for stack in stacks:
-            body = template_for(templates, stack, context.get("release") or context.get("version", ""))
+            body = template_for(templates, stack, context.get("version", ""), context.get("release"))
             if body is None:
                 continue
             changed = _change_set(cloudformation, stack, body, parameters.get(stack, {}))

@@ -104,11 +104,11 @@ def require(tool: str) -> str:
     return path
 
 
-# The longest files first. CI runs `-n 2 --dist loadfile`: each file goes whole to one of
-# two workers, so a long file that happens to start last (the order is random) leaves the
-# other core idle for minutes; the fault-injection matrix and the demo take about three
-# minutes each. A stable sort on top of pytest-randomly's shuffle keeps every other order
-# random.
+# The longest files first. CI runs `-n 2 --dist loadfile --no-loadscope-reorder`: each
+# file goes whole to one of two workers, in this order, so a long file that happened to
+# start last would leave the other core idle for minutes; the fault-injection matrix and
+# the demo take about three minutes each. A stable sort on top of pytest-randomly's
+# shuffle keeps every other order random.
 LONGEST_FIRST = ("test_fault_injection.py", "test_demo.py", "test_destroy.py",
                  "test_next_hints.py", "test_deploy.py", "test_blue_green_rollback.py",
                  "test_notify.py", "test_blue_green.py", "test_foundation.py",

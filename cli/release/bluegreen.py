@@ -344,7 +344,7 @@ class BlueGreen(Strategy):
                              target_group_arn=outputs.get("TargetGroupArn"))
         return Canary(plan, traffic.WeightedTraffic(self.client("cloudformation"), new_stack=new_stack,
                                                     old_stack=old_stack),
-                      watch, self.clock, self.phases.note)
+                      watch, self.clock)
 
     def _wait_out_clients(self) -> None:
         seconds = dns.retire_wait_seconds(self.config.deploy.dns_ttl_seconds,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Protocol, Sequence
 
 from .weights import Split
 
@@ -76,7 +76,6 @@ class Canary:
     traffic: Traffic
     watch_: Watch
     clock: Clock
-    on_event: Callable[[str], None] = lambda message: None
 
     def move(self, split: Split) -> None:
         self.traffic.set_split(split)

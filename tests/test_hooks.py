@@ -343,7 +343,9 @@ def test_a_deploy_with_hooks_runs_them_around_it_and_survives_a_failing_after_ho
         "after_deploy": [f"env | grep -E '{DEPLOY_VARIABLES}' > after.env", "echo smoke test failed; exit 7",
                          "touch after-the-failure"],
         "timeout_seconds": 60})
-    result = deploy(config, "v1.0.0")
+    # A version no other test deploys: were it already live, the deploy would have nothing
+    # to do and skip the phases asserted here.
+    result = deploy(config, "v1.0.0-hooks")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)  # hook output went to stderr: stdout is clean JSON
     # (The account's first deploy makes the baseline before the lock, and a foundation
@@ -354,10 +356,10 @@ def test_a_deploy_with_hooks_runs_them_around_it_and_survives_a_failing_after_ho
     assert [p["ok"] for p in document["phases"]][-1] is False
     assert "wimpy-staging-hello" in stack_names(emulator)
 
-    image = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/wimpy/hello:v1.0.0"
+    image = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/wimpy/hello:v1.0.0-hooks"
     before = read_env(tmp_path / "before.env")
     assert before == {"WIMPY_APP": "hello", "WIMPY_ENVIRONMENT": "staging",
-                      "WIMPY_VERSION": "v1.0.0", "WIMPY_IMAGE": image}
+                      "WIMPY_VERSION": "v1.0.0-hooks", "WIMPY_IMAGE": image}
     assert (tmp_path / "before.pwd").read_text().strip() == str(tmp_path)
     after = read_env(tmp_path / "after.env")
     assert after == {**before, "WIMPY_URL": document["url"], "WIMPY_OUTCOME": "succeeded"}

@@ -15,10 +15,13 @@ from cli.config import WimpyConfig
 from cli.errors import WimpyError
 from cli.phases import Phases
 
-LOCAL_NOTE = ("Local target: an AWS emulator runs inside this command; no instance boots, no "
-              "container runs and some resource types are accepted without effect (see "
-              "`cli/local/__init__.py`). Everything else goes through the same CDK CLI and "
-              "boto3 calls as on AWS.")
+LOCAL_NOTE = ("Local target: an AWS emulator plays the account (some resource types are "
+              "accepted without effect, see `cli/local/__init__.py`); everything goes through "
+              "the same CDK CLI and boto3 calls as on AWS.")
+DATA_PLANE_ON = ("Its data plane runs the instances as containers on this Docker engine, "
+                 "behind HAProxy.")
+DATA_PLANE_OFF = ("No data plane: no instance boots and no request is served. `wimpy local "
+                  "start`, on a machine with Docker and HAProxy, runs one.")
 
 
 @dataclass
@@ -30,6 +33,9 @@ class Target:
     context: dict[str, str] = field(default_factory=dict)
     machine_images: dict[str, str] = field(default_factory=dict)
     endpoint: str | None = None  # the emulator's, on the local target (for commands we print)
+    # On the local target with its data plane running: waits for instances after a stack
+    # deploy and rolls the stack back when they fail, as CloudFormation does on AWS.
+    rollout: Any = None
 
     def __post_init__(self) -> None:
         # One client per service for the whole command: making a client loads botocore's
@@ -47,6 +53,13 @@ class Target:
     @property
     def is_local(self) -> bool:
         return self.name == "local"
+
+    def url_for(self, url: str) -> str:
+        """Where `url` (a stack's Url output) is reached from here: on the local target with
+        its data plane, the loopback port of the load balancer serving that name."""
+        if self.rollout is None or not url:
+            return url
+        return self.rollout.local_url(url) or url
 
 
 def wants_local(flag: bool) -> bool:
@@ -67,7 +80,6 @@ def open_target(config: WimpyConfig, *, local: bool, phases: Phases) -> Iterator
     from cli.local.emulator import LocalAws
     from cli.local.persistent import AttachedAws, read_state
 
-    phases.note(LOCAL_NOTE)
     state = read_state()
     if state is not None and (state["account_id"], state["region"]) != (
             config.account.id, config.account.region):
@@ -89,6 +101,12 @@ def open_target(config: WimpyConfig, *, local: bool, phases: Phases) -> Iterator
         target = Target(name="local", client=emulator.client, cdk_env=cdk_environment(emulator),
                         cdk_flags=list(CDK_LOCAL_FLAGS), machine_images=images,
                         endpoint=emulator.endpoint)
+        from cli.local.rollout import Rollout
+
+        rollout = Rollout(target.client)
+        if rollout.active():
+            target.rollout = rollout
+        phases.note(f"{LOCAL_NOTE} {DATA_PLANE_ON if target.rollout else DATA_PLANE_OFF}")
         if config.hosted_zone:
             target.context["hosted_zone_id"] = _local_zone(emulator, config.hosted_zone.name)
         yield target

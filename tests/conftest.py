@@ -109,7 +109,7 @@ def require(tool: str) -> str:
 # start last would leave the other core idle for minutes; the fault-injection matrix and
 # the demo take about three minutes each. A stable sort on top of pytest-randomly's
 # shuffle keeps every other order random.
-LONGEST_FIRST = ("test_fault_injection.py", "test_demo.py", "test_destroy.py",
+LONGEST_FIRST = ("test_local_data_plane.py", "test_fault_injection.py", "test_demo.py", "test_destroy.py",
                  "test_next_hints.py", "test_deploy.py", "test_blue_green_rollback.py",
                  "test_notify.py", "test_blue_green.py", "test_foundation.py",
                  "test_strategy_switch.py", "test_hooks.py", "test_install.py")

@@ -16,9 +16,10 @@ follow-up command, whatever it was:
 - every stack of the application is in the record, alive only if the record says it
   serves or is kept (kept ones at weight 0 and zero capacity), none half-made.
 
-The matrix: every kill point with every signal; each point's three runs (one per signal)
-are followed by a re-run, an abort and a rollback, one each, rotating, so every point and
-every signal meets every follow-up. One application carries the whole chain: the state one
+The matrix: every kill point once, with the signal and the follow-up (a re-run, an abort
+or a rollback) rotating so that every signal meets every follow-up; every signal goes
+through the same unwinding (cli/interrupts.py), and SIGKILL none at all.
+WIMPY_FAULT_MATRIX=full runs every point with every signal. One application carries the whole chain: the state one
 sequence ends in is the state the next one starts from. See tests/fault_support.py for
 what is faster than in a user's run, and why."""
 
@@ -66,8 +67,15 @@ ROLLING_POINTS = ("lock taken", "after begin", "stack deployed", "after stack-re
 
 
 def matrix(points):
-    return [(point, signal_name, FOLLOW_UPS[(i + j) % len(FOLLOW_UPS)])
-            for i, point in enumerate(points) for j, signal_name in enumerate(SIGNALS)]
+    """Every point once, the signal rotating and the follow-up rotating a step further each
+    round of signals, so that any nine points in a row meet every (signal, follow-up) pair
+    once. WIMPY_FAULT_MATRIX=full runs every point with every signal (about three times as
+    long: more than the suite's budget allows in CI)."""
+    if os.environ.get("WIMPY_FAULT_MATRIX") == "full":
+        return [(point, signal_name, FOLLOW_UPS[(i + j) % len(FOLLOW_UPS)])
+                for i, point in enumerate(points) for j, signal_name in enumerate(SIGNALS)]
+    return [(point, SIGNALS[i % len(SIGNALS)], FOLLOW_UPS[(i + i // len(SIGNALS)) % len(FOLLOW_UPS)])
+            for i, point in enumerate(points)]
 
 
 @dataclass

@@ -86,7 +86,9 @@ def deploy(
             deploy_foundation(run, loaded, phases)
             if image or skip_build:
                 phases.note(f"not building: using {reference}")
-            elif target.is_local:
+            elif target.is_local and (target.rollout is None or loaded.registry.is_ecr):
+                # Without the data plane no instance pulls the image; with it, the app's
+                # ECR repository has no local registry behind it yet.
                 from cli.local.images import register_named_image
 
                 register_named_image(target, loaded, version)

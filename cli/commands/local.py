@@ -47,6 +47,7 @@ def start(config: Path = ConfigOption) -> None:
         if (state := read_state()) is not None:
             env = loaded.environment_names[0]
             output.info(f"Local AWS emulator running at {state['endpoint']} (pid {process.pid}).\n"
+                        f"{_data_plane_line()}\n"
                         f"Next: {next_command('deploy', '--version', 'v1', env=env, config=config, local=True)}")
             return
         if process.poll() is not None:
@@ -55,6 +56,17 @@ def start(config: Path = ConfigOption) -> None:
     process.kill()
     process.wait()
     raise WimpyError(f"the emulator did not start within {START_TIMEOUT_SECONDS}s; see {log}")
+
+
+def _data_plane_line() -> str:
+    from cli.local.dataplane import missing
+
+    absent = missing()
+    if not absent:
+        return ("Data plane: on. Instances run as containers on this Docker engine, behind "
+                "one HAProxy per application and environment; a deploy prints its local URL.")
+    return ("Data plane: off, so no instance runs and no request is served (deploys still act "
+            "on the emulated account). It needs:\n" + "\n".join(f"  - {what}" for what in absent))
 
 
 @app.command()

@@ -60,7 +60,7 @@ def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
             # one is in service or healthy (moto would say so of every one). Say unknown.
             "instances": None if target.is_local else _instances(groups, stack),
             "health": None if target.is_local else _health(target, outputs.get("TargetGroupArn")),
-            "alarms": _alarms(target, stack), "age": _age(created), "url": outputs.get("Url", ""),
+            "alarms": _alarms(target, stack), "age": _age(created), "url": target.url_for(outputs.get("Url", "")),
         })
     return rows
 

@@ -188,6 +188,6 @@ class Rolling(Strategy):
 
     def _result(self, image: str, *, status: str, ami: str = "") -> RollingResult:
         found = outcome.read(self._cloudformation(), self.stack)
-        url = found.outputs.get("Url", "") if found is not None else ""
+        url = self.target.url_for(found.outputs.get("Url", "") if found is not None else "")
         return RollingResult(stack=self.stack, status=status, url=url, image=image, machine_image=ami)
 

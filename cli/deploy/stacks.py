@@ -46,6 +46,8 @@ def deploy(run: StackDeploy, stacks: Sequence[str], *, context: Mapping[str, str
             arguments += ["--parameters", f"{stack}:{key}={value}"]
     if exclusively:
         arguments.append("--exclusively")
+    rollout = run.target.rollout
+    before = rollout.before(stacks) if rollout else {}
     with tempfile.TemporaryDirectory(prefix="wimpy-cdk-") as assembly:
         try:
             cdk.run([*arguments, "--output", assembly], what=what, extra_env=run.target.cdk_env,
@@ -53,6 +55,9 @@ def deploy(run: StackDeploy, stacks: Sequence[str], *, context: Mapping[str, str
         except WimpyError as failure:
             _raise_if_rolled_back(run.target, stacks, failure)
             raise
+    if rollout:
+        rollout.show = run.show
+        rollout.after(stacks, before)
 
 
 def _raise_if_rolled_back(target: Target, stacks: Sequence[str], failure: WimpyError) -> None:

@@ -65,6 +65,17 @@ Resources:
      by its dependency order; moto's stack deletion left route tables and gateways it has
      no deletion for, and then failed on the VPC (`wimpy destroy --network`).
 
+ 14. AWS::AutoScaling::AutoScalingGroup is updated in place, as AWS does: moto deleted the
+     group and created it again under the same name, which failed, so fix 8 kept the old
+     group and a deploy never changed its launch template version, size or target groups
+     (the local data plane would never have rolled a new version out).
+
+ 15. A resource that reads an attribute (Fn::GetAtt) of a resource an update modifies is
+     updated too, as CloudFormation evaluates the attribute again: moto updated only
+     resources whose own template text changed, so the group's launch template version
+     (GetAtt LaunchTemplate.LatestVersionNumber) stayed at 1 while the template gained
+     versions.
+
 Concurrency:
  13. DynamoDB's conditional writes are atomic, as in AWS: each write (PutItem, UpdateItem,
      DeleteItem, TransactWriteItems) checks its condition and writes under one lock. moto's
@@ -124,6 +135,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     from moto.cloudformation.exceptions import CloudFormationError, ValidationError
     from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
     from moto.cloudformation.responses import CloudFormationResponse
+    from moto.autoscaling.models import FakeAutoScalingGroup
     from moto.dynamodb.models import DynamoDBBackend
     from moto.core.responses import ActionResult, EmptyResult
     from moto.ec2.exceptions import InvalidPermissionNotFoundError, InvalidSecurityGroupNotFoundError
@@ -442,6 +454,38 @@ def _patches() -> list[tuple[Any, str, Any]]:
                 backend.delete_internet_gateway(gateway.id)
         original_delete_vpc(cls, resource_name, cloudformation_json, account_id, region_name)
 
+    def group_update(cls: type, original_resource: Any, new_resource_name: str,
+                     cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        """Fix 14: the group keeps its name and instances; its size, launch template
+        (version) and target groups change, as an update does on AWS."""
+        properties = cloudformation_json.get("Properties", {})
+        group = original_resource
+        group.min_size = int(properties.get("MinSize", group.min_size))
+        group.max_size = int(properties.get("MaxSize", group.max_size))
+        desired = properties.get("DesiredCapacity")
+        group.desired_capacity = (int(desired) if desired is not None
+                                  else min(max(group.desired_capacity, group.min_size), group.max_size))
+        if properties.get("LaunchTemplate"):
+            group._set_launch_configuration(None, properties["LaunchTemplate"], None)
+        group.target_group_arns = list(properties.get("TargetGroupARNs", group.target_group_arns))
+        return group
+
+    original_diff = parsing.ResourceMap.build_resource_diff
+
+    def build_resource_diff(self: Any, other_template: dict[str, Any],
+                            parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Fix 15: a resource that reads an attribute of a modified resource is modified
+        too, after it, as CloudFormation re-evaluates Fn::GetAtt on update."""
+        actions = original_diff(self, other_template, parameters)
+        resources = other_template["Resources"]
+        modified = actions["Modify"]
+        for name in modified:  # grows while iterating: dependents of dependents
+            for other, body in resources.items():
+                if other not in modified and other in self._resource_json_map \
+                        and name in _attributes_read(body):
+                    modified.append(other)
+        return actions
+
     dynamodb_writes = threading.RLock()  # put_item reads through get_item
 
     def atomic(name: str) -> Any:
@@ -474,4 +518,22 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (LogGroup, "update_from_cloudformation_json", classmethod(log_group_update)),
         (SecurityGroupIngress, "delete", ingress_delete),
         (SecurityGroupIngress, "update_from_cloudformation_json", classmethod(ingress_update)),
+        (FakeAutoScalingGroup, "update_from_cloudformation_json", classmethod(group_update)),
+        (parsing.ResourceMap, "build_resource_diff", build_resource_diff),
     ]
+
+
+def _attributes_read(value: Any) -> set[str]:
+    """The logical ids whose attributes (Fn::GetAtt) a piece of template reads."""
+    if isinstance(value, dict):
+        found: set[str] = set()
+        for key, inner in value.items():
+            if key == "Fn::GetAtt":
+                target = inner[0] if isinstance(inner, list) else str(inner).split(".")[0]
+                found.add(target)
+            else:
+                found |= _attributes_read(inner)
+        return found
+    if isinstance(value, list):
+        return set().union(*map(_attributes_read, value)) if value else set()
+    return set()

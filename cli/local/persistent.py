@@ -172,13 +172,32 @@ def serve(account_id: str, region: str) -> None:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     with LocalAws(account_id, region) as local:
         images = bootstrap(local)
+        plane = _start_data_plane(local)
         path = write_state(local, images)
         state = json.loads(path.read_text())
         print(f"local AWS emulator for {account_id} {region} at {local.endpoint} ({path})",
               flush=True)
-        stopping.wait()
-        if _path_names(state):  # another emulator may have written the file since
-            path.unlink(missing_ok=True)
+        try:
+            stopping.wait()
+        finally:
+            if plane is not None:
+                plane.stop()  # its containers and load balancers go with the emulator
+            if _path_names(state):  # another emulator may have written the file since
+                path.unlink(missing_ok=True)
+
+
+def _start_data_plane(local: LocalAws) -> Any:
+    """The data plane beside the emulator, when this machine has what it needs."""
+    from cli.local import dataplane
+
+    if dataplane.missing():
+        return None
+    from cli.local.dataplane.controller import DataPlane
+
+    plane = DataPlane(local.client, local.environment(),
+                      state_path().parent / "dataplane" / str(os.getpid()))
+    plane.start()
+    return plane
 
 
 if __name__ == "__main__":

@@ -369,7 +369,7 @@ class BlueGreen(Strategy):
         url = ""
         if exists:
             found = outcome.read(self.client("cloudformation"), stack)
-            url = found.outputs.get("Url", "") if found is not None else ""
+            url = self.target.url_for(found.outputs.get("Url", "") if found is not None else "")
         return {"version": version, "stack": stack, "status": status, "url": url,
                 **({"share": round(split_for(share).share, 1)} if share is not None else {})}
 

@@ -10,6 +10,7 @@ their SSM parameters, read by the instance when the unit starts.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,3 +115,37 @@ def boot_script(settings: ContainerSettings, *, stack_name: str, signal_resource
     for placeholder, value in replacements.items():
         text = text.replace(placeholder, value)
     return text
+
+
+@dataclass(frozen=True, kw_only=True)
+class BootContents:
+    """What a boot script (as `boot_script` writes it) installs and checks: the files it
+    writes by path, and the health check it waits for before signalling."""
+
+    files: Mapping[str, str]
+    health_url: str
+    health_timeout_seconds: int
+
+    @property
+    def container_conf(self) -> str:
+        return self.files[CONF_FILE]
+
+    @property
+    def env_file(self) -> str:
+        return self.files[ENV_FILE]
+
+
+_WRITTEN_FILE = re.compile(r"^cat > (\S+) <<'WIMPY_FILE'\n(.*?)\nWIMPY_FILE$", re.M | re.S)
+
+
+def read_boot_script(text: str) -> BootContents:
+    """The inverse of `boot_script`, for a data plane that starts instances the way the
+    boot script would (Wimpy's local target). ValueError when `text` is not one."""
+    files = {shlex.split(path)[0]: content + "\n" for path, content in _WRITTEN_FILE.findall(text)}
+    values = dict(re.findall(r"^(health_url|health_timeout)=(.*)$", text, re.M))
+    missing = {CONF_FILE, ENV_FILE} - files.keys()
+    if missing or len(values) != 2:
+        raise ValueError("not a Wimpy boot script: it writes no "
+                         f"{', '.join(sorted(missing)) or 'health check'}")
+    return BootContents(files=files, health_url=shlex.split(values["health_url"])[0],
+                        health_timeout_seconds=int(values["health_timeout"]))

@@ -1,0 +1,35 @@
+"""The local target's data plane: what runs the application on this machine while the
+emulator plays AWS's control plane. Instances are containers started by the instance's
+own scripts (instance.py), kept per Auto Scaling group and rolled batch by batch
+(groups.py); one HAProxy per application and environment routes by Route53 weights and
+target-group health (routes.py, balancer.py); controller.py reads the emulator and acts;
+publish.py is what it tells the commands. It needs a Docker engine and HAProxy: without
+them the local target works as a control plane only, and says once what is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+# What the data plane runs, and where it comes from on Debian or Ubuntu.
+REQUIREMENTS = {
+    "dockerd": "the Docker engine (apt-get install docker.io, then start dockerd)",
+    "haproxy": "HAProxy, the load balancer (apt-get install haproxy)",
+    "curl": "curl, which the instances' health check uses (apt-get install curl)",
+}
+
+
+def missing() -> list[str]:
+    """What the data plane lacks here, each with how to get it; [] when it can run."""
+    absent = [how for program, how in REQUIREMENTS.items() if shutil.which(program) is None]
+    if not absent and not _engine_answers():
+        absent.append("a running Docker engine (dockerd is installed but `docker info` fails: start it)")
+    return absent
+
+
+def _engine_answers() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False

@@ -1,0 +1,44 @@
+"""What the local data plane tells the commands, through the emulator's SSM (so a command
+in another process reads it as it reads anything else of the account):
+
+    /wimpy/local/dataplane                      "running" while a data plane acts
+    /wimpy/local/dataplane/groups/<group>       a group's progress on its launch template
+    /wimpy/local/dataplane/balancers/<route>    a route's local URL
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+ROOT = "/wimpy/local/dataplane"
+
+
+def put(ssm: Any, key: str, text: str) -> None:
+    ssm.put_parameter(Name=f"{ROOT}/{key}", Value=text, Type="String", Overwrite=True)
+
+
+def running(ssm: Any, value: bool) -> None:
+    ssm.put_parameter(Name=ROOT, Value="running" if value else "stopped", Type="String",
+                      Overwrite=True)
+
+
+def _get(ssm: Any, name: str) -> str | None:
+    try:
+        return ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        return None
+
+
+def is_running(ssm: Any) -> bool:
+    return _get(ssm, ROOT) == "running"
+
+
+def group_status(ssm: Any, group: str) -> dict | None:
+    text = _get(ssm, f"{ROOT}/groups/{group}")
+    return json.loads(text) if text else None
+
+
+def local_url(ssm: Any, route: str) -> str | None:
+    text = _get(ssm, f"{ROOT}/balancers/{route}")
+    return json.loads(text)["url"] if text else None

@@ -1,0 +1,104 @@
+"""Where the emulator says traffic goes, read through its AWS API as a client would:
+a name (a Route53 record, or a load balancer no record points at) -> the target groups
+behind it, each with its share, and what each target group health-checks.
+
+On AWS a resolver picks one of a name's weighted alias records by weight, and the load
+balancer it points at forwards to its listener's target group(s). The local data plane
+folds the two into one HAProxy per name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cli.local.dataplane.balancer import HealthCheck
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    arn: str
+    name: str
+    health: HealthCheck
+    deregistration_delay_seconds: int
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # the host name it serves: a record's (hello.staging.example.com) or a balancer's
+    shares: tuple[tuple[TargetGroup, int], ...]    # each target group and its weight
+
+
+def read_routes(client: Any) -> list[Route]:
+    elbv2, route53 = client("elbv2"), client("route53")
+    balancers = elbv2.describe_load_balancers()["LoadBalancers"]
+    by_dns = {_dns(b["DNSName"]): b for b in balancers}
+    groups: dict[str, TargetGroup] = {}
+    forwards = {b["LoadBalancerArn"]: _forwards(elbv2, b["LoadBalancerArn"]) for b in balancers}
+
+    def shares_of(balancer_arn: str, weight: int) -> list[tuple[TargetGroup, int]]:
+        result = []
+        for arn, share in forwards[balancer_arn]:
+            if arn not in groups:
+                groups[arn] = _target_group(elbv2, arn)
+            result.append((groups[arn], weight * share))
+        return result
+
+    named: dict[str, list[tuple[TargetGroup, int]]] = {}
+    aliased: set[str] = set()
+    for zone in route53.list_hosted_zones()["HostedZones"]:
+        for record in _records(route53, zone["Id"]):
+            alias = record.get("AliasTarget")
+            balancer = by_dns.get(_dns(alias["DNSName"])) if alias else None
+            if record["Type"] != "A" or balancer is None:
+                continue
+            aliased.add(balancer["LoadBalancerArn"])
+            weight = int(record.get("Weight", 1))
+            named.setdefault(record["Name"].rstrip("."), []).extend(
+                shares_of(balancer["LoadBalancerArn"], weight))
+    for balancer in balancers:
+        if balancer["LoadBalancerArn"] not in aliased:
+            named[_dns(balancer["DNSName"])] = shares_of(balancer["LoadBalancerArn"], 1)
+    return [Route(name, tuple(shares)) for name, shares in sorted(named.items())]
+
+
+def _dns(name: str) -> str:
+    name = name.lower().rstrip(".")
+    return name.removeprefix("dualstack.")
+
+
+def _records(route53: Any, zone_id: str) -> list[dict]:
+    paginator = route53.get_paginator("list_resource_record_sets")
+    return [r for page in paginator.paginate(HostedZoneId=zone_id) for r in page["ResourceRecordSets"]]
+
+
+def _forwards(elbv2: Any, balancer_arn: str) -> list[tuple[str, int]]:
+    """The target groups the balancer's listeners forward to, with their weights (an
+    HTTPS listener's, when there is one: the HTTP one only redirects to it)."""
+    listeners = sorted(elbv2.describe_listeners(LoadBalancerArn=balancer_arn)["Listeners"],
+                       key=lambda listener: listener.get("Protocol") != "HTTPS")
+    for listener in listeners:
+        for action in listener.get("DefaultActions", []):
+            if action.get("Type") != "forward":
+                continue
+            weighted = action.get("ForwardConfig", {}).get("TargetGroups")
+            if weighted:
+                return [(g["TargetGroupArn"], int(g.get("Weight", 1))) for g in weighted]
+            return [(action["TargetGroupArn"], 1)]
+    return []
+
+
+def _target_group(elbv2: Any, arn: str) -> TargetGroup:
+    group = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
+    attributes = {a["Key"]: a["Value"] for a in
+                  elbv2.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]}
+    return TargetGroup(
+        arn=arn, name=group["TargetGroupName"],
+        health=HealthCheck(
+            path=group.get("HealthCheckPath", "/"),
+            interval_seconds=int(group.get("HealthCheckIntervalSeconds", 30)),
+            timeout_seconds=int(group.get("HealthCheckTimeoutSeconds", 5)),
+            healthy_threshold=int(group.get("HealthyThresholdCount", 5)),
+            unhealthy_threshold=int(group.get("UnhealthyThresholdCount", 2)),
+            matcher=group.get("Matcher", {}).get("HttpCode", "200")),
+        deregistration_delay_seconds=int(attributes.get("deregistration_delay.timeout_seconds", 300)))

@@ -1,0 +1,129 @@
+"""What CloudFormation does on AWS after it changes an Auto Scaling group, and the emulator
+does not: wait for the instances' signals, and roll the stack back when one signals
+failure. With the local data plane running, `cdk deploy` against the emulator returns as
+soon as the group's launch template changed; this then waits until the data plane has
+put the group's instances of that launch template in service (or seen one fail), and on
+failure deploys the stack's previous template again, so the previous version's instances
+stay or come back, and the deploy ends as a rolled-back one would on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from cli.errors import ExitCode, WimpyError
+from cli.local.dataplane import publish
+
+GROUP = "AWS::AutoScaling::AutoScalingGroup"
+# Longer than any signal timeout a stack may give (the data plane fails an instance at its
+# own boot script's health timeout): only a data plane that stopped acting runs into this.
+WAIT_LIMIT_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A stack as it was before a deploy: what a rollback deploys again."""
+
+    template: dict | None  # None: the stack did not exist
+    parameters: list[dict]
+
+
+class Rollout:
+    def __init__(self, client: Callable[[str], Any], *, poll_seconds: float = 0.5,
+                 show: Callable[[str], None] = lambda line: None) -> None:
+        self._client = client
+        self._poll = poll_seconds
+        self.show = show
+
+    def active(self) -> bool:
+        return publish.is_running(self._client("ssm"))
+
+    def local_url(self, url: str) -> str | None:
+        host = urllib.parse.urlsplit(url).hostname
+        return publish.local_url(self._client("ssm"), host) if host else None
+
+    def before(self, stacks: Sequence[str]) -> dict[str, Snapshot]:
+        cloudformation = self._client("cloudformation")
+        snapshots = {}
+        for stack in stacks:
+            try:
+                described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+                body = cloudformation.get_template(StackName=stack)["TemplateBody"]
+            except cloudformation.exceptions.ClientError:
+                snapshots[stack] = Snapshot(None, [])
+                continue
+            snapshots[stack] = Snapshot(json.loads(body) if isinstance(body, str) else body,
+                                        described.get("Parameters", []))
+        return snapshots
+
+    def after(self, stacks: Sequence[str], snapshots: dict[str, Snapshot]) -> None:
+        """Wait for every group of `stacks`; WimpyError(ROLLED_BACK) after restoring the
+        stack whose instances failed."""
+        for stack in stacks:
+            for group, version in self._groups(stack):
+                status = self._wait(group, version)
+                if status["state"] == "failed":
+                    self._roll_back(stack, snapshots.get(stack))
+                    raise WimpyError(
+                        f"CloudFormation rolled {stack} back (UPDATE_ROLLBACK_COMPLETE); the "
+                        f"previous version keeps serving. What failed:\n  - {group}: "
+                        f"{status['reason']}", code=ExitCode.ROLLED_BACK,
+                        hint="The instance's unit log named above shows what the container did.")
+
+    def _groups(self, stack: str) -> list[tuple[str, str]]:
+        resources = self._client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
+        names = [r["PhysicalResourceId"] for r in resources if r.get("ResourceType") == GROUP]
+        if not names:
+            return []
+        described = self._client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=names)["AutoScalingGroups"]
+        result = []
+        for group in described:
+            template = group.get("LaunchTemplate")
+            if template:
+                versions = self._client("ec2").describe_launch_template_versions(
+                    LaunchTemplateId=template["LaunchTemplateId"],
+                    Versions=[str(template.get("Version", "$Latest"))])["LaunchTemplateVersions"]
+                result.append((group["AutoScalingGroupName"], str(versions[0]["VersionNumber"])))
+        return result
+
+    def _wait(self, group: str, version: str) -> dict:
+        ssm = self._client("ssm")
+        deadline = time.monotonic() + WAIT_LIMIT_SECONDS
+        shown = ""
+        while time.monotonic() < deadline:
+            status = publish.group_status(ssm, group)
+            if status and status["version"] == version:
+                line = f"{group}: {status['in_service']}/{status['desired']} instances in service"
+                if line != shown:
+                    self.show(line)
+                    shown = line
+                if status["state"] in ("complete", "failed"):
+                    return status
+            time.sleep(self._poll)
+        raise WimpyError(f"the local data plane did not report on {group} within "
+                         f"{WAIT_LIMIT_SECONDS}s; is `wimpy local start`'s process still running?")
+
+    def _roll_back(self, stack: str, snapshot: Snapshot | None) -> None:
+        if snapshot is None or snapshot.template is None:
+            return  # a failed creation: the release's own clean-up removes the stack
+        cloudformation = self._client("cloudformation")
+        declared = snapshot.template.get("Parameters", {})
+        # A parameter resolved from SSM is read again, as the update had it; the others
+        # get the values the stack had.
+        parameters = [
+            {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
+            if str(declared.get(p["ParameterKey"], {}).get("Type", "")).startswith("AWS::SSM::")
+            else {"ParameterKey": p["ParameterKey"], "ParameterValue": p["ParameterValue"]}
+            for p in snapshot.parameters]
+        cloudformation.update_stack(
+            StackName=stack, TemplateBody=json.dumps(snapshot.template), Parameters=parameters,
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
+        cloudformation.get_waiter("stack_update_complete").wait(
+            StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 600})
+        for group, version in self._groups(stack):
+            self._wait(group, version)

@@ -1,0 +1,146 @@
+"""The local data plane for end-to-end tests: the emulator with a data plane acting on it
+(real containers on the Docker engine, a real HAProxy), an application that says which
+version answered, and a load generator (wrk, from the OS packages) running throughout a
+deploy and counting every failed request and every response per version."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tests.docker_fixtures import BUSYBOX
+
+DOCKERFILE = """\
+FROM scratch
+COPY busybox /bin/busybox
+COPY www /www
+EXPOSE 8080
+USER 65534:65534
+ENTRYPOINT ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+"""
+
+# Counts the responses by their body (the version that answered) and the failures by
+# status; printed at the end as lines the test parses.
+COUNTING_SCRIPT = """\
+local bodies = {}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) seen = {} end
+function response(status, headers, body)
+  local key = status .. " " .. (body or ""):gsub("%s+$", "")
+  seen[key] = (seen[key] or 0) + 1
+end
+function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    local counts = thread:get("seen")
+    for key, count in pairs(counts) do
+      io.write("seen\\t" .. key .. "\\t" .. count .. "\\n")
+    end
+  end
+  io.write(string.format("errors\\t%d\\t%d\\t%d\\t%d\\n", summary.errors.connect,
+    summary.errors.read, summary.errors.write, summary.errors.timeout))
+  io.write(string.format("latency\\t%d\\t%d\\n", latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def write_app(folder: Path, *, app: str, registry: str, strategy: str = "rolling",
+              capacity: tuple[int, int] = (2, 4), steps: list[int] | None = None) -> Path:
+    """A busybox application answering its version on / and "ok" on /health, with the
+    short health intervals and drain a laptop wants, set in its wimpy.yml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(BUSYBOX, folder / "busybox")
+    (folder / "www").mkdir(exist_ok=True)
+    (folder / "www" / "health").write_text("ok\n")
+    (folder / "Dockerfile").write_text(DOCKERFILE)
+    data = {
+        "app": {"name": app, "port": 8080,
+                "health_check": {"path": "/health", "interval_seconds": 5, "timeout_seconds": 2,
+                                 "healthy_threshold": 2, "unhealthy_threshold": 2},
+                "capacity": {"min": capacity[0], "max": capacity[1]},
+                "deregistration_delay_seconds": 2},
+        "account": {"id": "111111111111", "region": "eu-west-1",
+                    "availability_zones": ["eu-west-1a", "eu-west-1b"]},
+        "hosted_zone": {"name": "example.com", "id": "Z0123456789EXAMPLE"},
+        "registry": {"url": f"{registry}/{app}"},
+        "environments": {"staging": {"cidr": "10.0.0.0/16"}},
+        # The instance's health timeout is this less the boot allowance for installing
+        # Docker (120 s): 30 s for a version that never becomes healthy.
+        "deploy": {"strategy": strategy, "signal_timeout_seconds": 150},
+    }
+    if strategy == "blue-green":
+        data["deploy"].update({"dns_ttl_seconds": 1, "keep_releases": 1,
+                               "canary": {"steps": steps or [50, 100], "bake_seconds": 2}})
+    path = folder / "wimpy.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def set_version(folder: Path, version: str, *, healthy: bool = True) -> None:
+    """What the next build answers: its version on /, and /health only when healthy."""
+    (folder / "www" / "index.html").write_text(f"{version}\n")
+    health = folder / "www" / "health"
+    if healthy:
+        health.write_text("ok\n")
+    else:
+        health.unlink(missing_ok=True)
+
+
+@dataclass
+class Load:
+    """What wrk saw: responses per (status, body), socket errors, latency in µs."""
+
+    seen: dict[tuple[int, str], int]
+    errors: dict[str, int]
+    p50_us: int
+    p99_us: int
+
+    @property
+    def requests(self) -> int:
+        return sum(self.seen.values())
+
+    @property
+    def failed(self) -> int:
+        bad = sum(count for (status, _), count in self.seen.items() if status >= 500 or status == 0)
+        return bad + sum(self.errors.values())
+
+    def share(self, body: str) -> float:
+        return sum(c for (s, b), c in self.seen.items() if b == body) / max(self.requests, 1)
+
+
+class LoadGenerator:
+    """wrk against `url` until stop(): 2 connections, keep-alive, as a browser would."""
+
+    def __init__(self, url: str, script_folder: Path, *, connections: int = 2) -> None:
+        script = script_folder / "count.lua"
+        script.write_text(COUNTING_SCRIPT)
+        self._process = subprocess.Popen(
+            ["wrk", "-t1", f"-c{connections}", "-d3600s", "--timeout", "10s", "-s", str(script), url],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def stop(self) -> Load:
+        self._process.send_signal(signal.SIGINT)
+        output, _ = self._process.communicate(timeout=30)
+        seen: dict[tuple[int, str], int] = {}
+        errors, latency = {}, (0, 0)
+        for line in output.splitlines():
+            parts = line.split("\t")
+            if parts[0] == "seen":
+                status, _, body = parts[1].partition(" ")
+                seen[(int(status), body)] = seen.get((int(status), body), 0) + int(parts[2])
+            elif parts[0] == "errors":
+                errors = dict(zip(("connect", "read", "write", "timeout"), map(int, parts[1:])))
+            elif parts[0] == "latency":
+                latency = (int(parts[1]), int(parts[2]))
+        if not errors:
+            raise AssertionError(f"wrk printed no summary:\n{output}")
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+        assert non2xx is None or int(non2xx.group(1)) == sum(
+            c for (s, _), c in seen.items() if not 200 <= s < 400), output
+        return Load(seen, errors, *latency)

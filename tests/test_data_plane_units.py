@@ -1,0 +1,167 @@
+"""The local data plane's parts that decide without running anything: reading a boot script
+back, a group's rolling replacement step by step, and the load balancer's configuration.
+The same parts carry real containers and real traffic in test_local_data_plane.py."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from cli.local.dataplane.balancer import Backend, HealthCheck, Server, render
+from cli.local.dataplane.groups import Group
+from cli.local.dataplane.instance import LaunchSpec, State
+from wimpy_constructs.boot import (CONF_FILE, ENV_FILE, ContainerSettings, boot_script,
+                                   read_boot_script)
+
+SETTINGS = ContainerSettings(app="hello", image="registry.example/hello:v1", port=8080,
+                             environment={"GREETING": "hi there"}, secrets={"TOKEN": "/hello/token"},
+                             region="eu-west-1", registry_login="none", log_group="/wimpy/hello",
+                             stop_timeout_seconds=20)
+
+
+def test_a_boot_script_reads_back_as_the_files_and_health_check_it_was_written_with():
+    text = boot_script(SETTINGS, stack_name="wimpy-staging-hello", signal_resource="Group",
+                       health_path="/health", health_timeout_seconds=480, start_timeout_seconds=600)
+    contents = read_boot_script(text)
+    assert "IMAGE=registry.example/hello:v1" in contents.container_conf
+    assert contents.files[CONF_FILE] == contents.container_conf
+    assert contents.files[ENV_FILE] == "GREETING=hi there\n"
+    assert contents.health_url == "http://127.0.0.1:8080/health"
+    assert contents.health_timeout_seconds == 480
+    spec = LaunchSpec.from_boot("3", contents)
+    assert (spec.version, spec.port) == ("3", 8080)
+
+
+def test_anything_else_is_not_read_as_a_boot_script():
+    with pytest.raises(ValueError, match="not a Wimpy boot script"):
+        read_boot_script("#!/bin/bash\nyum install -y nginx\n")
+
+
+class FakeInstance:
+    def __init__(self, spec, number):
+        self.id, self.spec, self.version = f"i-{number}", spec, spec.version
+        self.state, self.reason, self.drain_until, self.terminated = State.BOOTING, "", 0.0, False
+
+    def drain(self, until):
+        self.state, self.drain_until = State.DRAINING, until
+
+    def terminate(self):
+        self.terminated = True
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def spec(version):
+    text = boot_script(SETTINGS, stack_name="s", signal_resource="G", health_path="/health",
+                       health_timeout_seconds=60, start_timeout_seconds=180)
+    return LaunchSpec.from_boot(version, read_boot_script(text))
+
+
+@pytest.fixture
+def group():
+    launched: list[FakeInstance] = []
+
+    def launch(launch_spec):
+        instance = FakeInstance(launch_spec, len(launched) + 1)
+        launched.append(instance)
+        return instance
+
+    made = Group("g", launch, clock=Clock())
+    made.launched = launched
+    return made
+
+
+def serve(group):
+    for instance in group.instances:
+        if instance.state is State.BOOTING:
+            instance.state = State.IN_SERVICE
+
+
+def in_service(group, version):
+    return sum(i.state is State.IN_SERVICE and i.version == version for i in group.instances)
+
+
+def test_a_new_launch_template_is_rolled_out_one_batch_at_a_time_with_the_minimum_in_service(group):
+    v1, v2 = spec("1"), spec("2")
+    assert group.step(v1, desired=2, batch=1, drain_seconds=5).state == "in-progress"
+    assert len(group.instances) == 2  # a new group starts all its instances at once
+    serve(group)
+    assert group.step(v1, desired=2, batch=1, drain_seconds=5).state == "complete"
+
+    history = []
+    for _ in range(20):
+        status = group.step(v2, desired=2, batch=1, drain_seconds=5)
+        serving = in_service(group, "1") + in_service(group, "2")
+        history.append((in_service(group, "1"), in_service(group, "2")))
+        assert serving >= 2, history  # never below the minimum
+        assert sum(i.state is State.BOOTING for i in group.instances) <= 1  # one batch
+        if status.state == "complete":
+            break
+        serve(group)
+        group._clock.now += 10  # past the drain
+    assert status.state == "complete" and in_service(group, "2") == 2 and in_service(group, "1") == 0
+    # Old instances left the load balancer first (draining), then were stopped.
+    assert all(i.terminated for i in group.launched if i.version == "1")
+
+
+def test_a_new_instance_that_fails_stops_the_update_and_the_old_ones_keep_serving(group):
+    v1, v2 = spec("1"), spec("2")
+    group.step(v1, desired=2, batch=1, drain_seconds=5)
+    serve(group)
+    group.step(v1, desired=2, batch=1, drain_seconds=5)
+    group.step(v2, desired=2, batch=1, drain_seconds=5)
+    (new,) = [i for i in group.instances if i.version == "2"]
+    new.state, new.reason = State.FAILED, "did not answer on /health within 60s"
+    for _ in range(3):
+        status = group.step(v2, desired=2, batch=1, drain_seconds=5)
+        assert status.state == "failed" and "did not answer" in status.reason
+    assert in_service(group, "1") == 2 and not any(i.version == "2" for i in group.instances)
+    assert len(group.launched) == 3  # no further batch was started
+    # The stack rolled back to version 1: nothing to do.
+    assert group.step(v1, desired=2, batch=1, drain_seconds=5).state == "complete"
+
+
+def test_a_group_scaled_to_zero_drains_and_stops_every_instance(group):
+    v1 = spec("1")
+    group.step(v1, desired=2, batch=1, drain_seconds=5)
+    serve(group)
+    group.step(v1, desired=0, batch=1, drain_seconds=5)
+    assert [i.state for i in group.instances] == [State.DRAINING] * 2
+    group._clock.now += 5
+    assert group.step(v1, desired=0, batch=1, drain_seconds=5).state == "complete"
+    assert group.instances == []
+
+
+HEALTH = HealthCheck(path="/health", interval_seconds=5, timeout_seconds=2, healthy_threshold=2,
+                     unhealthy_threshold=3, matcher="200-299")
+
+
+def test_releases_are_picked_by_their_weights_and_checked_as_their_target_group_says(tmp_path):
+    config = render(8000, (Backend("blue", 90, HEALTH, (Server("i-1", 9001),)),
+                           Backend("green", 10, HEALTH, (Server("i-2", 9002), Server("i-3", 9003)))),
+                    tmp_path)
+    assert "use_backend blue if { var(txn.pick) -m int lt 900000 }" in config
+    assert "default_backend green" in config
+    assert "option httpchk GET /health" in config
+    assert "default-server check inter 5s rise 2 fall 3" in config
+    assert "http-check expect rstatus ^(200|201" in config and "|299)$" in config
+    assert "server i-3 127.0.0.1:9003" in config
+    (tmp_path / "haproxy.cfg").write_text(config)
+    check = subprocess.run(["haproxy", "-c", "-f", str(tmp_path / "haproxy.cfg")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_release_at_weight_zero_or_without_instances_takes_no_request(tmp_path):
+    config = render(8000, (Backend("old", 0, HEALTH, (Server("i-1", 9001),)),
+                           Backend("empty", 50, HEALTH, ()),
+                           Backend("live", 100, HEALTH, (Server("i-2", 9002),))), tmp_path)
+    assert "use_backend" not in config and "default_backend live" in config
+    nothing = render(8000, (Backend("empty", 50, HEALTH, ()),), tmp_path)
+    assert "return status 503" in nothing

@@ -33,7 +33,7 @@ local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) seen = {} end
 function response(status, headers, body)
-  local key = status .. " " .. (body or ""):gsub("%s+$", "")
+  local key = os.time() .. " " .. status .. " " .. (body or ""):gsub("%s+$", "")
   seen[key] = (seen[key] or 0) + 1
 end
 function done(summary, latency, requests)
@@ -71,12 +71,13 @@ def write_app(folder: Path, *, app: str, registry: str, strategy: str = "rolling
         "registry": {"url": f"{registry}/{app}"},
         "environments": {"staging": {"cidr": "10.0.0.0/16"}},
         # The instance's health timeout is this less the boot allowance for installing
-        # Docker (120 s): 30 s for a version that never becomes healthy.
-        "deploy": {"strategy": strategy, "signal_timeout_seconds": 150},
+        # Docker (120 s): 10 s for a version that never becomes healthy.
+        "deploy": {"strategy": strategy, "signal_timeout_seconds": 130},
     }
     if strategy == "blue-green":
+        # Each step watched long enough to count its share over several whole seconds.
         data["deploy"].update({"dns_ttl_seconds": 1, "keep_releases": 1,
-                               "canary": {"steps": steps or [50, 100], "bake_seconds": 2}})
+                               "canary": {"steps": steps or [25, 100], "bake_seconds": 6}})
     path = folder / "wimpy.yml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -94,12 +95,22 @@ def set_version(folder: Path, version: str, *, healthy: bool = True) -> None:
 
 @dataclass
 class Load:
-    """What wrk saw: responses per (status, body), socket errors, latency in µs."""
+    """What wrk saw: responses per (status, body), socket errors, latency in µs, and the
+    responses per (second, status, body) for shares over a window."""
 
     seen: dict[tuple[int, str], int]
     errors: dict[str, int]
     p50_us: int
     p99_us: int
+    by_second: dict[tuple[int, int, str], int]
+
+    def share_between(self, body: str, start: float, end: float) -> tuple[float, int]:
+        """The share of responses with `body` in the whole seconds inside [start, end],
+        and how many responses that is out of."""
+        counts = {key: count for key, count in self.by_second.items()
+                  if start <= key[0] and key[0] + 1 <= end}
+        total = sum(counts.values())
+        return sum(c for (_, _, b), c in counts.items() if b == body) / max(total, 1), total
 
     @property
     def requests(self) -> int:
@@ -128,12 +139,15 @@ class LoadGenerator:
         self._process.send_signal(signal.SIGINT)
         output, _ = self._process.communicate(timeout=30)
         seen: dict[tuple[int, str], int] = {}
+        by_second: dict[tuple[int, int, str], int] = {}
         errors, latency = {}, (0, 0)
         for line in output.splitlines():
             parts = line.split("\t")
             if parts[0] == "seen":
-                status, _, body = parts[1].partition(" ")
-                seen[(int(status), body)] = seen.get((int(status), body), 0) + int(parts[2])
+                second, status, body = (parts[1].split(" ", 2) + [""])[:3]
+                key = (int(second), int(status), body)
+                by_second[key] = by_second.get(key, 0) + int(parts[2])
+                seen[key[1:]] = seen.get(key[1:], 0) + int(parts[2])
             elif parts[0] == "errors":
                 errors = dict(zip(("connect", "read", "write", "timeout"), map(int, parts[1:])))
             elif parts[0] == "latency":
@@ -143,4 +157,4 @@ class LoadGenerator:
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
         assert non2xx is None or int(non2xx.group(1)) == sum(
             c for (s, _), c in seen.items() if not 200 <= s < 400), output
-        return Load(seen, errors, *latency)
+        return Load(seen, errors, *latency, by_second)

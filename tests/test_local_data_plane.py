@@ -94,3 +94,75 @@ def test_a_version_that_never_becomes_healthy_is_rolled_back_and_the_last_keeps_
     assert "did not answer on" in result.stderr
     assert seen.failed == 0, seen
     assert {body for _, body in seen.seen} == {live}
+
+
+@pytest.fixture(scope="module")
+def canary_app(data_plane, registry, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("canary-app")
+    config = write_app(folder, app="canary", registry=registry.host, strategy="blue-green")
+    set_version(folder, "v1")
+    result = deploy(config, "v1")
+    assert result.exit_code == 0, result.output
+    url = json.loads(result.stdout)["url"]
+    wait_for_answer(url, "v1")
+    return folder, config, url
+
+
+def canary_steps(emulator, version):
+    from cli.release.session import read_record
+
+    return read_record(emulator.client("dynamodb"), env="staging", app="canary").get(version).judged
+
+
+def test_a_canary_sends_each_step_its_share_and_is_promoted_with_no_failed_request(
+        canary_app, emulator, tmp_path):
+    folder, config, url = canary_app
+    load = LoadGenerator(url, tmp_path)
+    try:
+        set_version(folder, "v2")
+        result = deploy(config, "v2")
+    finally:
+        seen = load.stop()
+    assert result.exit_code == 0, result.output
+    assert seen.failed == 0, seen
+    steps = canary_steps(emulator, "v2")
+    assert [(j.percent, j.outcome) for j in steps] == [(25, "passed"), (100, "passed")]
+    for judgement in steps:
+        # The whole seconds of the step's watch, less its first three: the DNS TTL (1 s)
+        # on AWS; here the data plane's loop (0.5 s) and HAProxy's reload.
+        share, out_of = seen.share_between("v2", judgement.started + 3,
+                                           judgement.started + judgement.watched_seconds)
+        assert out_of > 200, (judgement, out_of)
+        # Route53's 0-255 weights make 25% a 64/191 split (25.1%); a request's pick is
+        # random, so over a few thousand requests the share is within 5 points.
+        assert abs(100 * share - judgement.percent) <= 5, (judgement, share, out_of)
+    wait_for_answer(url, "v2", timeout=10)
+
+
+def test_a_deploy_killed_mid_canary_and_run_again_ends_on_a_checked_release_with_no_failed_request(
+        canary_app, emulator, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    folder, config, url = canary_app
+    command = [sys.executable, "-m", "cli", "deploy", "-c", str(config), "--env", "staging",
+               "--local", "--version", "v3"]
+    load = LoadGenerator(url, tmp_path)
+    try:
+        set_version(folder, "v3")
+        killed = subprocess.run(command, env={**os.environ, "WIMPY_KILL_AT": "after watching-1:SIGKILL"},
+                                capture_output=True, text=True, timeout=600)
+        assert killed.returncode == -9, killed.stdout + killed.stderr
+        status, body = http_get(url)
+        assert status == 200  # both releases serve while nobody watches
+        again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert again.returncode == 0, again.stdout + again.stderr
+    finally:
+        seen = load.stop()
+    assert seen.failed == 0, seen
+    assert {body for _, body in seen.seen} == {"v2", "v3"}
+    # Step 1 was watched again from its start, never judged on the time nobody watched.
+    steps = canary_steps(emulator, "v3")
+    assert [(j.percent, j.outcome) for j in steps] == [(25, "passed"), (100, "passed")]
+    wait_for_answer(url, "v3", timeout=10)

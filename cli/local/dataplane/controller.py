@@ -10,6 +10,7 @@ and each route's local URL.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -153,6 +154,7 @@ class DataPlane:
         delays = [self._target_group_delay(arn) for arn in described.get("TargetGroupARNs", [])]
         return max(delays, default=0)
 
+    @functools.lru_cache(maxsize=256)  # noqa: B019 (one per data plane, which lives as long)
     def _target_group_delay(self, arn: str) -> int:
         attributes = self._client("elbv2").describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
         values = {a["Key"]: a["Value"] for a in attributes}

@@ -114,17 +114,34 @@ def canary_steps(emulator, version):
     return read_record(emulator.client("dynamodb"), env="staging", app="canary").get(version).judged
 
 
-def test_a_canary_sends_each_step_its_share_and_is_promoted_with_no_failed_request(
+def test_a_canary_killed_mid_step_and_run_again_sends_each_step_its_share_and_ends_on_a_checked_release(
         canary_app, emulator, tmp_path):
+    """A canary SIGKILLed while its first step is watched, then run again: no request
+    fails throughout, each step of the re-run sends the new release its share (measured in
+    real responses), the step watched when the kill came is watched again from its start,
+    and the new release is promoted."""
+    import os
+    import subprocess
+    import sys
+
     folder, config, url = canary_app
+    command = [sys.executable, "-m", "cli", "deploy", "-c", str(config), "--env", "staging",
+               "--local", "--version", "v2"]
     load = LoadGenerator(url, tmp_path)
     try:
         set_version(folder, "v2")
-        result = deploy(config, "v2")
+        killed = subprocess.run(command, env={**os.environ, "WIMPY_KILL_AT": "after watching-1:SIGKILL"},
+                                capture_output=True, text=True, timeout=600)
+        assert killed.returncode == -9, killed.stdout + killed.stderr
+        status, _ = http_get(url)
+        assert status == 200  # both releases serve while nobody watches
+        again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert again.returncode == 0, again.stdout + again.stderr
     finally:
         seen = load.stop()
-    assert result.exit_code == 0, result.output
     assert seen.failed == 0, seen
+    assert {body for _, body in seen.seen} == {"v1", "v2"}
+    # Only the re-run's watches were judged: the killed one's time was never counted.
     steps = canary_steps(emulator, "v2")
     assert [(j.percent, j.outcome) for j in steps] == [(25, "passed"), (100, "passed")]
     for judgement in steps:
@@ -139,30 +156,31 @@ def test_a_canary_sends_each_step_its_share_and_is_promoted_with_no_failed_reque
     wait_for_answer(url, "v2", timeout=10)
 
 
-def test_a_deploy_killed_mid_canary_and_run_again_ends_on_a_checked_release_with_no_failed_request(
-        canary_app, emulator, tmp_path):
-    import os
-    import subprocess
-    import sys
+def status_of(config):
+    result = runner.invoke(app, ["status", "-c", str(config), "--env", "staging", "--local", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["releases"]
 
-    folder, config, url = canary_app
-    command = [sys.executable, "-m", "cli", "deploy", "-c", str(config), "--env", "staging",
-               "--local", "--version", "v3"]
-    load = LoadGenerator(url, tmp_path)
-    try:
-        set_version(folder, "v3")
-        killed = subprocess.run(command, env={**os.environ, "WIMPY_KILL_AT": "after watching-1:SIGKILL"},
-                                capture_output=True, text=True, timeout=600)
-        assert killed.returncode == -9, killed.stdout + killed.stderr
-        status, body = http_get(url)
-        assert status == 200  # both releases serve while nobody watches
-        again = subprocess.run(command, capture_output=True, text=True, timeout=600)
-        assert again.returncode == 0, again.stdout + again.stderr
-    finally:
-        seen = load.stop()
-    assert seen.failed == 0, seen
-    assert {body for _, body in seen.seen} == {"v2", "v3"}
-    # Step 1 was watched again from its start, never judged on the time nobody watched.
-    steps = canary_steps(emulator, "v3")
-    assert [(j.percent, j.outcome) for j in steps] == [(25, "passed"), (100, "passed")]
-    wait_for_answer(url, "v3", timeout=10)
+
+def test_a_killed_container_comes_back_into_service_and_status_shows_real_health(
+        rolling_app, data_plane, docker_client):
+    folder, config, url = rolling_app
+    (release,) = status_of(config)
+    assert (release["instances"], release["health"], release["url"]) == (2, "2/2 healthy", url)
+    victim = next(c for c in docker_client.containers.list() if c.name.startswith(data_plane._prefix))
+    victim.kill()
+    # The unit starts it again (Restart=always, after RestartSec): the same instance, a new
+    # container, which HAProxy's checks keep in (or bring back into) service.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            again = docker_client.containers.get(victim.name)
+        except Exception:
+            again = None
+        health = status_of(config)[0]["health"]
+        if again is not None and again.id != victim.id and again.status == "running" \
+                and health == "2/2 healthy":
+            break
+        time.sleep(0.5)
+    assert again is not None and again.id != victim.id, "the container was not started again"
+    assert health == "2/2 healthy", health

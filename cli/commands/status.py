@@ -56,10 +56,7 @@ def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
         rows.append({
             "stack": stack, "version": version, "status": stack_status, "weight": weight,
             "share": round(100 * weight / total, 1), "capacity": "on" if capacity_on else "zero",
-            # The emulator has no data plane: no instance boots, so it cannot know whether
-            # one is in service or healthy (moto would say so of every one). Say unknown.
-            "instances": None if target.is_local else _instances(groups, stack),
-            "health": None if target.is_local else _health(target, outputs.get("TargetGroupArn")),
+            **_instances_and_health(target, groups, stack, outputs.get("TargetGroupArn")),
             "alarms": _alarms(target, stack), "age": _age(created), "url": target.url_for(outputs.get("Url", "")),
         })
     return rows
@@ -80,9 +77,22 @@ def render(document: dict[str, Any]) -> str:
         lines.append(f"{row['version'][:16]:<16} {row['share']:>5}% {row['weight']:>6} {row['capacity']:<8} "
                      f"{instances:>9} {health:<12} {alarms[:24]:<24} {row['age']:>8}  {row['stack']}")
     if any(row["health"] is None for row in rows):
-        lines.append("Instances and health are unknown on the local target: the emulator runs "
-                     "AWS's control plane only, and no instance boots in it.")
+        lines.append("Instances and health are unknown on the local target without its data "
+                     "plane: no instance boots in the emulator (`wimpy local start` runs one "
+                     "where Docker and HAProxy are installed).")
     return "\n".join(lines)
+
+
+def _instances_and_health(target: Any, groups: list[dict[str, Any]], stack: str,
+                          target_group_arn: str | None) -> dict[str, Any]:
+    if not target.is_local:
+        return {"instances": _instances(groups, stack), "health": _health(target, target_group_arn)}
+    if target.rollout is not None:  # the local data plane's instances and health checks
+        return {"instances": target.rollout.instances(stack),
+                "health": target.rollout.health(target_group_arn)}
+    # No data plane: no instance boots, so nothing can know whether one is in service or
+    # healthy (moto would say so of every one). Say unknown.
+    return {"instances": None, "health": None}
 
 
 def _instances(groups: list[dict[str, Any]], stack: str) -> int:

@@ -46,6 +46,20 @@ class Rollout:
         host = urllib.parse.urlsplit(url).hostname
         return publish.local_url(self._client("ssm"), host) if host else None
 
+    def health(self, target_group_arn: str | None) -> str:
+        """As `status` shows a target group's health on AWS: "healthy/registered healthy"."""
+        if not target_group_arn:
+            return "-"
+        name = target_group_arn.split(":targetgroup/", 1)[-1].split("/")[0]
+        found = publish.target_group_health(self._client("ssm"), name)
+        return f"{found['healthy']}/{found['total']} healthy" if found else "0/0 healthy"
+
+    def instances(self, stack: str) -> int:
+        """The stack's instances in service, as the data plane counts them."""
+        ssm = self._client("ssm")
+        return sum((publish.group_status(ssm, group) or {}).get("in_service", 0)
+                   for group, _ in self._groups(stack))
+
     def before(self, stacks: Sequence[str]) -> dict[str, Snapshot]:
         cloudformation = self._client("cloudformation")
         snapshots = {}
@@ -66,6 +80,8 @@ class Rollout:
         for stack in stacks:
             for group, version in self._groups(stack):
                 status = self._wait(group, version)
+                if status["state"] == "not-run":
+                    self.show(f"{group}: not run by the local data plane: {status['reason']}")
                 if status["state"] == "failed":
                     self._roll_back(stack, snapshots.get(stack))
                     raise WimpyError(
@@ -97,13 +113,14 @@ class Rollout:
         shown = ""
         while time.monotonic() < deadline:
             status = publish.group_status(ssm, group)
-            if status and status["version"] == version:
+            if status and status["version"] == version and status["state"] != "not-run":
                 line = f"{group}: {status['in_service']}/{status['desired']} instances in service"
                 if line != shown:
                     self.show(line)
                     shown = line
-                if status["state"] in ("complete", "failed"):
-                    return status
+            if status and status["version"] == version and \
+                    status["state"] in ("complete", "failed", "not-run"):
+                return status
             time.sleep(self._poll)
         raise WimpyError(f"the local data plane did not report on {group} within "
                          f"{WAIT_LIMIT_SECONDS}s; is `wimpy local start`'s process still running?")

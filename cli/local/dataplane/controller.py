@@ -60,8 +60,12 @@ class DataPlane:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        for group in self._groups.values():
-            group.terminate_all()
+        groups = [threading.Thread(target=group.terminate_all, daemon=True)
+                  for group in self._groups.values()]
+        for thread in groups:
+            thread.start()
+        for thread in groups:
+            thread.join()
         for balancer in self._balancers.values():
             balancer.stop()
 
@@ -89,6 +93,11 @@ class DataPlane:
             seen.add(name)
             for arn in described.get("TargetGroupARNs", []):
                 groups_of_target_group.setdefault(arn, []).append(name)
+            if spec.unreachable_image:
+                self._publish(f"groups/{name}", {"version": spec.version, "state": "not-run",
+                                                 "desired": 0, "in_service": 0,
+                                                 "reason": spec.unreachable_image})
+                continue
             group = self._groups.setdefault(name, Group(name, self._launcher(name)))
             status = group.step(spec, desired=int(described.get("DesiredCapacity", described["MinSize"])),
                                 batch=self._batch(name), drain_seconds=self._drain_seconds(described))
@@ -116,6 +125,18 @@ class DataPlane:
                 self._balancers[route.name] = balancer
             balancer.apply(tuple(backends))
             self._publish(f"balancers/{route.name}", {"url": balancer.url})
+            self._publish_health(balancer, route)
+
+    def _publish_health(self, balancer: Balancer, route: Any) -> None:
+        """Each target group's servers as HAProxy's health checks see them."""
+        rows = balancer.stats()
+        for target_group, _ in route.shares:
+            backend = _backend_name(target_group.name)
+            servers = [r for r in rows if r.get("pxname") == backend
+                       and r.get("svname") not in ("FRONTEND", "BACKEND")]
+            self._publish(f"target-groups/{target_group.name}", {
+                "healthy": sum(r.get("status", "").startswith("UP") for r in servers),
+                "total": len(servers)})
 
     def _spec(self, described: dict) -> LaunchSpec | None:
         template = described.get("LaunchTemplate")

@@ -111,6 +111,10 @@ class Group:
         threading.Thread(target=instance.terminate, name=f"{instance.id}-stop", daemon=True).start()
 
     def terminate_all(self) -> None:
-        for instance in list(self.instances):
-            self.instances.remove(instance)
-            instance.terminate()
+        """Stop every instance, all at once (each waits for its container's stop timeout)."""
+        stopping = [threading.Thread(target=instance.terminate, daemon=True) for instance in self.instances]
+        self.instances.clear()
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()

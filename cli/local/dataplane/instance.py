@@ -43,11 +43,24 @@ class LaunchSpec:
     version: str  # the launch template version
     boot: BootContents
     port: int     # the container's port, from the settings file
+    image: str
 
     @classmethod
     def from_boot(cls, version: str, boot: BootContents) -> LaunchSpec:
-        settings = dict(line.split("=", 1) for line in boot.container_conf.splitlines() if "=" in line)
-        return cls(version=version, boot=boot, port=int(shlex.split(settings["PORT"])[0]))
+        settings = {key: shlex.split(value)[0] if value else "" for key, value in
+                    (line.split("=", 1) for line in boot.container_conf.splitlines() if "=" in line)}
+        return cls(version=version, boot=boot, port=int(settings["PORT"]), image=settings["IMAGE"])
+
+    @property
+    def unreachable_image(self) -> str:
+        """Why this machine cannot pull the image ("" when it can): the local target never
+        reaches AWS, and the emulator's ECR keeps no image layers."""
+        host = self.image.split("/", 1)[0]
+        if ".dkr.ecr." in host and host.endswith(".amazonaws.com"):
+            return (f"its image {self.image} is in Amazon ECR, which the local target does not "
+                    "reach (the emulator's ECR holds no layers); set registry.url to a local "
+                    "registry to run it here")
+        return ""
 
 
 class Instance:

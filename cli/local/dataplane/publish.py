@@ -4,6 +4,7 @@ in another process reads it as it reads anything else of the account):
     /wimpy/local/dataplane                      "running" while a data plane acts
     /wimpy/local/dataplane/groups/<group>       a group's progress on its launch template
     /wimpy/local/dataplane/balancers/<route>    a route's local URL
+    /wimpy/local/dataplane/target-groups/<name> its instances, healthy and in all
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def is_running(ssm: Any) -> bool:
 
 def group_status(ssm: Any, group: str) -> dict | None:
     text = _get(ssm, f"{ROOT}/groups/{group}")
+    return json.loads(text) if text else None
+
+
+def target_group_health(ssm: Any, name: str) -> dict | None:
+    text = _get(ssm, f"{ROOT}/target-groups/{name}")
     return json.loads(text) if text else None
 
 

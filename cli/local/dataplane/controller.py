@@ -16,6 +16,7 @@ import json
 import logging
 import socket
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any, Callable
@@ -26,10 +27,14 @@ from cli.local.dataplane import publish
 from cli.local.dataplane.balancer import Backend, Balancer, Server
 from cli.local.dataplane.groups import Group
 from cli.local.dataplane.instance import Instance, LaunchSpec
-from cli.local.dataplane.routes import read_routes
+from cli.local.dataplane.routes import TargetGroup, describe_target_group, read_routes
 
 log = logging.getLogger("wimpy.dataplane")
 DEFAULT_DRAIN_SECONDS = 300
+# A target group's health check settings are asked again after this long: a stack update
+# may change them, but not every half second (each loop would otherwise ask two more
+# questions per target group of an emulator that shares this machine's cores).
+TARGET_GROUP_REFRESH_SECONDS = 10.0
 
 
 class DataPlane:
@@ -44,6 +49,7 @@ class DataPlane:
         self._batches: dict[str, int] = {}
         self._balancers: dict[str, Balancer] = {}
         self._published: dict[str, str] = {}
+        self._target_groups: dict[str, tuple[float, TargetGroup]] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._counter = 0
@@ -91,13 +97,13 @@ class DataPlane:
             if spec is None:
                 continue
             seen.add(name)
-            for arn in described.get("TargetGroupARNs", []):
-                groups_of_target_group.setdefault(arn, []).append(name)
             if spec.unreachable_image:
                 self._publish(f"groups/{name}", {"version": spec.version, "state": "not-run",
                                                  "desired": 0, "in_service": 0,
                                                  "reason": spec.unreachable_image})
                 continue
+            for arn in described.get("TargetGroupARNs", []):
+                groups_of_target_group.setdefault(arn, []).append(name)
             group = self._groups.setdefault(name, Group(name, self._launcher(name)))
             status = group.step(spec, desired=int(described.get("DesiredCapacity", described["MinSize"])),
                                 batch=self._batch(name), drain_seconds=self._drain_seconds(described))
@@ -107,7 +113,9 @@ class DataPlane:
         self._route(groups_of_target_group)
 
     def _route(self, groups_of_target_group: dict[str, list[str]]) -> None:
-        for route in read_routes(self._client):
+        for route in read_routes(self._client, self._target_group):
+            if not any(target_group.arn in groups_of_target_group for target_group, _ in route.shares):
+                continue  # nothing behind it that this data plane runs: no local URL
             backends = []
             for target_group, weight in route.shares:
                 servers = tuple(Server(i.id, i.host_port)
@@ -137,6 +145,14 @@ class DataPlane:
             self._publish(f"target-groups/{target_group.name}", {
                 "healthy": sum(r.get("status", "").startswith("UP") for r in servers),
                 "total": len(servers)})
+
+    def _target_group(self, elbv2: Any, arn: str) -> TargetGroup:
+        now = time.monotonic()
+        cached = self._target_groups.get(arn)
+        if cached is None or now - cached[0] > TARGET_GROUP_REFRESH_SECONDS:
+            cached = (now, describe_target_group(elbv2, arn))
+            self._target_groups[arn] = cached
+        return cached[1]
 
     def _spec(self, described: dict) -> LaunchSpec | None:
         template = described.get("LaunchTemplate")

@@ -10,7 +10,7 @@ folds the two into one HAProxy per name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from cli.local.dataplane.balancer import HealthCheck
 
@@ -29,7 +29,9 @@ class Route:
     shares: tuple[tuple[TargetGroup, int], ...]    # each target group and its weight
 
 
-def read_routes(client: Any) -> list[Route]:
+def read_routes(client: Any, target_group: Callable[[Any, str], TargetGroup] | None = None) -> list[Route]:
+    """`target_group(elbv2, arn)` describes one (default: asked every time)."""
+    target_group = target_group or describe_target_group
     elbv2, route53 = client("elbv2"), client("route53")
     balancers = elbv2.describe_load_balancers()["LoadBalancers"]
     by_dns = {_dns(b["DNSName"]): b for b in balancers}
@@ -40,7 +42,7 @@ def read_routes(client: Any) -> list[Route]:
         result = []
         for arn, share in forwards[balancer_arn]:
             if arn not in groups:
-                groups[arn] = _target_group(elbv2, arn)
+                groups[arn] = target_group(elbv2, arn)
             result.append((groups[arn], weight * share))
         return result
 
@@ -88,7 +90,7 @@ def _forwards(elbv2: Any, balancer_arn: str) -> list[tuple[str, int]]:
     return []
 
 
-def _target_group(elbv2: Any, arn: str) -> TargetGroup:
+def describe_target_group(elbv2: Any, arn: str) -> TargetGroup:
     group = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
     attributes = {a["Key"]: a["Value"] for a in
                   elbv2.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]}

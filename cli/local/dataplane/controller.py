@@ -27,7 +27,7 @@ from cli.local.dataplane import publish
 from cli.local.dataplane.balancer import Backend, Balancer, Server
 from cli.local.dataplane.groups import Group
 from cli.local.dataplane.instance import Instance, LaunchSpec
-from cli.local.dataplane.routes import TargetGroup, describe_target_group, read_routes
+from cli.local.dataplane.routes import Route, TargetGroup, describe_target_group, read_routes
 
 log = logging.getLogger("wimpy.dataplane")
 DEFAULT_DRAIN_SECONDS = 300
@@ -74,6 +74,10 @@ class DataPlane:
             thread.join()
         for balancer in self._balancers.values():
             balancer.stop()
+        try:
+            publish.running(self._client("ssm"), False)
+        except Exception:  # the emulator may be stopping too: nothing left to tell
+            pass
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -109,33 +113,39 @@ class DataPlane:
                                 batch=self._batch(name), drain_seconds=self._drain_seconds(described))
             self._publish(f"groups/{name}", status.as_dict())
         for name in set(self._groups) - seen:  # the group was deleted: so are its instances
-            self._groups.pop(name).terminate_all()
+            threading.Thread(target=self._groups.pop(name).terminate_all, daemon=True).start()
         self._route(groups_of_target_group)
 
     def _route(self, groups_of_target_group: dict[str, list[str]]) -> None:
         for route in read_routes(self._client, self._target_group):
             if not any(target_group.arn in groups_of_target_group for target_group, _ in route.shares):
                 continue  # nothing behind it that this data plane runs: no local URL
-            backends = []
-            for target_group, weight in route.shares:
-                servers = tuple(Server(i.id, i.host_port)
-                                for name in groups_of_target_group.get(target_group.arn, [])
-                                if name in self._groups
-                                for i in self._groups[name].in_service())
-                backends.append(Backend(_backend_name(target_group.name), weight,
-                                        target_group.health, servers))
-            balancer = self._balancers.get(route.name)
-            if balancer is None:
-                # A short folder: HAProxy's socket path must fit in 108 bytes.
-                folder = hashlib.sha256(route.name.encode()).hexdigest()[:12]
-                balancer = Balancer(route.name, self.directory / "balancers" / folder,
-                                    self._port_for(route.name))
-                self._balancers[route.name] = balancer
-            balancer.apply(tuple(backends))
-            self._publish(f"balancers/{route.name}", {"url": balancer.url})
-            self._publish_health(balancer, route)
+            try:
+                self._balance(route, groups_of_target_group)
+            except Exception as error:  # one name's balancer must not stop the others'
+                log.error("data plane: the load balancer for %s: %s", route.name, error)
 
-    def _publish_health(self, balancer: Balancer, route: Any) -> None:
+    def _balance(self, route: Route, groups_of_target_group: dict[str, list[str]]) -> None:
+        backends = []
+        for target_group, weight in route.shares:
+            servers = tuple(Server(i.id, i.host_port)
+                            for name in groups_of_target_group.get(target_group.arn, [])
+                            if name in self._groups
+                            for i in self._groups[name].in_service())
+            backends.append(Backend(_backend_name(target_group.name), weight,
+                                    target_group.health, servers))
+        balancer = self._balancers.get(route.name)
+        if balancer is None:
+            # A short folder: HAProxy's socket path must fit in 108 bytes.
+            folder = hashlib.sha256(route.name.encode()).hexdigest()[:12]
+            balancer = Balancer(route.name, self.directory / "balancers" / folder,
+                                self._port_for(route.name))
+            self._balancers[route.name] = balancer
+        balancer.apply(tuple(backends))
+        self._publish(f"balancers/{route.name}", {"url": balancer.url})
+        self._publish_health(balancer, route)
+
+    def _publish_health(self, balancer: Balancer, route: Route) -> None:
         """Each target group's servers as HAProxy's health checks see them."""
         rows = balancer.stats()
         for target_group, _ in route.shares:

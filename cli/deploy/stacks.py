@@ -56,8 +56,7 @@ def deploy(run: StackDeploy, stacks: Sequence[str], *, context: Mapping[str, str
             _raise_if_rolled_back(run.target, stacks, failure)
             raise
     if rollout:
-        rollout.show = run.show
-        rollout.after(stacks, before)
+        rollout.after(stacks, before, show=run.show)
 
 
 def _raise_if_rolled_back(target: Target, stacks: Sequence[str], failure: WimpyError) -> None:

@@ -14,6 +14,8 @@ What the emulator does NOT do (so what a local deploy does not prove):
 
 - It emulates AWS's control plane only. No instance boots, no container runs, no user
   data or boot script executes, no traffic flows; target health is always healthy.
+  (Beside it, under `wimpy local start`, the data plane in dataplane/ runs the Auto
+  Scaling groups' instances as containers behind HAProxy: see its module.)
 - Some resource types are accepted without effect: the stack completes, the resource
   exists in no service and has no physical id. In Wimpy's stacks: AWS::CloudTrail::Trail,
   AWS::AutoScaling::ScalingPolicy, AWS::AutoScaling::LifecycleHook, AWS::S3::BucketPolicy,

@@ -74,9 +74,12 @@ class Rollout:
                                         described.get("Parameters", []))
         return snapshots
 
-    def after(self, stacks: Sequence[str], snapshots: dict[str, Snapshot]) -> None:
-        """Wait for every group of `stacks`; WimpyError(ROLLED_BACK) after restoring the
-        stack whose instances failed."""
+    def after(self, stacks: Sequence[str], snapshots: dict[str, Snapshot], *,
+              show: Callable[[str], None] | None = None) -> None:
+        """Wait for every group of `stacks` (their progress to `show`); WimpyError(ROLLED_BACK)
+        after restoring the stack whose instances failed."""
+        if show is not None:
+            self.show = show
         for stack in stacks:
             for group, version in self._groups(stack):
                 status = self._wait(group, version)

@@ -54,3 +54,11 @@ def check_identity(aws_session: Any, account: str, environment: Mapping[str, str
             f"your credentials are for account {identity['Account']}, but wimpy.yml's "
             f"account.id is {account}; nothing was deployed.",
             hint="Switch profile (AWS_PROFILE) or correct account.id.")
+
+
+def parameter_value(ssm: Any, name: str) -> str | None:
+    """An SSM parameter's value, or None when there is no such parameter."""
+    try:
+        return ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        return None

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from cli import cdk, naming, output, targets
+from cli import aws, cdk, naming, output, targets
 from cli.build import versions
 from cli.commands.common import ConfigOption, EnvOption, LocalOption, load
 from cli.phases import Phases
@@ -39,12 +39,9 @@ def diff(config: Path = ConfigOption, env: str = EnvOption,
             context += ["--context", f"{key}={value}"]
         if version is not None:
             # Compare with the machine image the next deploy would keep, not the offline one.
-            ssm = target.client("ssm")
-            try:
-                recorded = ssm.get_parameter(Name=naming.machine_image_parameter(env, app))
-                context += ["--context", f"machine_image={recorded['Parameter']['Value']}"]
-            except ssm.exceptions.ParameterNotFound:
-                pass
+            recorded = aws.parameter_value(target.client("ssm"), naming.machine_image_parameter(env, app))
+            if recorded is not None:
+                context += ["--context", f"machine_image={recorded}"]
         # On AWS a read-only change set adds replacement details; the emulator's change sets
         # list no resource changes, so there the templates are compared directly.
         method = ["--method", "template"] if target.is_local else []

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cli import naming
+from cli import aws, naming
 from cli.config import WimpyConfig
 from cli.deploy import outcome, stacks
 from cli.errors import ExitCode, WimpyError
@@ -73,7 +73,7 @@ def deploy_foundation(run: stacks.StackDeploy, config: WimpyConfig, phases: Phas
     names = foundation_stacks(config, run.environment)
     made_from = fingerprint(config, run)
     parameter = naming.application_parameter(run.environment, config.app.name, "foundation")
-    if _recorded(ssm, parameter) == made_from and all(
+    if aws.parameter_value(ssm, parameter) == made_from and all(
             (found := outcome.read(cloudformation, name)) is not None and found.succeeded
             for name in names):
         phases.note(f"foundation unchanged since the last deploy ({', '.join(names)})")
@@ -108,13 +108,6 @@ def fingerprint(config: WimpyConfig, run: stacks.StackDeploy) -> str:
                 digest.update(str(file.relative_to(root)).encode())
                 digest.update(file.read_bytes())
     return digest.hexdigest()
-
-
-def _recorded(ssm: Any, name: str) -> str | None:
-    try:
-        return ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    except ssm.exceptions.ParameterNotFound:
-        return None
 
 
 def _shown(value: Any) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli import naming
+from cli import aws, naming
 from cli.errors import WimpyError
 
 AMAZON_LINUX_2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
@@ -27,11 +27,11 @@ def choose(*, ssm: Any, ec2: Any, env: str, app: str, instance_type: str, pinned
     (first deploy, or --update-machine-image) the current Amazon Linux 2023."""
     if pinned:
         return pinned, "pinned in wimpy.yml (app.machine_image)"
-    recorded = None if update else _get(ssm, naming.machine_image_parameter(env, app))
+    recorded = None if update else aws.parameter_value(ssm, naming.machine_image_parameter(env, app))
     if recorded:
         return recorded, "recorded at an earlier deploy"
     public = AMAZON_LINUX_2023.format(arch=architecture(ec2, instance_type))
-    latest = _get(ssm, public)
+    latest = aws.parameter_value(ssm, public)
     if not latest:
         raise WimpyError(f"could not read the Amazon Linux 2023 image from SSM ({public}).",
                          hint="Pin one in wimpy.yml: app.machine_image: ami-...")
@@ -41,10 +41,3 @@ def choose(*, ssm: Any, ec2: Any, env: str, app: str, instance_type: str, pinned
 def record(*, ssm: Any, env: str, app: str, ami: str) -> None:
     ssm.put_parameter(Name=naming.machine_image_parameter(env, app), Value=ami, Type="String",
                       Overwrite=True, Description="AMI of this application's instances (Wimpy)")
-
-
-def _get(ssm: Any, name: str) -> str | None:
-    try:
-        return ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    except ssm.exceptions.ParameterNotFound:
-        return None

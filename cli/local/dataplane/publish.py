@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cli.aws import parameter_value
+
 ROOT = "/wimpy/local/dataplane"
 
 
@@ -24,27 +26,20 @@ def running(ssm: Any, value: bool) -> None:
                       Overwrite=True)
 
 
-def _get(ssm: Any, name: str) -> str | None:
-    try:
-        return ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    except ssm.exceptions.ParameterNotFound:
-        return None
-
-
 def is_running(ssm: Any) -> bool:
-    return _get(ssm, ROOT) == "running"
+    return parameter_value(ssm, ROOT) == "running"
 
 
 def group_status(ssm: Any, group: str) -> dict | None:
-    text = _get(ssm, f"{ROOT}/groups/{group}")
+    text = parameter_value(ssm, f"{ROOT}/groups/{group}")
     return json.loads(text) if text else None
 
 
 def target_group_health(ssm: Any, name: str) -> dict | None:
-    text = _get(ssm, f"{ROOT}/target-groups/{name}")
+    text = parameter_value(ssm, f"{ROOT}/target-groups/{name}")
     return json.loads(text) if text else None
 
 
 def local_url(ssm: Any, route: str) -> str | None:
-    text = _get(ssm, f"{ROOT}/balancers/{route}")
+    text = parameter_value(ssm, f"{ROOT}/balancers/{route}")
     return json.loads(text)["url"] if text else None

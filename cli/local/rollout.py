@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from cli.errors import ExitCode, WimpyError
-from cli.local.dataplane import publish
+from cli.local.dataplane import launch_template_version, publish
 
 GROUP = "AWS::AutoScaling::AutoScalingGroup"
 # Longer than any signal timeout a stack may give (the data plane fails an instance at its
@@ -104,10 +104,8 @@ class Rollout:
         for group in described:
             template = group.get("LaunchTemplate")
             if template:
-                versions = self._client("ec2").describe_launch_template_versions(
-                    LaunchTemplateId=template["LaunchTemplateId"],
-                    Versions=[str(template.get("Version", "$Latest"))])["LaunchTemplateVersions"]
-                result.append((group["AutoScalingGroupName"], str(versions[0]["VersionNumber"])))
+                version = launch_template_version(self._client("ec2"), template)
+                result.append((group["AutoScalingGroupName"], str(version["VersionNumber"])))
         return result
 
     def _wait(self, group: str, version: str) -> dict:
@@ -116,14 +114,15 @@ class Rollout:
         shown = ""
         while time.monotonic() < deadline:
             status = publish.group_status(ssm, group)
-            if status and status["version"] == version and status["state"] != "not-run":
+            if status and status["version"] == version:
+                if status["state"] == "not-run":
+                    return status
                 line = f"{group}: {status['in_service']}/{status['desired']} instances in service"
                 if line != shown:
                     self.show(line)
                     shown = line
-            if status and status["version"] == version and \
-                    status["state"] in ("complete", "failed", "not-run"):
-                return status
+                if status["state"] in ("complete", "failed"):
+                    return status
             time.sleep(self._poll)
         raise WimpyError(f"the local data plane did not report on {group} within "
                          f"{WAIT_LIMIT_SECONDS}s; is `wimpy local start`'s process still running?")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from typing import Any
 
 # What the data plane runs, and where it comes from on Debian or Ubuntu.
 REQUIREMENTS = {
@@ -33,3 +34,12 @@ def _engine_answers() -> bool:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+def launch_template_version(ec2: Any, template: dict) -> dict:
+    """The launch template version a group names ({LaunchTemplateId, Version}, where Version
+    may be $Latest or $Default), as DescribeLaunchTemplateVersions gives it: the number, and
+    the data (user data) instances start from."""
+    return ec2.describe_launch_template_versions(
+        LaunchTemplateId=template["LaunchTemplateId"],
+        Versions=[str(template.get("Version", "$Latest"))])["LaunchTemplateVersions"][0]

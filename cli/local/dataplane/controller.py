@@ -10,7 +10,6 @@ and each route's local URL.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
 import logging
@@ -23,14 +22,13 @@ from typing import Any, Callable
 
 from wimpy_constructs.boot import read_boot_script
 
-from cli.local.dataplane import publish
+from cli.local.dataplane import launch_template_version, publish
 from cli.local.dataplane.balancer import Backend, Balancer, Server
 from cli.local.dataplane.groups import Group
 from cli.local.dataplane.instance import Instance, LaunchSpec
 from cli.local.dataplane.routes import Route, TargetGroup, describe_target_group, read_routes
 
 log = logging.getLogger("wimpy.dataplane")
-DEFAULT_DRAIN_SECONDS = 300
 # A target group's health check settings are asked again after this long: a stack update
 # may change them, but not every half second (each loop would otherwise ask two more
 # questions per target group of an emulator that shares this machine's cores).
@@ -170,14 +168,13 @@ class DataPlane:
             return None
         key = (template["LaunchTemplateId"], str(template.get("Version", "$Latest")))
         if key not in self._specs:
-            versions = self._client("ec2").describe_launch_template_versions(
-                LaunchTemplateId=key[0], Versions=[key[1]])["LaunchTemplateVersions"]
-            user_data = versions[0]["LaunchTemplateData"].get("UserData", "")
+            version = launch_template_version(self._client("ec2"), template)
+            user_data = version["LaunchTemplateData"].get("UserData", "")
             try:
                 boot = read_boot_script(base64.b64decode(user_data).decode())
             except ValueError:
                 return None  # not an instance Wimpy's boot script starts
-            self._specs[key] = LaunchSpec.from_boot(str(versions[0]["VersionNumber"]), boot)
+            self._specs[key] = LaunchSpec.from_boot(str(version["VersionNumber"]), boot)
         return self._specs[key]
 
     def _batch(self, group: str) -> int:
@@ -198,14 +195,9 @@ class DataPlane:
         return self._batches[group]
 
     def _drain_seconds(self, described: dict) -> float:
-        delays = [self._target_group_delay(arn) for arn in described.get("TargetGroupARNs", [])]
-        return max(delays, default=0)
-
-    @functools.lru_cache(maxsize=256)  # noqa: B019 (one per data plane, which lives as long)
-    def _target_group_delay(self, arn: str) -> int:
-        attributes = self._client("elbv2").describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
-        values = {a["Key"]: a["Value"] for a in attributes}
-        return int(values.get("deregistration_delay.timeout_seconds", DEFAULT_DRAIN_SECONDS))
+        elbv2 = self._client("elbv2")
+        return max((self._target_group(elbv2, arn).deregistration_delay_seconds
+                    for arn in described.get("TargetGroupARNs", [])), default=0)
 
     def _launcher(self, group: str) -> Callable[[LaunchSpec], Instance]:
         def launch(spec: LaunchSpec) -> Instance:

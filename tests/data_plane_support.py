@@ -38,7 +38,9 @@ function delay() return PACE_MS end
 function setup(thread) table.insert(threads, thread) end
 function init(args) seen = {} end
 function response(status, headers, body)
-  local key = os.time() .. " " .. status .. " " .. (body or ""):gsub("%s+$", "")
+  -- One line per key: a body's line breaks and tabs (an error page's) become spaces.
+  local text = (body or ""):gsub("%s+$", ""):gsub("%s+", " ")
+  local key = os.time() .. " " .. status .. " " .. text
   seen[key] = (seen[key] or 0) + 1
 end
 function done(summary, latency, requests)

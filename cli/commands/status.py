@@ -89,7 +89,7 @@ def _instances_and_health(target: Any, groups: list[dict[str, Any]], stack: str,
         return {"instances": _instances(groups, stack), "health": _health(target, target_group_arn)}
     if target.rollout is not None:  # the local data plane's instances and health checks
         return {"instances": target.rollout.instances(stack),
-                "health": target.rollout.health(target_group_arn)}
+                "health": _health(target, target_group_arn)}
     # No data plane: no instance boots, so nothing can know whether one is in service or
     # healthy (moto would say so of every one). Say unknown.
     return {"instances": None, "health": None}

@@ -13,17 +13,21 @@ behaviours that stopped the CDK CLI from updating a stack (each one documented t
 What the emulator does NOT do (so what a local deploy does not prove):
 
 - It emulates AWS's control plane only. No instance boots, no container runs, no user
-  data or boot script executes, no traffic flows; target health is always healthy.
-  (Beside it, under `wimpy local start`, the data plane in dataplane/ runs the Auto
-  Scaling groups' instances as containers behind HAProxy: see its module.)
+  data or boot script executes, no traffic flows; target health is always healthy, and
+  no alarm is evaluated. (Beside it, under `wimpy local start`, the data plane in
+  dataplane/ runs the Auto Scaling groups' instances as containers behind HAProxy, makes
+  the load balancer's metrics, evaluates the alarms on them, and answers target health
+  (target_health.py): see its module.)
 - Some resource types are accepted without effect: the stack completes, the resource
   exists in no service and has no physical id. In Wimpy's stacks: AWS::CloudTrail::Trail,
   AWS::AutoScaling::ScalingPolicy, AWS::AutoScaling::LifecycleHook, AWS::S3::BucketPolicy,
-  AWS::CloudWatch::Alarm, AWS::EC2::SecurityGroupEgress (so a security group's egress
+  AWS::EC2::SecurityGroupEgress (so a security group's egress
   is not what the template says), AWS::CDK::Metadata. moto logs "No Moto CloudFormation
   support for <type>" for each.
 - AWS::CertificateManager::Certificate has no CloudFormation support in moto; Wimpy adds
   it (certificates.py): the certificate is issued at once, DNS validation is not acted out.
+  So does AWS::CloudWatch::Alarm (alarms.py): the alarm exists, in state OK until
+  something evaluates it.
 - Some properties are accepted and ignored: S3 buckets get their encryption and tags, not
   their versioning, lifecycle rules, public access block, ownership or access logging.
 - UpdatePolicy, CreationPolicy and cfn-signal are not acted out: a rolling update of an

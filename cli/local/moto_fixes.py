@@ -68,13 +68,19 @@ Resources:
  14. AWS::AutoScaling::AutoScalingGroup is updated in place, as AWS does: moto deleted the
      group and created it again under the same name, which failed, so fix 8 kept the old
      group and a deploy never changed its launch template version, size or target groups
-     (the local data plane would never have rolled a new version out).
+     (the local data plane would never have rolled a new version out). A new size
+     launches or terminates instances, registered with the target groups, as on AWS.
 
  15. A resource that reads an attribute (Fn::GetAtt) of a resource an update modifies is
      updated too, as CloudFormation evaluates the attribute again: moto updated only
      resources whose own template text changed, so the group's launch template version
      (GetAtt LaunchTemplate.LatestVersionNumber) stayed at 1 while the template gained
      versions.
+
+ 16. AWS::ElasticLoadBalancingV2::TargetGroup answers Fn::GetAtt TargetGroupFullName (and
+     TargetGroupName, LoadBalancerArns), which every alarm on a target group's metrics
+     has as its TargetGroup dimension; moto had no attribute at all, so the dimension was
+     left empty.
 
 Concurrency:
  13. DynamoDB's conditional writes are atomic, as in AWS: each write (PutItem, UpdateItem,
@@ -130,13 +136,17 @@ def apply() -> Callable[[], None]:
 
 
 def _patches() -> list[tuple[Any, str, Any]]:
+    from cli.local.alarms import alarm_model
     from cli.local.certificates import certificate_model
+    from cli.local.target_health import describe_target_health
     from moto.cloudformation import parsing
     from moto.cloudformation.exceptions import CloudFormationError, ValidationError
     from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
     from moto.cloudformation.responses import CloudFormationResponse
     from moto.autoscaling.models import FakeAutoScalingGroup
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.elbv2.models import ELBv2Backend, FakeTargetGroup
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
     from moto.core.responses import ActionResult, EmptyResult
     from moto.ec2.exceptions import InvalidPermissionNotFoundError, InvalidSecurityGroupNotFoundError
     from moto.ec2.models import ec2_backends
@@ -370,11 +380,21 @@ def _patches() -> list[tuple[Any, str, Any]]:
         return properties
 
     original_model_map = parsing.get_model_map
-    certificate = certificate_model()
+    added_models = [certificate_model(), alarm_model()]
 
     def model_map() -> dict[str, Any]:
-        # ACM exists in moto, its CloudFormation resource does not (see certificates.py).
-        return {**original_model_map(), certificate.cloudformation_type(): certificate}
+        # ACM certificates and CloudWatch alarms exist in moto, their CloudFormation
+        # resources do not (see certificates.py, alarms.py).
+        return {**original_model_map(), **{model.cloudformation_type(): model for model in added_models}}
+
+    def target_group_attribute(self: Any, attribute_name: str) -> Any:
+        """Fix 16: a target group's attributes, which alarms' dimensions read."""
+        full_name = self.arn.split(":", 5)[-1]  # targetgroup/<name>/<id>
+        attributes = {"TargetGroupFullName": full_name, "TargetGroupName": self.name,
+                      "TargetGroupArn": self.arn, "LoadBalancerArns": list(self.load_balancer_arns)}
+        if attribute_name not in attributes:
+            raise UnformattedGetAttTemplateException()
+        return attributes[attribute_name]
 
     def resolve_update_parameters(self: Any, instance: Any, incoming_params: list[dict[str, Any]]) -> dict[str, str]:
         # UpdateStack with UsePreviousValue for a parameter that took its Default last time:
@@ -463,11 +483,13 @@ def _patches() -> list[tuple[Any, str, Any]]:
         group.min_size = int(properties.get("MinSize", group.min_size))
         group.max_size = int(properties.get("MaxSize", group.max_size))
         desired = properties.get("DesiredCapacity")
-        group.desired_capacity = (int(desired) if desired is not None
-                                  else min(max(group.desired_capacity, group.min_size), group.max_size))
         if properties.get("LaunchTemplate"):
             group._set_launch_configuration(None, properties["LaunchTemplate"], None)
         group.target_group_arns = list(properties.get("TargetGroupARNs", group.target_group_arns))
+        # Launches or terminates (moto's) instances to the new size and registers them with
+        # the target groups, as a group scaled by an update does.
+        group.set_desired_capacity(int(desired) if desired is not None
+                                   else min(max(group.desired_capacity, group.min_size), group.max_size))
         return group
 
     original_diff = parsing.ResourceMap.build_resource_diff
@@ -520,6 +542,8 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (SecurityGroupIngress, "update_from_cloudformation_json", classmethod(ingress_update)),
         (FakeAutoScalingGroup, "update_from_cloudformation_json", classmethod(group_update)),
         (parsing.ResourceMap, "build_resource_diff", build_resource_diff),
+        (FakeTargetGroup, "get_cfn_attribute", target_group_attribute),
+        (ELBv2Backend, "describe_target_health", describe_target_health(ELBv2Backend.describe_target_health)),
     ]
 
 

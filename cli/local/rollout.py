@@ -46,14 +46,6 @@ class Rollout:
         host = urllib.parse.urlsplit(url).hostname
         return publish.local_url(self._client("ssm"), host) if host else None
 
-    def health(self, target_group_arn: str | None) -> str:
-        """As `status` shows a target group's health on AWS: "healthy/registered healthy"."""
-        if not target_group_arn:
-            return "-"
-        name = target_group_arn.split(":targetgroup/", 1)[-1].split("/")[0]
-        found = publish.target_group_health(self._client("ssm"), name)
-        return f"{found['healthy']}/{found['total']} healthy" if found else "0/0 healthy"
-
     def instances(self, stack: str) -> int:
         """The stack's instances in service, as the data plane counts them."""
         ssm = self._client("ssm")

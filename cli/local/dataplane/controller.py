@@ -22,10 +22,11 @@ from typing import Any, Callable
 
 from wimpy_constructs.boot import read_boot_script
 
-from cli.local.dataplane import launch_template_version, publish
+from cli.local.dataplane import alarms, launch_template_version, publish
 from cli.local.dataplane.balancer import Backend, Balancer, Server
+from cli.local.dataplane.metrics import KEEP_SECONDS, Dimensions, MetricStore, RequestLog, dimensions, now_second
 from cli.local.dataplane.groups import Group
-from cli.local.dataplane.instance import Instance, LaunchSpec
+from cli.local.dataplane.instance import Instance, LaunchSpec, State
 from cli.local.dataplane.routes import Route, TargetGroup, describe_target_group, read_routes
 
 log = logging.getLogger("wimpy.dataplane")
@@ -33,6 +34,9 @@ log = logging.getLogger("wimpy.dataplane")
 # may change them, but not every half second (each loop would otherwise ask two more
 # questions per target group of an emulator that shares this machine's cores).
 TARGET_GROUP_REFRESH_SECONDS = 10.0
+# Metrics go to the emulator's CloudWatch this often (one datapoint per second each time);
+# the alarms are evaluated on every loop, from the data plane's own copy.
+SEND_METRICS_SECONDS = 5.0
 
 
 class DataPlane:
@@ -48,6 +52,10 @@ class DataPlane:
         self._balancers: dict[str, Balancer] = {}
         self._published: dict[str, str] = {}
         self._target_groups: dict[str, tuple[float, TargetGroup]] = {}
+        self._logs: dict[str, RequestLog] = {}
+        self.metrics = MetricStore()
+        self._served: set[Dimensions] = set()
+        self._metrics_sent = 0.0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._counter = 0
@@ -72,6 +80,8 @@ class DataPlane:
             thread.join()
         for balancer in self._balancers.values():
             balancer.stop()
+        for log in self._logs.values():
+            log.close()
         try:
             publish.running(self._client("ssm"), False)
         except Exception:  # the emulator may be stopping too: nothing left to tell
@@ -113,8 +123,11 @@ class DataPlane:
         for name in set(self._groups) - seen:  # the group was deleted: so are its instances
             threading.Thread(target=self._groups.pop(name).terminate_all, daemon=True).start()
         self._route(groups_of_target_group)
+        self._judge_alarms()
+        self._send_metrics()
 
     def _route(self, groups_of_target_group: dict[str, list[str]]) -> None:
+        self._served = set()
         for route in read_routes(self._client, self._target_group):
             if not any(target_group.arn in groups_of_target_group for target_group, _ in route.shares):
                 continue  # nothing behind it that this data plane runs: no local URL
@@ -135,24 +148,57 @@ class DataPlane:
         balancer = self._balancers.get(route.name)
         if balancer is None:
             # A short folder: HAProxy's socket path must fit in 108 bytes.
-            folder = hashlib.sha256(route.name.encode()).hexdigest()[:12]
-            balancer = Balancer(route.name, self.directory / "balancers" / folder,
-                                self._port_for(route.name))
+            folder = self.directory / "balancers" / hashlib.sha256(route.name.encode()).hexdigest()[:12]
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._logs[route.name] = RequestLog(folder / "log.sock")
+            balancer = Balancer(route.name, folder, self._port_for(route.name), folder / "log.sock")
             self._balancers[route.name] = balancer
         balancer.apply(tuple(backends))
+        self.metrics.record_requests(self._logs[route.name].take(), {
+            _backend_name(tg.name): (_dimensions(tg), dimensions(LoadBalancer=tg.load_balancer_full_name))
+            for tg, _ in route.shares})
         self._publish(f"balancers/{route.name}", {"url": balancer.url})
-        self._publish_health(balancer, route)
+        self._publish_health(balancer, route, groups_of_target_group)
 
-    def _publish_health(self, balancer: Balancer, route: Route) -> None:
-        """Each target group's servers as HAProxy's health checks see them."""
-        rows = balancer.stats()
+    def _publish_health(self, balancer: Balancer, route: Route,
+                        groups_of_target_group: dict[str, list[str]]) -> None:
+        """Each target group's instances and their health, as an ALB would describe them:
+        initial while booting, then as HAProxy's checks see them, draining on the way out."""
+        rows = {(r.get("pxname"), r.get("svname")): r.get("status", "") for r in balancer.stats()}
         for target_group, _ in route.shares:
             backend = _backend_name(target_group.name)
-            servers = [r for r in rows if r.get("pxname") == backend
-                       and r.get("svname") not in ("FRONTEND", "BACKEND")]
-            self._publish(f"target-groups/{target_group.name}", {
-                "healthy": sum(r.get("status", "").startswith("UP") for r in servers),
-                "total": len(servers)})
+            targets = []
+            for name in groups_of_target_group.get(target_group.arn, []):
+                for instance in self._groups[name].instances if name in self._groups else []:
+                    targets.append({"id": instance.id, "port": instance.host_port,
+                                    **_target_state(instance.state, rows.get((backend, instance.id), ""))})
+            self._publish(publish.target_group_key(target_group.name).removeprefix(publish.ROOT + "/"),
+                          {"targets": targets})
+            dims = _dimensions(target_group)
+            self._served.add(dims)
+            self.metrics.record_hosts(dims, now_second(),
+                                      healthy=sum(t["state"] == "healthy" for t in targets),
+                                      unhealthy=sum(t["state"] == "unhealthy" for t in targets))
+
+    def _judge_alarms(self) -> None:
+        """Evaluate the alarms on the metrics made here; set each one's state when it changes."""
+        if not self._served:
+            return
+        cloudwatch = self._client("cloudwatch")
+        now = now_second()
+        for alarm in _pages(cloudwatch, "describe_alarms", "MetricAlarms"):
+            found = alarms.evaluate(alarm, self.metrics, self._served, now)
+            if found is not None and found.state != alarm["StateValue"]:
+                cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=found.state,
+                                           StateReason=found.reason[:1023])
+
+    def _send_metrics(self) -> None:
+        if time.monotonic() - self._metrics_sent < SEND_METRICS_SECONDS:
+            return
+        self._metrics_sent = time.monotonic()
+        now = now_second()
+        self.metrics.send(self._client("cloudwatch"), before=now)
+        self.metrics.forget_before(now - KEEP_SECONDS)
 
     def _target_group(self, elbv2: Any, arn: str) -> TargetGroup:
         now = time.monotonic()
@@ -227,6 +273,25 @@ class DataPlane:
 
 def _pages(client: Any, operation: str, key: str) -> list[dict]:
     return [item for page in client.get_paginator(operation).paginate() for item in page[key]]
+
+
+def _target_state(state: State, checked: str) -> dict[str, str]:
+    """DescribeTargetHealth's State, Reason and Description for an instance in `state`
+    whose server HAProxy reports as `checked` ("UP", "DOWN", "UP 1/2"...; "" if absent)."""
+    if state is State.BOOTING or (state is State.IN_SERVICE and not checked):
+        return {"state": "initial", "reason": "Elb.RegistrationInProgress",
+                "description": "Target registration is in progress"}
+    if state is State.DRAINING:
+        return {"state": "draining", "reason": "Target.DeregistrationInProgress",
+                "description": "Target deregistration is in progress"}
+    if state is State.IN_SERVICE and checked.startswith("UP"):
+        return {"state": "healthy"}
+    return {"state": "unhealthy", "reason": "Target.FailedHealthChecks",
+            "description": f"Health checks failed (HAProxy: {checked or state.value})"}
+
+
+def _dimensions(target_group: TargetGroup) -> Dimensions:
+    return dimensions(LoadBalancer=target_group.load_balancer_full_name, TargetGroup=target_group.full_name)
 
 
 def _backend_name(name: str) -> str:

@@ -4,7 +4,9 @@ in another process reads it as it reads anything else of the account):
     /wimpy/local/dataplane                      "running" while a data plane acts
     /wimpy/local/dataplane/groups/<group>       a group's progress on its launch template
     /wimpy/local/dataplane/balancers/<route>    a route's local URL
-    /wimpy/local/dataplane/target-groups/<name> its instances, healthy and in all
+    /wimpy/local/dataplane/target-groups/<name> its targets and their health, which the
+                                                emulator's DescribeTargetHealth answers
+                                                (cli/local/target_health.py)
 """
 
 from __future__ import annotations
@@ -35,9 +37,8 @@ def group_status(ssm: Any, group: str) -> dict | None:
     return json.loads(text) if text else None
 
 
-def target_group_health(ssm: Any, name: str) -> dict | None:
-    text = parameter_value(ssm, f"{ROOT}/target-groups/{name}")
-    return json.loads(text) if text else None
+def target_group_key(name: str) -> str:
+    return f"{ROOT}/target-groups/{name}"
 
 
 def local_url(ssm: Any, route: str) -> str | None:

@@ -1,0 +1,37 @@
+"""The emulator's DescribeTargetHealth, answered from what the local data plane's load
+balancer sees when one runs: its instances of the target group, each `initial` while it
+boots, `healthy` or `unhealthy` by HAProxy's health checks once in service, `draining`
+while its deregistration delay runs. moto says `healthy` of every registered instance,
+since none of its instances runs anything; with the data plane running, a deploy's checks
+(a canary's "no healthy target", a rollback waiting for its release to come back) and
+`wimpy status` then read the real health through the same AWS call as on AWS.
+
+Without a data plane, or for a target group it does not serve, moto answers as before.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from cli.local.dataplane import publish
+
+
+def describe_target_health(original: Callable[..., Any]) -> Callable[..., Any]:
+    def describe(self: Any, target_group_arn: str, targets: list[dict[str, Any]]) -> Any:
+        from moto.elbv2.models import FakeHealthStatus
+        from moto.ssm.models import ssm_backends
+
+        ssm = ssm_backends[self.account_id][self.region_name]
+        group = self.target_groups.get(target_group_arn)
+        running = ssm.get_parameter(publish.ROOT)
+        seen = group and running and running.value == "running" and \
+            ssm.get_parameter(publish.target_group_key(group.name))
+        if not seen:
+            return original(self, target_group_arn, targets)
+        wanted = {t["Id"] for t in targets}
+        return [FakeHealthStatus(t["id"], str(t["port"]), "traffic-port", t["state"],
+                                 t.get("reason"), t.get("description"))
+                for t in json.loads(seen.value).get("targets", [])
+                if not wanted or t["id"] in wanted]
+    return describe

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from cli import aws
 from cli.config import WimpyConfig
-from cli.errors import WimpyError
+from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
 
 LOCAL_NOTE = ("Local target: an AWS emulator plays the account (some resource types are "
@@ -64,6 +64,20 @@ class Target:
 
 def wants_local(flag: bool) -> bool:
     return flag or os.environ.get("WIMPY_TARGET", "").lower() == "local"
+
+
+def refuse_local_only_settings(config: WimpyConfig) -> None:
+    """Settings that only the local target can honour: a command that deploys an
+    application stack to AWS refuses them before any AWS call."""
+    period = config.app.alarms.period_seconds
+    if period < 60:
+        raise WimpyError(
+            f"app.alarms.period_seconds is {period}: an Application Load Balancer sends its "
+            "metrics to CloudWatch once a minute, so on AWS an alarm with a shorter period "
+            "has no data and never fires.",
+            code=ExitCode.USAGE,
+            hint="Use 60 or a multiple of 60 for AWS (a period under 60 is for the local target, "
+                 "--local).")
 
 
 @contextmanager

@@ -132,7 +132,8 @@ class ServiceStack(cdk.Stack):
         ServiceAlarms(self, "Alarms", target_group=load_balancer.target_group,
                       alarm_name_prefix=self.stack_name, notify=alarm_topics,
                       error_rate_percent=app.alarms.error_rate_percent,
-                      p99_latency=cdk.Duration.millis(app.alarms.p99_latency_ms))
+                      p99_latency=cdk.Duration.millis(app.alarms.p99_latency_ms),
+                      period=cdk.Duration.seconds(app.alarms.period_seconds))
 
         if zone is not None:
             weight = cdk.CfnParameter(

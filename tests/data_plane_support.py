@@ -58,9 +58,10 @@ end
 
 
 def write_app(folder: Path, *, app: str, registry: str, strategy: str = "rolling",
-              capacity: tuple[int, int] = (2, 4), steps: list[int] | None = None) -> Path:
+              capacity: tuple[int, int] = (2, 4), steps: list[int] | None = None,
+              bake_seconds: int = 6) -> Path:
     """A busybox application answering its version on / and "ok" on /health, with the
-    short health intervals and drain a laptop wants, set in its wimpy.yml."""
+    short health intervals, drain and alarm periods a laptop wants, set in its wimpy.yml."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy2(BUSYBOX, folder / "busybox")
     (folder / "www").mkdir(exist_ok=True)
@@ -71,7 +72,9 @@ def write_app(folder: Path, *, app: str, registry: str, strategy: str = "rolling
                 "health_check": {"path": "/health", "interval_seconds": 5, "timeout_seconds": 2,
                                  "healthy_threshold": 2, "unhealthy_threshold": 2},
                 "capacity": {"min": capacity[0], "max": capacity[1]},
-                "deregistration_delay_seconds": 2},
+                "deregistration_delay_seconds": 2,
+                # An alarm fires on two bad 10 s datapoints out of three.
+                "alarms": {"period_seconds": 10}},
         "account": {"id": "111111111111", "region": "eu-west-1",
                     "availability_zones": ["eu-west-1a", "eu-west-1b"]},
         "hosted_zone": {"name": "example.com", "id": "Z0123456789EXAMPLE"},
@@ -84,15 +87,29 @@ def write_app(folder: Path, *, app: str, registry: str, strategy: str = "rolling
     if strategy == "blue-green":
         # Each step watched long enough to count its share over several whole seconds.
         data["deploy"].update({"dns_ttl_seconds": 1, "keep_releases": 1,
-                               "canary": {"steps": steps or [25, 100], "bake_seconds": 6}})
+                               "canary": {"steps": steps or [25, 100], "bake_seconds": bake_seconds}})
     path = folder / "wimpy.yml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
 
-def set_version(folder: Path, version: str, *, healthy: bool = True) -> None:
-    """What the next build answers: its version on /, and /health only when healthy."""
-    (folder / "www" / "index.html").write_text(f"{version}\n")
+def set_version(folder: Path, version: str, *, healthy: bool = True, failing: bool = False) -> None:
+    """What the next build answers: its version on /, and /health only when healthy; a
+    `failing` version answers 503 (with its version) on / and stays healthy."""
+    index, script = folder / "www" / "index.html", folder / "www" / "cgi-bin" / "index.cgi"
+    index.unlink(missing_ok=True)
+    script.unlink(missing_ok=True)
+    if failing:
+        # busybox httpd runs /cgi-bin/index.cgi for / when there is no index.html.
+        script.parent.mkdir(exist_ok=True)
+        # With its length given, HAProxy keeps the client's connection open (without it the
+        # answer ends by closing the connection, and wrk counts a read error too).
+        script.write_text("#!/bin/busybox sh\necho 'Status: 503 Service Unavailable'\n"
+                          f"echo 'Content-Type: text/plain'\necho 'Content-Length: {len(version) + 1}'\n"
+                          f"echo\necho {version}\n")
+        script.chmod(0o755)
+    else:
+        index.write_text(f"{version}\n")
     health = folder / "www" / "health"
     if healthy:
         health.write_text("ok\n")

@@ -316,6 +316,7 @@ EVERY_KEY = {
     "app.scaling.requests_per_target": (500, 500),
     "app.alarms.error_rate_percent": (2, 2),
     "app.alarms.p99_latency_ms": (900, 900),
+    "app.alarms.period_seconds": (10, 10),
     "build.context": ("src", "src"),  # a path, compared as one
     "build.dockerfile": ("docker/Dockerfile", "docker/Dockerfile"),
     "build.target": ("runtime", "runtime"),
@@ -434,6 +435,9 @@ def test_capacity_must_leave_room_for_a_batch(write_config):
     ("deploy", {"signal_timeout_seconds": 30}, "deploy.signal_timeout_seconds: 30 is out of range"),
     ("app", {"name": "web", "machine_image": "ubuntu"}, "app.machine_image: 'ubuntu' is not an AMI id"),
     ("app", {"name": "web", "deregistration_delay_seconds": 4000}, "app.deregistration_delay_seconds: 4000 is out of range"),
+    ("app", {"name": "web", "alarms": {"period_seconds": 45}},
+     "app.alarms.period_seconds: 45 is not a period CloudWatch accepts; use 10, 30 or a multiple of 60"),
+    ("app", {"name": "web", "alarms": {"period_seconds": "1m"}}, "app.alarms.period_seconds: '1m' is not a whole number"),
     ("registry", {"url": "https://ghcr.io/acme/web"}, "registry.url: 'https://ghcr.io/acme/web' is not an image repository"),
     ("registry", {"url": "ghcr.io/acme/web", "username_env": "GHCR_USER"}, "set both username_env and password_env"),
     ("registry", {"username_env": "U", "password_env": "P"}, "is only for registry.url"),

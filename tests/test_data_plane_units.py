@@ -145,7 +145,7 @@ HEALTH = HealthCheck(path="/health", interval_seconds=5, timeout_seconds=2, heal
 def test_releases_are_picked_by_their_weights_and_checked_as_their_target_group_says(tmp_path):
     config = render(8000, (Backend("blue", 90, HEALTH, (Server("i-1", 9001),)),
                            Backend("green", 10, HEALTH, (Server("i-2", 9002), Server("i-3", 9003)))),
-                    tmp_path)
+                    tmp_path, tmp_path / "log.sock")
     assert "use_backend blue if { var(txn.pick) -m int lt 900000 }" in config
     assert "default_backend green" in config
     assert "option httpchk GET /health" in config
@@ -161,7 +161,90 @@ def test_releases_are_picked_by_their_weights_and_checked_as_their_target_group_
 def test_a_release_at_weight_zero_or_without_instances_takes_no_request(tmp_path):
     config = render(8000, (Backend("old", 0, HEALTH, (Server("i-1", 9001),)),
                            Backend("empty", 50, HEALTH, ()),
-                           Backend("live", 100, HEALTH, (Server("i-2", 9002),))), tmp_path)
+                           Backend("live", 100, HEALTH, (Server("i-2", 9002),))), tmp_path,
+                    tmp_path / "log.sock")
     assert "use_backend" not in config and "default_backend live" in config
-    nothing = render(8000, (Backend("empty", 50, HEALTH, ()),), tmp_path)
+    nothing = render(8000, (Backend("empty", 50, HEALTH, ()),), tmp_path, tmp_path / "log.sock")
     assert "return status 503" in nothing
+
+
+# -- metrics and alarms ----------------------------------------------------------------------
+
+TG = (("LoadBalancer", "app/web/1"), ("TargetGroup", "targetgroup/green/2"))
+LB = (("LoadBalancer", "app/web/1"),)
+# The errors alarm as ServiceAlarms declares it (10 s periods, two bad out of three).
+ERRORS_ALARM = {
+    "AlarmName": "wimpy-staging-web-v2-errors", "ComparisonOperator": "GreaterThanThreshold",
+    "EvaluationPeriods": 3, "DatapointsToAlarm": 2, "Threshold": 5.0, "TreatMissingData": "notBreaching",
+    "Metrics": [
+        {"Id": "expr_1", "Expression": "IF(requests > 0, 100 * errors / requests, 0)", "ReturnData": True},
+        *({"Id": key, "ReturnData": False, "MetricStat": {
+            "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": name,
+                       "Dimensions": [{"Name": n, "Value": v} for n, v in TG]},
+            "Period": 10, "Stat": "Sum"}}
+          for key, name in (("errors", "HTTPCode_Target_5XX_Count"), ("requests", "RequestCount")))]}
+
+
+def requests_at(second, ok, failed, backend="green"):
+    from cli.local.dataplane.metrics import Request
+
+    return ([Request(second, backend, "i-1", 200, 3)] * ok + [Request(second, backend, "i-1", 503, 40)] * failed)
+
+
+def test_haproxy_log_lines_become_the_load_balancers_metrics():
+    from cli.local.dataplane.metrics import MetricStore, Request, parse_request, statistic
+
+    assert parse_request("1764660000 green i-local0000000001 503 12\n") == \
+        Request(1764660000, "green", "i-local0000000001", 503, 12)
+    assert parse_request("garbage") is None
+    store = MetricStore()
+    store.record_requests(requests_at(100, 98, 2) + [Request(100, "green", "<NOSRV>", 503, -1),
+                                                     Request(100, "web", "<NOSRV>", 503, -1)],
+                          {"green": (TG, LB)})
+    assert store.values("RequestCount", TG, 100, 101) == [100]
+    assert store.values("HTTPCode_Target_5XX_Count", TG, 100, 101) == [2]
+    assert store.values("HTTPCode_ELB_5XX_Count", LB, 100, 101) == [1]
+    times = store.values("TargetResponseTime", TG, 100, 101)
+    assert statistic("p50", times) == 0.003 and statistic("p99", times) == 0.04
+    assert statistic("Sum", []) is None
+
+
+def test_an_alarm_fires_on_two_bad_periods_out_of_three_as_cloudwatch_evaluates_it():
+    from cli.local.dataplane.alarms import evaluate
+    from cli.local.dataplane.metrics import MetricStore
+
+    store = MetricStore()
+    served = {TG}
+    for second in range(1000, 1010):   # 1% errors: under the 5% threshold
+        store.record_requests(requests_at(second, 99, 1), {"green": (TG, LB)})
+    assert evaluate(ERRORS_ALARM, store, served, now=1031).state == "OK"
+    for second in range(1010, 1020):   # 25% errors: one bad period is not enough
+        store.record_requests(requests_at(second, 75, 25), {"green": (TG, LB)})
+    assert evaluate(ERRORS_ALARM, store, served, now=1025).state == "OK"  # 1010-1019 still counts
+    assert evaluate(ERRORS_ALARM, store, served, now=1020).state == "OK"
+    for second in range(1020, 1030):
+        store.record_requests(requests_at(second, 75, 25), {"green": (TG, LB)})
+    assert evaluate(ERRORS_ALARM, store, served, now=1029).state == "OK"  # 1020-1029 in progress
+    fired = evaluate(ERRORS_ALARM, store, served, now=1030)
+    assert fired.state == "ALARM", fired
+    assert "2 out of the last 3 datapoints [25" in fired.reason and "threshold (5)" in fired.reason
+    # Quiet periods are missing data, treated as not breaching: back to OK.
+    assert evaluate(ERRORS_ALARM, store, served, now=1060).state == "OK"
+    # An alarm on a target group this data plane does not serve is left alone.
+    assert evaluate(ERRORS_ALARM, store, set(), now=1030) is None
+
+
+def test_a_single_metric_alarm_reads_its_statistic_and_missing_data_as_told():
+    from cli.local.dataplane.alarms import evaluate
+    from cli.local.dataplane.metrics import MetricStore
+
+    latency = {"AlarmName": "p99", "Namespace": "AWS/ApplicationELB", "MetricName": "TargetResponseTime",
+               "Dimensions": [{"Name": n, "Value": v} for n, v in TG], "ExtendedStatistic": "p99",
+               "Period": 10, "EvaluationPeriods": 3, "DatapointsToAlarm": 2, "Threshold": 0.03,
+               "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "missing"}
+    store = MetricStore()
+    assert evaluate(latency, store, {TG}, now=1030).state == "INSUFFICIENT_DATA"
+    for second in range(1000, 1030):
+        store.record_requests(requests_at(second, 95, 5), {"green": (TG, LB)})  # p99 40 ms
+    assert evaluate(latency, store, {TG}, now=1030).state == "ALARM"
+    assert evaluate({**latency, "Namespace": "AWS/EC2"}, store, {TG}, now=1030) is None

@@ -165,3 +165,20 @@ def test_init_names_the_flag_that_would_make_a_bad_file(args, words, isolated):
 def test_a_huge_since_is_refused_by_name(isolated):
     output = refused(["logs", "-c", str(EXAMPLE), "--env", "staging", "--since", "9" * 200 + "d"])
     assert "--since: '999" in output and "(201 characters)" in output
+
+
+@pytest.mark.parametrize("command", [["deploy", "--version", "v1"], ["rollback"]])
+def test_an_alarm_period_only_the_local_target_can_honour_is_refused_before_any_aws_call(
+        command, isolated):
+    """A 10 s alarm period has no data on AWS (the load balancer's metrics come once a
+    minute): a command that deploys an application stack to AWS refuses it, naming the key,
+    before it looks for credentials (there are none here)."""
+    import yaml
+
+    config = isolated / "wimpy.yml"
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["app"]["alarms"] = {"period_seconds": 10}
+    config.write_text(yaml.safe_dump(data))
+    output = refused([command[0], "-c", str(config), "--env", "staging", *command[1:]])
+    assert "app.alarms.period_seconds is 10" in output and "once a minute" in output
+    assert "--local" in output and "credentials" not in output.lower()

@@ -108,6 +108,12 @@ def canary_app(data_plane, registry, tmp_path_factory):
     return folder, config, url
 
 
+def live_version(url: str) -> str:
+    status, body = http_get(url)
+    assert status == 200, (status, body)
+    return body.decode().strip()
+
+
 def canary_steps(emulator, version):
     from cli.release.session import read_record
 
@@ -154,6 +160,59 @@ def test_a_canary_killed_mid_step_and_run_again_sends_each_step_its_share_and_en
         # random, so over a few thousand requests the share is within 5 points.
         assert abs(100 * share - judgement.percent) <= 5, (judgement, share, out_of)
     wait_for_answer(url, "v2", timeout=10)
+
+
+def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
+        canary_app, emulator, registry, tmp_path):
+    """Only the bad release's share of requests fails, and only while it is watched: its
+    errors alarm, evaluated on the requests HAProxy logged, fires after two bad 10 s
+    periods, and the deploy rolls back and exits 4."""
+    folder, config, url = canary_app
+    live = live_version(url)
+    # Its first step watched long enough for two whole bad periods and their evaluation.
+    write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=45)
+    load = LoadGenerator(url, tmp_path)
+    try:
+        set_version(folder, "v5-5xx", failing=True)
+        result = deploy(config, "v5-5xx")
+    finally:
+        seen = load.stop()
+        write_app(folder, app="canary", registry=registry.host, strategy="blue-green")
+        set_version(folder, "v6")
+    assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
+    assert "wimpy-staging-canary-" in result.stderr and "errors is in ALARM" in result.stderr, result.stderr
+    (judged,) = canary_steps(emulator, "v5-5xx")
+    assert (judged.percent, judged.outcome) == (25, "failed")
+    assert "errors is in ALARM" in judged.problems[0]
+    failed = {key: count for key, count in seen.seen.items() if key[0] >= 500}
+    assert set(failed) == {(503, "v5-5xx")}, failed   # the bad release's own answers, no other
+    assert sum(seen.errors.values()) == 0, seen.errors
+    # Its share of the requests during its watch, and none once it was rolled back.
+    share, out_of = seen.share_between("v5-5xx", judged.started + 3, judged.started + judged.watched_seconds)
+    assert out_of > 1000 and abs(100 * share - 25) <= 5, (share, out_of)
+    after, out_of = seen.share_between("v5-5xx", judged.started + judged.watched_seconds + 5, 2e9)
+    assert after == 0, (after, out_of)
+    assert live_version(url) == live
+
+
+def test_a_rollback_to_a_kept_release_brings_it_back_without_failing_a_request(canary_app, tmp_path):
+    """The kept release is scaled to zero: the rollback starts its instances, waits until
+    its target group has them healthy, and only then moves the traffic."""
+    folder, config, url = canary_app
+    before = live_version(url)
+    set_version(folder, "v7")
+    assert deploy(config, "v7").exit_code == 0
+    wait_for_answer(url, "v7", timeout=10)
+    load = LoadGenerator(url, tmp_path)
+    try:
+        result = runner.invoke(app, ["rollback", "-c", str(config), "--env", "staging", "--local", "--json"])
+    finally:
+        seen = load.stop()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["version"] == before
+    assert seen.failed == 0, seen
+    assert seen.requests > 500, seen
+    wait_for_answer(url, before, timeout=10)
 
 
 def status_of(config):

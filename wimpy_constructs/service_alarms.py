@@ -18,7 +18,6 @@ from constructs import Construct
 from . import defaults
 
 ALARM_SUFFIXES = ("errors", "unhealthy-hosts", "p99-latency")
-_PERIOD = cdk.Duration.minutes(1)
 
 
 class ServiceAlarms(Construct):
@@ -28,6 +27,9 @@ class ServiceAlarms(Construct):
     :param alarm_name_prefix: e.g. ``wimpy-production-web``.
     :param error_rate_percent: share of 5xx answers that raises the alarm. @default 5
     :param p99_latency: p99 response time that raises the alarm. @default 2 s
+    :param period: each datapoint's length: 10 s, 30 s or a multiple of a minute. An
+        Application Load Balancer sends its metrics once a minute, so on AWS a shorter
+        period has no data. @default 1 minute
     :param notify: topics told when an alarm fires and when it clears (at least one: an
         alarm nobody hears is only seen by a deploy that happens to be watching).
     """
@@ -42,8 +44,12 @@ class ServiceAlarms(Construct):
         notify: Sequence[sns.ITopic],
         error_rate_percent: float = defaults.ERROR_RATE_PERCENT,
         p99_latency: cdk.Duration = defaults.P99_LATENCY,
+        period: cdk.Duration = cdk.Duration.minutes(1),
     ) -> None:
         super().__init__(scope, id_)
+        seconds = period.to_seconds()
+        if seconds not in (10, 30) and (seconds % 60 or not 60 <= seconds <= 86400):
+            raise ValueError(f"period must be 10 s, 30 s or a multiple of a minute, got {seconds} s")
         if not 0 < error_rate_percent <= 100:
             raise ValueError(f"error_rate_percent must be in (0, 100], got {error_rate_percent}")
         if not isinstance(notify, (list, tuple)) or not notify:
@@ -55,21 +61,21 @@ class ServiceAlarms(Construct):
             expression="IF(requests > 0, 100 * errors / requests, 0)",
             using_metrics={
                 "errors": metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT,
-                                                   statistic="Sum", period=_PERIOD),
-                "requests": metrics.request_count(statistic="Sum", period=_PERIOD),
+                                                   statistic="Sum", period=period),
+                "requests": metrics.request_count(statistic="Sum", period=period),
             },
-            period=_PERIOD,
+            period=period,
             label="5xx answers (%)",
         )
         self.errors = self._alarm("Errors", f"{alarm_name_prefix}-errors", error_rate,
                                   error_rate_percent, "Share of 5xx answers from the app")
         self.unhealthy_hosts = self._alarm(
             "UnhealthyHosts", f"{alarm_name_prefix}-unhealthy-hosts",
-            metrics.unhealthy_host_count(statistic="Maximum", period=_PERIOD), 0,
+            metrics.unhealthy_host_count(statistic="Maximum", period=period), 0,
             "Instances failing the load balancer's health check")
         self.latency = self._alarm(
             "Latency", f"{alarm_name_prefix}-p99-latency",
-            metrics.target_response_time(statistic="p99", period=_PERIOD),
+            metrics.target_response_time(statistic="p99", period=period),
             p99_latency.to_seconds(), "p99 response time of the app (seconds)")
 
     @property

@@ -56,6 +56,8 @@ def deploy(
         if version is not None:
             versions.check(version)
         loaded = load(config, [env])
+        if not targets.wants_local(local):
+            targets.refuse_local_only_settings(loaded)
         if version is None:
             version = versions.from_git(loaded.project_dir)
             versions.check(version)

@@ -16,10 +16,11 @@ from cli.phases import Phases
 
 @contextmanager
 def releases_of(config: Path, env: str, local: bool, *, quiet: bool, what: str,
-                canaries: bool = False) -> Iterator[Any]:
+                canaries: bool = False, deploys_stacks: bool = False) -> Iterator[Any]:
     """The app's strategy (BlueGreen or Rolling) in `env`, on the chosen target, holding
     the deploy lock with the release record read. `canaries`: BlueGreen whatever the
-    strategy, to move a canary left from before wimpy.yml changed strategy."""
+    strategy, to move a canary left from before wimpy.yml changed strategy.
+    `deploys_stacks`: the command may deploy a release's stack again from this wimpy.yml."""
     from cli.deploy.rolling import Rolling
     from cli.release.adopt import adopt_existing
     from cli.release.bluegreen import BlueGreen
@@ -27,6 +28,8 @@ def releases_of(config: Path, env: str, local: bool, *, quiet: bool, what: str,
 
     phases = Phases()
     loaded = load(config, [env])
+    if deploys_stacks and not targets.wants_local(local):
+        targets.refuse_local_only_settings(loaded)
     with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
         run = stacks.StackDeploy(config_path=config, environment=env, target=target,
                                  show=stacks.progress_printer(quiet=quiet))
@@ -87,6 +90,6 @@ def rollback(
 
     Example: wimpy rollback --env production
     """
-    with releases_of(config, env, local, quiet=as_json, what="rollback") as releases:
+    with releases_of(config, env, local, quiet=as_json, what="rollback", deploys_stacks=True) as releases:
         result = releases.rollback()
     _report(result, env, as_json)

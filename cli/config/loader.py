@@ -97,6 +97,14 @@ def integer(low: int, high: int) -> Callable[[Any], int]:
     return parse
 
 
+def alarm_period(value: Any) -> int:
+    """CloudWatch's rule for an alarm's period: 10, 30 or a multiple of 60 seconds."""
+    seconds = integer(10, 3600)(value)
+    if seconds not in (10, 30) and seconds % 60:
+        raise Invalid("is not a period CloudWatch accepts; use 10, 30 or a multiple of 60 up to 3600")
+    return seconds
+
+
 def text(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise Invalid("must be a non-empty string")
@@ -399,7 +407,9 @@ def _read_app(reader: _Reader, document: SourceMap, account: AccountConfig) -> A
                                         "app.alarms.error_rate_percent", integer(1, 100),
                                         AlarmsConfig.error_rate_percent),
         p99_latency_ms=reader.value(alarms_section, "p99_latency_ms", "app.alarms.p99_latency_ms",
-                                    integer(10, 60000), AlarmsConfig.p99_latency_ms))
+                                    integer(10, 60000), AlarmsConfig.p99_latency_ms),
+        period_seconds=reader.value(alarms_section, "period_seconds", "app.alarms.period_seconds",
+                                    alarm_period, AlarmsConfig.period_seconds))
     for key in set(environment) & set(secrets):
         reader.fail(f"app.secrets.{key}", section.line_of("secrets"),
                     f"{_show(key)} is also in app.environment; give each variable one source")

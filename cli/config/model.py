@@ -62,6 +62,10 @@ class AlarmsConfig:
 
     error_rate_percent: int = 5
     p99_latency_ms: int = 2000
+    # A datapoint's length. A load balancer sends its metrics to CloudWatch once a minute,
+    # so on AWS shorter periods have no data; the local target's data plane sends them
+    # every second, and a short period there lets a canary's bad step be seen in seconds.
+    period_seconds: int = 60
 
 
 @dataclass(frozen=True, kw_only=True)

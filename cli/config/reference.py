@@ -48,6 +48,9 @@ KEYS: tuple[Key, ...] = (
         "the release's error alarm (1-100)."),
     Key("app.alarms.p99_latency_ms", "2000", "p99 response time that raises the latency alarm "
         "(10-60000)."),
+    Key("app.alarms.period_seconds", "60", "Length of each alarm's datapoints; an alarm fires "
+        "on 2 bad datapoints out of 3 (10, 30 or a multiple of 60 up to 3600; under 60 only on "
+        "the local target, AWS's load balancer metrics come once a minute)."),
     Key("build.context", ".", "Docker build context, relative to wimpy.yml."),
     Key("build.dockerfile", "Dockerfile", "Dockerfile path, relative to the context."),
     Key("build.target", "none", "Multi-stage build target."),

@@ -273,6 +273,7 @@ class BlueGreen(Strategy):
         elif not _parameters(cloudformation, release.stack).get("Capacity", "on") == "on":
             with self.phases.phase("scale up", f"{release.stack} ({version}) back to capacity"):
                 traffic.set_capacity(cloudformation, release.stack, on=True)
+        self._wait_until_serving(release)
         with self.phases.phase("traffic", f"all traffic back to {version}"):
             traffic.WeightedTraffic(cloudformation, new_stack=release.stack,
                                     old_stack=rolled.stack).set_split(Split(MAX_WEIGHT, 0))
@@ -283,6 +284,28 @@ class BlueGreen(Strategy):
                 self._wait_out_clients()
                 delete_release(cloudformation, self.client("elbv2"), rolled.stack)
         return self._result(version, release.stack, status="rolled back")
+
+    def _wait_until_serving(self, release: Release) -> None:
+        """Traffic moves back only once the release has its minimum capacity healthy in its
+        target group; if it never gets there, the traffic stays where it is."""
+        cloudformation = self.client("cloudformation")
+        outputs = _outputs(cloudformation, release.stack)
+        if "TargetGroupArn" not in outputs:
+            return
+        count = self.config.app.capacity.min
+        timeout = self.config.deploy.signal_timeout_seconds
+        with self.phases.phase("health", f"{release.stack} ({release.version}): {count} healthy instances"):
+            try:
+                traffic.wait_until_healthy(self.client("elbv2"), outputs["TargetGroupArn"], count=count,
+                                           timeout_seconds=timeout, clock=self.clock)
+            except TimeoutError as error:
+                why = f"{release.stack} did not come back into service: {error}"
+                traffic.set_capacity(cloudformation, release.stack, on=False)  # it costs, serving nobody
+                self.session.apply("restore-failed", lambda r: r.restore_failed(
+                    release.version, why=why, by=self.session.by, now=self.session.now()))
+                raise WimpyError(f"{why}; the traffic stays where it was.", code=ExitCode.FAILED,
+                                 hint=f"Look at its instances (`wimpy logs`), then try again: "
+                                      f"{next_command('rollback', env=self.env)}") from None
 
     def _deploy_stack_for_restore(self, release: Release) -> None:
         ami, _ = machine_image.choose(ssm=self.client("ssm"), ec2=self.client("ec2"), env=self.env,
@@ -337,8 +360,7 @@ class BlueGreen(Strategy):
                           ttl_seconds=self._client_cache_seconds())
 
     def _canary(self, plan: CanaryPlan, *, new_stack: str, old_stack: str) -> Canary:
-        described = self.client("cloudformation").describe_stacks(StackName=new_stack)["Stacks"][0]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+        outputs = _outputs(self.client("cloudformation"), new_stack)
         watch = ReleaseWatch(cloudwatch=self.client("cloudwatch"), elbv2=self.client("elbv2"),
                              stack=new_stack, extra_alarms=self.config.deploy.canary.alarms,
                              target_group_arn=outputs.get("TargetGroupArn"))
@@ -372,6 +394,11 @@ class BlueGreen(Strategy):
             url = self.target.url_for(found.outputs.get("Url", "") if found is not None else "")
         return {"version": version, "stack": stack, "status": status, "url": url,
                 **({"share": round(split_for(share).share, 1)} if share is not None else {})}
+
+
+def _outputs(cloudformation: Any, stack: str) -> dict[str, str]:
+    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
 def _parameters(cloudformation: Any, stack: str) -> dict[str, str]:

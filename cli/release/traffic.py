@@ -47,3 +47,20 @@ class WeightedTraffic:
 
 def set_capacity(cloudformation: Any, stack: str, on: bool) -> None:
     update_parameters(cloudformation, stack, {"Capacity": "on" if on else "off"})
+
+
+def wait_until_healthy(elbv2: Any, target_group_arn: str, *, count: int, timeout_seconds: float,
+                       clock: Any, poll_seconds: float = 2.0) -> None:
+    """Wait until `count` targets of the target group pass its health checks: a stack update
+    that scales a group up returns once the instances are launched, not once they serve.
+    TimeoutError, saying what the targets are, when they do not within the timeout."""
+    deadline = clock.now() + timeout_seconds
+    while True:
+        described = elbv2.describe_target_health(TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
+        states = [d["TargetHealth"]["State"] for d in described]
+        if states.count("healthy") >= count:
+            return
+        if clock.now() >= deadline:
+            seen = ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states))) or "no target"
+            raise TimeoutError(f"{count} healthy targets wanted within {timeout_seconds:g}s; {seen}")
+        clock.sleep(poll_seconds)

@@ -2,8 +2,9 @@
 emulator plays AWS's control plane. Instances are containers started by the instance's
 own scripts (instance.py), kept per Auto Scaling group and rolled batch by batch
 (groups.py); one HAProxy per application and environment routes by Route53 weights and
-target-group health (routes.py, balancer.py); controller.py reads the emulator and acts;
-publish.py is what it tells the commands. It needs a Docker engine and HAProxy: without
+target-group health (routes.py, balancer.py); its request log becomes the load balancer's
+CloudWatch metrics (metrics.py), on which the stacks' alarms are evaluated (alarms.py);
+controller.py reads the emulator and acts; publish.py is what it tells the commands. It needs a Docker engine and HAProxy: without
 them the local target works as a control plane only, and says once what is missing.
 """
 

@@ -27,6 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HAPROXY = "haproxy"
+# One line per request, to the data plane's request log (metrics.py reads it): when (epoch
+# seconds), which release's backend and server, the status, and the server's response time
+# in ms (-1 when no server answered: HAProxy answered itself).
+LOG_FORMAT = "%Ts %b %s %ST %Tr"
 
 
 @dataclass(frozen=True)
@@ -53,15 +57,17 @@ class Backend:
     servers: tuple[Server, ...]
 
 
-def render(port: int, backends: tuple[Backend, ...], directory: Path) -> str:
+def render(port: int, backends: tuple[Backend, ...], directory: Path, log_socket: Path) -> str:
     lines = [
         "global",
         f"  stats socket {directory / 'admin.sock'} mode 600 level admin expose-fd listeners",
         f"  server-state-file {directory / 'server-state'}",
         "  hard-stop-after 120s",
+        f"  log {log_socket} format raw local0 info",
         "defaults",
         "  mode http",
-        "  option httplog",
+        "  log global",
+        f'  log-format "{LOG_FORMAT}"',
         "  timeout connect 2s",
         "  timeout client 60s",
         "  timeout server 60s",
@@ -118,10 +124,11 @@ def _status_pattern(matcher: str) -> str:
 class Balancer:
     """An HAProxy master process and its configuration file, in `directory`."""
 
-    def __init__(self, name: str, directory: Path, port: int) -> None:
+    def __init__(self, name: str, directory: Path, port: int, log_socket: Path) -> None:
         self.name = name
         self.directory = directory
         self.port = port
+        self.log_socket = log_socket
         self._process: subprocess.Popen | None = None
         self._config = ""
 
@@ -130,7 +137,7 @@ class Balancer:
         return f"http://localhost:{self.port}"
 
     def apply(self, backends: tuple[Backend, ...]) -> None:
-        config = render(self.port, backends, self.directory)
+        config = render(self.port, backends, self.directory, self.log_socket)
         if config == self._config and self._process is not None and self._process.poll() is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)

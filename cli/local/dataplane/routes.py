@@ -21,6 +21,17 @@ class TargetGroup:
     name: str
     health: HealthCheck
     deregistration_delay_seconds: int
+    load_balancer_arn: str = ""  # the one whose listener forwards to it
+
+    @property
+    def full_name(self) -> str:
+        """CloudWatch's TargetGroup dimension: targetgroup/<name>/<id>."""
+        return self.arn.split(":", 5)[-1]
+
+    @property
+    def load_balancer_full_name(self) -> str:
+        """CloudWatch's LoadBalancer dimension: app/<name>/<id>."""
+        return self.load_balancer_arn.split(":loadbalancer/", 1)[-1] if self.load_balancer_arn else ""
 
 
 @dataclass(frozen=True)
@@ -103,4 +114,5 @@ def describe_target_group(elbv2: Any, arn: str) -> TargetGroup:
             healthy_threshold=int(group.get("HealthyThresholdCount", 5)),
             unhealthy_threshold=int(group.get("UnhealthyThresholdCount", 2)),
             matcher=group.get("Matcher", {}).get("HttpCode", "200")),
-        deregistration_delay_seconds=int(attributes.get("deregistration_delay.timeout_seconds", 300)))
+        deregistration_delay_seconds=int(attributes.get("deregistration_delay.timeout_seconds", 300)),
+        load_balancer_arn=next(iter(group.get("LoadBalancerArns", [])), ""))

@@ -25,7 +25,8 @@ USER 65534:65534
 # busybox httpd, as a container's first process, ignores SIGTERM (it sets no handler):
 # stopping it would always take the whole stop timeout.
 STOPSIGNAL SIGKILL
-ENTRYPOINT ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+# One line when it starts, for the log group (busybox httpd says nothing itself).
+ENTRYPOINT ["/bin/busybox", "sh", "-c", "echo listening on 8080; exec /bin/busybox httpd -f -p 8080 -h /www"]
 """
 
 # Counts the responses by their body (the version that answered) and the failures by
@@ -57,11 +58,13 @@ end
 """
 
 
-def write_app(folder: Path, *, app: str, registry: str, strategy: str = "rolling",
+def write_app(folder: Path, *, app: str, registry: str | None = None, strategy: str = "rolling",
               capacity: tuple[int, int] = (2, 4), steps: list[int] | None = None,
               bake_seconds: int = 6) -> Path:
     """A busybox application answering its version on / and "ok" on /health, with the
-    short health intervals, drain and alarm periods a laptop wants, set in its wimpy.yml."""
+    short health intervals, drain and alarm periods a laptop wants, set in its wimpy.yml.
+    `registry`: a registry's host to push to (default: the app's ECR repository, which the
+    local registry of the data plane backs)."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy2(BUSYBOX, folder / "busybox")
     (folder / "www").mkdir(exist_ok=True)
@@ -78,12 +81,13 @@ def write_app(folder: Path, *, app: str, registry: str, strategy: str = "rolling
         "account": {"id": "111111111111", "region": "eu-west-1",
                     "availability_zones": ["eu-west-1a", "eu-west-1b"]},
         "hosted_zone": {"name": "example.com", "id": "Z0123456789EXAMPLE"},
-        "registry": {"url": f"{registry}/{app}"},
         "environments": {"staging": {"cidr": "10.0.0.0/16"}},
         # The instance's health timeout is this less the boot allowance for installing
         # Docker (120 s): 10 s for a version that never becomes healthy.
         "deploy": {"strategy": strategy, "signal_timeout_seconds": 130},
     }
+    if registry:
+        data["registry"] = {"url": f"{registry}/{app}"}
     if strategy == "blue-green":
         # Each step watched long enough to count its share over several whole seconds.
         data["deploy"].update({"dns_ttl_seconds": 1, "keep_releases": 1,

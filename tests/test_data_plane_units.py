@@ -248,3 +248,45 @@ def test_a_single_metric_alarm_reads_its_statistic_and_missing_data_as_told():
         store.record_requests(requests_at(second, 95, 5), {"green": (TG, LB)})  # p99 40 ms
     assert evaluate(latency, store, {TG}, now=1030).state == "ALARM"
     assert evaluate({**latency, "Namespace": "AWS/EC2"}, store, {TG}, now=1030) is None
+
+
+# -- container logs ----------------------------------------------------------------------------
+
+class FakeLogs:
+    class exceptions:
+        class ResourceAlreadyExistsException(Exception):
+            pass
+
+    def __init__(self):
+        self.streams, self.batches = [], []
+
+    def create_log_stream(self, logGroupName, logStreamName):
+        if (logGroupName, logStreamName) in self.streams:
+            raise self.exceptions.ResourceAlreadyExistsException()
+        self.streams.append((logGroupName, logStreamName))
+
+    def put_log_events(self, logGroupName, logStreamName, logEvents):
+        assert (logGroupName, logStreamName) in self.streams
+        self.batches.append(list(logEvents))
+
+
+def test_a_containers_lines_reach_the_log_group_its_awslogs_options_name():
+    from cli.local.dataplane.logs import MAX_EVENT_BYTES, LogShipper, log_group_of
+
+    assert log_group_of("--log-driver=awslogs --log-opt awslogs-region=eu-west-1 "
+                        "--log-opt awslogs-group=/wimpy/staging/web") == "/wimpy/staging/web"
+    assert log_group_of("--log-driver=json-file") is None
+    logs = FakeLogs()
+    shipper = LogShipper(logs, "/wimpy/staging/web", "i-local0000000001")
+    shipper.line("listening on 8080\n")
+    shipper.line("x" * (MAX_EVENT_BYTES + 10))
+    shipper.close()
+    assert logs.streams == [("/wimpy/staging/web", "i-local0000000001")]
+    events = [event for batch in logs.batches for event in batch]
+    assert [e["message"] for e in events][0] == "listening on 8080"
+    assert len(events[1]["message"].encode()) == MAX_EVENT_BYTES  # cut, as the driver does
+    # A second shipper for the same stream (the container restarted) writes on.
+    again = LogShipper(logs, "/wimpy/staging/web", "i-local0000000001")
+    again.line("listening on 8080")
+    again.close()
+    assert sum(len(batch) for batch in logs.batches) == 3 and again.last_error == ""

@@ -50,9 +50,10 @@ def wait_for_answer(url: str, body: str, timeout: float = 60) -> None:
 
 
 @pytest.fixture(scope="module")
-def rolling_app(data_plane, registry, tmp_path_factory):
+def rolling_app(data_plane, tmp_path_factory):
+    """In the app's ECR repository (the default), which the data plane's registry backs."""
     folder = tmp_path_factory.mktemp("rolling-app")
-    config = write_app(folder, app="roller", registry=registry.host)
+    config = write_app(folder, app="roller")
     set_version(folder, "v1")
     result = deploy(config, "v1")
     assert result.exit_code == 0, result.output
@@ -226,7 +227,9 @@ def test_a_killed_container_comes_back_into_service_and_status_shows_real_health
     folder, config, url = rolling_app
     (release,) = status_of(config)
     assert (release["instances"], release["health"], release["url"]) == (2, "2/2 healthy", url)
-    victim = next(c for c in docker_client.containers.list() if c.name.startswith(data_plane._prefix))
+    name = next(i.container for g in data_plane._groups.values() if "-roller-" in g.name
+                for i in g.in_service())
+    victim = docker_client.containers.get(name)
     victim.kill()
     # The unit starts it again (Restart=always, after RestartSec): the same instance, a new
     # container, which HAProxy's checks keep in (or bring back into) service.
@@ -243,3 +246,7 @@ def test_a_killed_container_comes_back_into_service_and_status_shows_real_health
         time.sleep(0.5)
     assert again is not None and again.id != victim.id, "the container was not started again"
     assert health == "2/2 healthy", health
+    # What the containers wrote reached the app's log group, as the awslogs driver sends it.
+    logs = runner.invoke(app, ["logs", "-c", str(config), "--env", "staging", "--local", "--since", "30m"])
+    assert logs.exit_code == 0, logs.output
+    assert logs.stdout.count("listening on 8080") >= 3, logs.stdout[-2000:]  # 2 instances, 1 restart

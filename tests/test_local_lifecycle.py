@@ -1,5 +1,5 @@
-"""`wimpy local start|stop|status` as a user runs them: stop returns only once the emulator
-has exited, and a state file that is empty, torn, stale, or names a port or pid that some
+"""`wimpy local start|stop|status|env` as a user runs them: stop returns only once the
+emulator has exited, env points an AWS SDK at it, and a state file that is empty, torn, stale, or names a port or pid that some
 other program now holds is never attached to nor signalled."""
 
 from __future__ import annotations
@@ -43,12 +43,28 @@ def test_stop_returns_once_the_emulator_has_exited(tmp_path):
     assert running(pid)
     status = wimpy("local", "status", "--json", state=state)
     assert json.loads(status.stdout)["running"] is True
+    # This machine has Docker, HAProxy, docker-registry, curl and the AWS CLI.
+    assert "Data plane: on." in started.stdout and json.loads(status.stdout)["data_plane"] is True
+    # `wimpy local env` points an AWS SDK at the emulator, e.g. to put a secret there.
+    exports = wimpy("local", "env", state=state)
+    assert exports.returncode == 0, exports.stderr
+    variables = dict(line.removeprefix("export ").split("=", 1) for line in exports.stdout.splitlines())
+    assert set(variables) == {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                              "AWS_REGION", "AWS_DEFAULT_REGION"}
+    import boto3
+    ssm = boto3.client("ssm", endpoint_url=variables["AWS_ENDPOINT_URL"], region_name=variables["AWS_REGION"],
+                       aws_access_key_id=variables["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=variables["AWS_SECRET_ACCESS_KEY"])
+    ssm.put_parameter(Name="/hello/api-token", Value="t0ken", Type="SecureString")
+    assert ssm.get_parameter(Name="/hello/api-token", WithDecryption=True)["Parameter"]["Value"] == "t0ken"
     stopped = wimpy("local", "stop", state=state)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     # No waiting here: when stop has returned, the process is gone.
     assert not running(pid), f"pid {pid} still runs after `wimpy local stop` returned"
     assert not state.exists()
     assert "Traceback" not in stopped.stdout + stopped.stderr
+    nothing = wimpy("local", "env", state=state)
+    assert nothing.returncode == 1 and "no local emulator is running" in nothing.stderr, nothing.stderr
 
 
 @pytest.fixture

@@ -44,12 +44,14 @@ class _Engine:
 
 
 def build_and_push(config: WimpyConfig, *, version: str, force: bool = False,
-                   say: Callable[[str], None] = output.info) -> Outcome:
+                   say: Callable[[str], None] = output.info,
+                   aws_client: Callable[[str], Any] | None = None) -> Outcome:
     """Build the application's image, tag it `version` and push it, unless the registry
     already has `version` (then nothing is built, unless `force`). `version` must already
-    be a valid tag (see cli.build.versions)."""
+    be a valid tag (see cli.build.versions). `aws_client`: the target's AWS clients, for
+    ECR (default: boto3's, from the environment)."""
     context, dockerfile = dockerfile_path(config)
-    registry = registries.resolve(config)
+    registry = registries.resolve(config, aws_client)
     registry.login()
     reference = f"{registry.repository}:{version}"
     engine = _Engine()

@@ -97,13 +97,17 @@ class OtherRegistry(Registry):
 class EcrRegistry(Registry):
     """The application's ECR repository wimpy/<app>, in the config's account and region."""
 
-    def __init__(self, *, app: str, account: str, region: str):
+    def __init__(self, *, app: str, account: str, region: str,
+                 aws_client: Callable[[str], Any] | None = None):
         self.app = app
         self.account = account
         self.region = region
         self.name = naming.repository(app)
+        # Until login() reads the repository's URI from ECR (the emulator's ECR answers
+        # with the local registry that backs it).
         self.repository = f"{account}.dkr.ecr.{region}.amazonaws.com/{self.name}"
         self.credentials = None
+        self._aws_client = aws_client
         self._ecr: Any = None
 
     def describe(self) -> str:
@@ -111,15 +115,19 @@ class EcrRegistry(Registry):
 
     def _client(self) -> Any:
         if self._ecr is None:
-            import boto3  # here, not at the top: importing boto3 slows every wimpy command
+            if self._aws_client is not None:  # the deploy's target (AWS or the emulator)
+                self._ecr = self._aws_client("ecr")
+            else:
+                import boto3  # here, not at the top: importing boto3 slows every wimpy command
 
-            # boto3 honours AWS_ENDPOINT_URL, so the same code runs against the emulator.
-            self._ecr = boto3.session.Session(region_name=self.region).client("ecr")
+                # boto3 honours AWS_ENDPOINT_URL, so the same code runs against the emulator.
+                self._ecr = boto3.session.Session(region_name=self.region).client("ecr")
         return self._ecr
 
     def login(self) -> None:
-        self._call("DescribeRepositories", lambda ecr: ecr.describe_repositories(
+        described = self._call("DescribeRepositories", lambda ecr: ecr.describe_repositories(
             registryId=self.account, repositoryNames=[self.name]))
+        self.repository = described["repositories"][0]["repositoryUri"]
         answer = self._call("GetAuthorizationToken", lambda ecr: ecr.get_authorization_token())
         data = answer["authorizationData"][0]
         username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
@@ -180,13 +188,14 @@ class EcrRegistry(Registry):
                                   f"{self.region}, AWS_ENDPOINT_URL if you use one).") from None
 
 
-def resolve(config: WimpyConfig) -> Registry:
+def resolve(config: WimpyConfig, aws_client: Callable[[str], Any] | None = None) -> Registry:
     """The registry wimpy.yml names, with credentials read from the environment; no
-    network call yet (ECR's token comes with `login`)."""
+    network call yet (ECR's token comes with `login`). `aws_client(service)`: the AWS
+    clients of the command's target (default: boto3's, from the environment)."""
     registry = config.registry
     if registry.is_ecr:
         return EcrRegistry(app=config.app.name, account=config.account.id,
-                           region=config.account.region)
+                           region=config.account.region, aws_client=aws_client)
     credentials = None
     if registry.username_env:
         username = _variable("registry.username_env", registry.username_env)

@@ -88,9 +88,9 @@ def deploy(
             deploy_foundation(run, loaded, phases)
             if image or skip_build:
                 phases.note(f"not building: using {reference}")
-            elif target.is_local and (target.rollout is None or loaded.registry.is_ecr):
-                # Without the data plane no instance pulls the image; with it, the app's
-                # ECR repository has no local registry behind it yet.
+            elif target.is_local and target.rollout is None:
+                # Without the data plane no instance pulls the image (and the emulator's
+                # ECR has no registry behind it).
                 from cli.local.images import register_named_image
 
                 register_named_image(target, loaded, version)
@@ -100,7 +100,7 @@ def deploy(
                 from cli.build.pipeline import build_and_push
 
                 with phases.phase("build and push", reference):
-                    build_and_push(loaded, version=version)
+                    build_and_push(loaded, version=version, aws_client=target.client)
             if loaded.deploy.strategy == "blue-green":
                 from cli.release.bluegreen import BlueGreen
 

@@ -1,4 +1,4 @@
-"""wimpy local start|stop|status: an AWS emulator that outlives one command."""
+"""wimpy local start|stop|status|env: an AWS emulator that outlives one command."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def start(config: Path = ConfigOption) -> None:
         if (state := read_state()) is not None:
             env = loaded.environment_names[0]
             output.info(f"Local AWS emulator running at {state['endpoint']} (pid {process.pid}).\n"
-                        f"{_data_plane_line()}\n"
+                        f"{_data_plane_line(state)}\n"
                         f"Next: {next_command('deploy', '--version', 'v1', env=env, config=config, local=True)}")
             return
         if process.poll() is not None:
@@ -58,15 +58,16 @@ def start(config: Path = ConfigOption) -> None:
     raise WimpyError(f"the emulator did not start within {START_TIMEOUT_SECONDS}s; see {log}")
 
 
-def _data_plane_line() -> str:
-    from cli.local.dataplane import missing
-
-    absent = missing()
-    if not absent:
+def _data_plane_line(state: dict) -> str:
+    plane = state.get("data_plane") or {}
+    if plane.get("running"):
         return ("Data plane: on. Instances run as containers on this Docker engine, behind "
                 "one HAProxy per application and environment; a deploy prints its local URL.")
-    return ("Data plane: off, so no instance runs and no request is served (deploys still act "
-            "on the emulated account). It needs:\n" + "\n".join(f"  - {what}" for what in absent))
+    off = ("Data plane: off, so no instance runs and no request is served (deploys still act "
+           "on the emulated account).")
+    if plane.get("missing"):
+        return f"{off} It needs:\n" + "\n".join(f"  - {what}" for what in plane["missing"])
+    return f"{off} It failed to start: {plane.get('error', 'no reason recorded')}"
 
 
 @app.command()
@@ -99,7 +100,27 @@ def status(as_json: bool = JsonOption) -> None:
     state = read_state()
     document = {"running": state is not None,
                 **({"endpoint": state["endpoint"], "account": state["account_id"],
-                    "region": state["region"], "pid": state["pid"]} if state else {})}
+                    "region": state["region"], "pid": state["pid"],
+                    "data_plane": bool((state.get("data_plane") or {}).get("running"))} if state else {})}
     human = (f"Running at {state['endpoint']} for {state['account_id']} {state['region']} "
-             f"(pid {state['pid']})." if state else "No local emulator is running.")
+             f"(pid {state['pid']}).\n{_data_plane_line(state)}" if state else "No local emulator is running.")
     output.result(document, human, as_json=as_json)
+
+
+@app.command()
+def env() -> None:
+    """Print the shell lines that point the AWS CLI and SDKs at the running emulator, e.g.
+    to put a secret the app reads: eval "$(wimpy local env)"; aws ssm put-parameter ..."""
+    import shlex
+
+    from cli.local.persistent import read_state
+
+    state = read_state()
+    if state is None:
+        raise WimpyError("no local emulator is running, so there is nothing to point at.",
+                         hint="Start one: wimpy local start")
+    variables = {"AWS_ENDPOINT_URL": state["endpoint"], "AWS_ACCESS_KEY_ID": state["access_key_id"],
+                 "AWS_SECRET_ACCESS_KEY": state["secret_access_key"], "AWS_REGION": state["region"],
+                 "AWS_DEFAULT_REGION": state["region"]}
+    # Printed, not logged: the keys are the emulator's own, good for nothing else.
+    print("\n".join(f"export {name}={shlex.quote(value)}" for name, value in variables.items()))

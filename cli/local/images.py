@@ -1,5 +1,5 @@
-"""On the local target no image is built (no instance boots in the emulator to pull it),
-but the release record checks that a release's image is in its registry, as on AWS. So a
+"""On the local target without its data plane no image is built (no instance boots in
+the emulator to pull it, and its ECR has no registry behind it), but the release record checks that a release's image is in its registry, as on AWS. So a
 local deploy names the version's image in the emulator's ECR repository: a manifest with
 no layers, under the version's tag. `--skip-build` of a version never deployed, or a
 rollback to a version whose image was deleted, is then refused here as it is on AWS."""

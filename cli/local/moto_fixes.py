@@ -81,6 +81,9 @@ Resources:
      TargetGroupName, LoadBalancerArns), which every alarm on a target group's metrics
      has as its TargetGroup dimension; moto had no attribute at all, so the dimension was
      left empty.
+ 17. AWS::ElasticLoadBalancingV2::TargetGroup's TargetGroupAttributes are set: moto left
+     every attribute at its default, so app.deregistration_delay_seconds was 300 s
+     whatever wimpy.yml said (the local data plane drained every instance for 5 minutes).
 
 Concurrency:
  13. DynamoDB's conditional writes are atomic, as in AWS: each write (PutItem, UpdateItem,
@@ -138,6 +141,7 @@ def apply() -> Callable[[], None]:
 def _patches() -> list[tuple[Any, str, Any]]:
     from cli.local.alarms import alarm_model
     from cli.local.certificates import certificate_model
+    from cli.local import ecr_images
     from cli.local.target_health import describe_target_health
     from moto.cloudformation import parsing
     from moto.cloudformation.exceptions import CloudFormationError, ValidationError
@@ -387,6 +391,21 @@ def _patches() -> list[tuple[Any, str, Any]]:
         # resources do not (see certificates.py, alarms.py).
         return {**original_model_map(), **{model.cloudformation_type(): model for model in added_models}}
 
+    original_target_group_create = FakeTargetGroup.create_from_cloudformation_json.__func__
+
+    def target_group_create(cls: type, resource_name: str, cloudformation_json: Any, account_id: str,
+                            region_name: str, **kwargs: Any) -> Any:
+        """Fix 17: TargetGroupAttributes are the target group's attributes."""
+        group = original_target_group_create(cls, resource_name, cloudformation_json, account_id,
+                                             region_name, **kwargs)
+        attributes = {a["Key"]: str(a["Value"]) for a in
+                      cloudformation_json.get("Properties", {}).get("TargetGroupAttributes") or []}
+        if attributes:
+            from moto.elbv2.models import elbv2_backends
+
+            elbv2_backends[account_id][region_name].modify_target_group_attributes(group.arn, attributes)
+        return group
+
     def target_group_attribute(self: Any, attribute_name: str) -> Any:
         """Fix 16: a target group's attributes, which alarms' dimensions read."""
         full_name = self.arn.split(":", 5)[-1]  # targetgroup/<name>/<id>
@@ -543,6 +562,8 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (FakeAutoScalingGroup, "update_from_cloudformation_json", classmethod(group_update)),
         (parsing.ResourceMap, "build_resource_diff", build_resource_diff),
         (FakeTargetGroup, "get_cfn_attribute", target_group_attribute),
+        (FakeTargetGroup, "create_from_cloudformation_json", classmethod(target_group_create)),
+        *ecr_images.patches(),
         (ELBv2Backend, "describe_target_health", describe_target_health(ELBv2Backend.describe_target_health)),
     ]
 

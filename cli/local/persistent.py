@@ -120,7 +120,8 @@ def _answers_with_token(state: dict[str, Any]) -> bool:
     return secrets.compare_digest(value, state["token"])
 
 
-def write_state(local: LocalAws, machine_images: dict[str, str]) -> Path:
+def write_state(local: LocalAws, machine_images: dict[str, str],
+                data_plane: dict[str, Any] | None = None) -> Path:
     token = secrets.token_hex(16)
     local.client("ssm").put_parameter(Name=TOKEN_PARAMETER, Value=token, Type="String",
                                       Overwrite=True)
@@ -128,7 +129,8 @@ def write_state(local: LocalAws, machine_images: dict[str, str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {"endpoint": local.endpoint, "account_id": local.account_id, "region": local.region,
              "access_key_id": local.access_key_id, "secret_access_key": local.secret_access_key,
-             "machine_images": machine_images, "pid": os.getpid(), "token": token}
+             "machine_images": machine_images, "pid": os.getpid(), "token": token,
+             "data_plane": data_plane or {"running": False, "missing": []}}
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(json.dumps(state, indent=2))
     temporary.chmod(0o600)
@@ -172,8 +174,8 @@ def serve(account_id: str, region: str) -> None:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     with LocalAws(account_id, region) as local:
         images = bootstrap(local)
-        plane = _start_data_plane(local)
-        path = write_state(local, images)
+        plane, data_plane = _start_data_plane(local)
+        path = write_state(local, images, data_plane)
         state = json.loads(path.read_text())
         print(f"local AWS emulator for {account_id} {region} at {local.endpoint} ({path})",
               flush=True)
@@ -186,18 +188,25 @@ def serve(account_id: str, region: str) -> None:
                 path.unlink(missing_ok=True)
 
 
-def _start_data_plane(local: LocalAws) -> Any:
-    """The data plane beside the emulator, when this machine has what it needs."""
+def _start_data_plane(local: LocalAws) -> tuple[Any, dict[str, Any]]:
+    """The data plane beside the emulator, when this machine has what it needs, and what
+    to say of it: {"running", "missing": what it lacks, "error": why it did not start}."""
     from cli.local import dataplane
 
-    if dataplane.missing():
-        return None
+    absent = dataplane.missing()
+    if absent:
+        return None, {"running": False, "missing": absent}
     from cli.local.dataplane.controller import DataPlane
 
     plane = DataPlane(local.client, local.environment(),
                       state_path().parent / "dataplane" / str(os.getpid()))
-    plane.start()
-    return plane
+    try:
+        plane.start()
+    except (OSError, RuntimeError) as error:
+        print(f"the data plane did not start: {error}", flush=True)
+        plane.stop()
+        return None, {"running": False, "missing": [], "error": str(error)}
+    return plane, {"running": True, "missing": []}
 
 
 if __name__ == "__main__":

@@ -75,8 +75,6 @@ class Rollout:
         for stack in stacks:
             for group, version in self._groups(stack):
                 status = self._wait(group, version)
-                if status["state"] == "not-run":
-                    self.show(f"{group}: not run by the local data plane: {status['reason']}")
                 if status["state"] == "failed":
                     self._roll_back(stack, snapshots.get(stack))
                     raise WimpyError(
@@ -107,8 +105,6 @@ class Rollout:
         while time.monotonic() < deadline:
             status = publish.group_status(ssm, group)
             if status and status["version"] == version:
-                if status["state"] == "not-run":
-                    return status
                 line = f"{group}: {status['in_service']}/{status['desired']} instances in service"
                 if line != shown:
                     self.show(line)

@@ -3,9 +3,11 @@ emulator plays AWS's control plane. Instances are containers started by the inst
 own scripts (instance.py), kept per Auto Scaling group and rolled batch by batch
 (groups.py); one HAProxy per application and environment routes by Route53 weights and
 target-group health (routes.py, balancer.py); its request log becomes the load balancer's
-CloudWatch metrics (metrics.py), on which the stacks' alarms are evaluated (alarms.py);
-controller.py reads the emulator and acts; publish.py is what it tells the commands. It needs a Docker engine and HAProxy: without
-them the local target works as a control plane only, and says once what is missing.
+CloudWatch metrics (metrics.py), on which the stacks' alarms are evaluated (alarms.py); the
+containers' output goes to the app's log group (logs.py); a docker-registry backs the
+emulator's ECR (registry.py); controller.py reads the emulator and acts; publish.py is
+what it tells the commands. It needs the programs in REQUIREMENTS: without them the
+local target works as a control plane only, and says once what is missing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ REQUIREMENTS = {
     "dockerd": "the Docker engine (apt-get install docker.io, then start dockerd)",
     "haproxy": "HAProxy, the load balancer (apt-get install haproxy)",
     "curl": "curl, which the instances' health check uses (apt-get install curl)",
+    "docker-registry": "the registry behind the emulator's ECR (apt-get install docker-registry)",
+    "aws": "the AWS CLI, which the instances' scripts log in to the registry and read secrets "
+           "with (apt-get install awscli)",
 }
 
 

@@ -26,6 +26,7 @@ from cli.local.dataplane import alarms, launch_template_version, publish
 from cli.local.dataplane.balancer import Backend, Balancer, Server
 from cli.local.dataplane.metrics import KEEP_SECONDS, Dimensions, MetricStore, RequestLog, dimensions, now_second
 from cli.local.dataplane.groups import Group
+from cli.local.dataplane.registry import LocalRegistry
 from cli.local.dataplane.instance import Instance, LaunchSpec, State
 from cli.local.dataplane.routes import Route, TargetGroup, describe_target_group, read_routes
 
@@ -56,6 +57,7 @@ class DataPlane:
         self.metrics = MetricStore()
         self._served: set[Dimensions] = set()
         self._metrics_sent = 0.0
+        self.registry = LocalRegistry(directory / "registry")
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._counter = 0
@@ -64,7 +66,10 @@ class DataPlane:
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        publish.running(self._client("ssm"), True)
+        self.registry.start()
+        ssm = self._client("ssm")
+        publish.put(ssm, publish.REGISTRY.removeprefix(publish.ROOT + "/"), json.dumps({"host": self.registry.host}))
+        publish.running(ssm, True)
         self._thread = threading.Thread(target=self._loop, name="dataplane", daemon=True)
         self._thread.start()
 
@@ -82,6 +87,7 @@ class DataPlane:
             balancer.stop()
         for log in self._logs.values():
             log.close()
+        self.registry.stop()
         try:
             publish.running(self._client("ssm"), False)
         except Exception:  # the emulator may be stopping too: nothing left to tell
@@ -109,11 +115,6 @@ class DataPlane:
             if spec is None:
                 continue
             seen.add(name)
-            if spec.unreachable_image:
-                self._publish(f"groups/{name}", {"version": spec.version, "state": "not-run",
-                                                 "desired": 0, "in_service": 0,
-                                                 "reason": spec.unreachable_image})
-                continue
             for arn in described.get("TargetGroupARNs", []):
                 groups_of_target_group.setdefault(arn, []).append(name)
             group = self._groups.setdefault(name, Group(name, self._launcher(name)))
@@ -251,7 +252,8 @@ class DataPlane:
             instance_id = f"i-local{self._counter:010d}"
             instance = Instance(instance_id=instance_id, group=group, spec=spec,
                                 host_port=_free_port(), directory=self.directory / "instances" / instance_id,
-                                environment=self._environment, container_prefix=self._prefix)
+                                environment=self._environment, container_prefix=self._prefix,
+                                registry=self.registry.host, logs_client=lambda: self._client("logs"))
             instance.start()
             return instance
         return launch

@@ -8,7 +8,8 @@ file come from the launch template's user data (read back with
 
 Only what cannot be the same on one machine is changed, by lines appended to the settings
 file (the last assignment wins in shell): the container's name, its loopback port, where
-the environment and secrets files are, and the log driver.
+the environment and secrets files are, the log driver, and the image's registry (an ECR
+repository's images are in the local registry that backs the emulator's ECR).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 from wimpy_constructs.boot import CONTAINER_SCRIPT, HEALTH_WAIT_SCRIPT, BootContents
+
+from cli.local.dataplane.logs import LogShipper, log_group_of
 
 # The unit's RestartSec (wimpy_constructs/boot/app.service).
 RESTART_SECONDS = 5.0
@@ -44,30 +47,30 @@ class LaunchSpec:
     boot: BootContents
     port: int     # the container's port, from the settings file
     image: str
+    log_options: str = ""  # docker run's log flags on the instance (the awslogs driver's)
 
     @classmethod
     def from_boot(cls, version: str, boot: BootContents) -> LaunchSpec:
         settings = {key: shlex.split(value)[0] if value else "" for key, value in
                     (line.split("=", 1) for line in boot.container_conf.splitlines() if "=" in line)}
-        return cls(version=version, boot=boot, port=int(settings["PORT"]), image=settings["IMAGE"])
+        return cls(version=version, boot=boot, port=int(settings["PORT"]), image=settings["IMAGE"],
+                   log_options=settings.get("LOG_OPTIONS", ""))
 
-    @property
-    def unreachable_image(self) -> str:
-        """Why this machine cannot pull the image ("" when it can): the local target never
-        reaches AWS, and the emulator's ECR keeps no image layers."""
-        host = self.image.split("/", 1)[0]
+    def pulled_from(self, registry: str) -> str:
+        """The image as this machine pulls it: an ECR repository's image from the local
+        registry that backs the emulator's ECR (the local target never reaches AWS)."""
+        host, _, path = self.image.partition("/")
         if ".dkr.ecr." in host and host.endswith(".amazonaws.com"):
-            return (f"its image {self.image} is in Amazon ECR, which the local target does not "
-                    "reach (the emulator's ECR holds no layers); set registry.url to a local "
-                    "registry to run it here")
-        return ""
+            return f"{registry}/{path}"
+        return self.image
 
 
 class Instance:
     """Started with start(); the supervisor thread runs the unit until terminate()."""
 
     def __init__(self, *, instance_id: str, group: str, spec: LaunchSpec, host_port: int,
-                 directory: Path, environment: Mapping[str, str], container_prefix: str) -> None:
+                 directory: Path, environment: Mapping[str, str], container_prefix: str,
+                 registry: str, logs_client: Callable[[], Any] | None = None) -> None:
         self.id = instance_id
         self.group = group
         self.spec = spec
@@ -77,8 +80,13 @@ class Instance:
         self.state = State.BOOTING
         self.reason = ""
         self.drain_until = 0.0
+        self.image = spec.pulled_from(registry)
+        # The instance's own docker login (REGISTRY_LOGIN=ecr) goes to its own folder, as
+        # it goes to the instance's root account on EC2, not to this machine's user.
         self._environment = {**os.environ, **environment,
-                             "WIMPY_CONF": str(directory / "container.conf")}
+                             "WIMPY_CONF": str(directory / "container.conf"),
+                             "DOCKER_CONFIG": str(directory / "docker")}
+        self._logs_client = logs_client  # the emulator's CloudWatch Logs, for the container's output
         self._stopping = threading.Event()
         self._running: subprocess.Popen | None = None
         self._lock = threading.Lock()
@@ -101,6 +109,7 @@ class Instance:
         env_path.write_text(self.spec.boot.env_file)
         overrides = {
             "NAME": self.container,
+            "IMAGE": self.image,
             "PUBLISH": f"127.0.0.1:{self.host_port}:{self.spec.port}",
             "ENV_FILE": str(env_path),
             "SECRETS_FILE": str(self.directory / "secrets.env"),
@@ -125,15 +134,32 @@ class Instance:
                 with self._lock:
                     if self._stopping.is_set():
                         break
-                    log = open(self.directory / "unit.log", "a")
                     self._running = subprocess.Popen(
                         ["bash", str(CONTAINER_SCRIPT), "run"], env=self._environment,
-                        stdout=log, stderr=subprocess.STDOUT)
-                    log.close()
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+                self._pass_output(self._running)
                 self._running.wait()
                 # systemd runs ExecStop also when the main process ended on its own.
                 self._script(str(CONTAINER_SCRIPT), "stop", timeout=60)
             self._stopping.wait(RESTART_SECONDS)
+
+    def _pass_output(self, running: subprocess.Popen) -> None:
+        """The container's output (docker run, attached) into the unit's log, and into the
+        log group its log options name, as the awslogs driver sends it (logs.py)."""
+        group = log_group_of(self.spec.log_options)
+        shipper = LogShipper(self._logs_client(), group, self.id) \
+            if group and self._logs_client is not None else None
+        try:
+            with open(self.directory / "unit.log", "a") as log:
+                assert running.stdout is not None
+                for line in running.stdout:
+                    log.write(line)
+                    log.flush()
+                    if shipper is not None:
+                        shipper.line(line)
+        finally:
+            if shipper is not None:
+                shipper.close()
 
     def _wait_healthy(self) -> None:
         boot = self.spec.boot

@@ -3,6 +3,8 @@ in another process reads it as it reads anything else of the account):
 
     /wimpy/local/dataplane                      "running" while a data plane acts
     /wimpy/local/dataplane/groups/<group>       a group's progress on its launch template
+    /wimpy/local/dataplane/registry             the registry backing the emulator's ECR
+                                                (cli/local/ecr_images.py)
     /wimpy/local/dataplane/balancers/<route>    a route's local URL
     /wimpy/local/dataplane/target-groups/<name> its targets and their health, which the
                                                 emulator's DescribeTargetHealth answers
@@ -17,6 +19,7 @@ from typing import Any
 from cli.aws import parameter_value
 
 ROOT = "/wimpy/local/dataplane"
+REGISTRY = f"{ROOT}/registry"
 
 
 def put(ssm: Any, key: str, text: str) -> None:

@@ -554,7 +554,7 @@ def test_blue_green_with_a_hosted_zone_and_rolling_without_are_fine(write_config
     load_config(config_with(write_config, hosted_zone=None, deploy={"strategy": "rolling"}))
 
 
-@pytest.mark.parametrize("example", sorted((PROJECT_ROOT / "examples").glob("*/wimpy.yml")),
+@pytest.mark.parametrize("example", sorted((PROJECT_ROOT / "examples").glob("*/*.yml")),
                          ids=lambda p: p.parent.name)
 def test_the_examples_still_validate(example):
     load_config(example)

@@ -290,3 +290,33 @@ def test_a_containers_lines_reach_the_log_group_its_awslogs_options_name():
     again.line("listening on 8080")
     again.close()
     assert sum(len(batch) for batch in logs.batches) == 3 and again.last_error == ""
+
+
+def test_what_a_killed_emulators_data_plane_left_is_swept_and_nothing_else(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from cli.local.dataplane.sweep import sweep
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer runs: a killed emulator's
+    dead = tmp_path / str(gone.pid)
+    (dead / "registry").mkdir(parents=True)
+    left = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)",
+                             str(dead / "registry" / "config.yml")], start_new_session=True)
+    bystander = subprocess.Popen(["sleep", "300"])  # its pid in a pid file, but not ours
+    (dead / "registry" / "registry.pid").write_text(f"{left.pid}\n")
+    (dead / "balancers" / "abc").mkdir(parents=True)
+    (dead / "balancers" / "abc" / "haproxy.pid").write_text(f"{bystander.pid}\n")
+    alive = tmp_path / str(os.getpid())
+    alive.mkdir()
+    try:
+        removed = sweep(tmp_path, keep=-1)
+        assert left.wait(timeout=10) == -9
+        assert bystander.poll() is None
+        assert not dead.exists() and alive.exists()
+        assert f"process {left.pid} ({sys.executable})" in removed
+    finally:
+        bystander.kill()
+        left.kill()

@@ -197,9 +197,12 @@ def _start_data_plane(local: LocalAws) -> tuple[Any, dict[str, Any]]:
     if absent:
         return None, {"running": False, "missing": absent}
     from cli.local.dataplane.controller import DataPlane
+    from cli.local.dataplane.sweep import sweep
 
-    plane = DataPlane(local.client, local.environment(),
-                      state_path().parent / "dataplane" / str(os.getpid()))
+    root = state_path().parent / "dataplane"
+    for what in sweep(root, keep=os.getpid()):
+        print(f"removed what a killed emulator's data plane left: {what}", flush=True)
+    plane = DataPlane(local.client, local.environment(), root / str(os.getpid()))
     try:
         plane.start()
     except (OSError, RuntimeError) as error:

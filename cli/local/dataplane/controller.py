@@ -61,7 +61,7 @@ class DataPlane:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._counter = 0
-        self._prefix = f"wimpy-local-{socket.gethostname()[:8]}-{directory.name[-8:]}-"
+        self._prefix = container_prefix(directory)
         self.last_error = ""
 
     def start(self) -> None:
@@ -74,19 +74,21 @@ class DataPlane:
         self._thread.start()
 
     def stop(self) -> None:
+        """Everything it started goes, quickly (the load balancers first: no request is left
+        to route), so that `wimpy local stop` is never cut short by its own timeout."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        groups = [threading.Thread(target=group.terminate_all, daemon=True)
+        for balancer in self._balancers.values():
+            balancer.stop()
+        for log in self._logs.values():
+            log.close()
+        groups = [threading.Thread(target=group.terminate_all, kwargs={"graceful": False}, daemon=True)
                   for group in self._groups.values()]
         for thread in groups:
             thread.start()
         for thread in groups:
             thread.join()
-        for balancer in self._balancers.values():
-            balancer.stop()
-        for log in self._logs.values():
-            log.close()
         self.registry.stop()
         try:
             publish.running(self._client("ssm"), False)
@@ -271,6 +273,11 @@ class DataPlane:
         if self._published.get(key) != text:
             publish.put(self._client("ssm"), key, text)
             self._published[key] = text
+
+
+def container_prefix(directory: Path) -> str:
+    """The names of a data plane's containers start with this: the machine and its folder."""
+    return f"wimpy-local-{socket.gethostname()[:8]}-{directory.name[-8:]}-"
 
 
 def _pages(client: Any, operation: str, key: str) -> list[dict]:

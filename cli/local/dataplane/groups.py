@@ -110,9 +110,11 @@ class Group:
         self.instances.remove(instance)
         threading.Thread(target=instance.terminate, name=f"{instance.id}-stop", daemon=True).start()
 
-    def terminate_all(self) -> None:
-        """Stop every instance, all at once (each waits for its container's stop timeout)."""
-        stopping = [threading.Thread(target=instance.terminate, daemon=True) for instance in self.instances]
+    def terminate_all(self, *, graceful: bool = True) -> None:
+        """Stop every instance, all at once: each waits for its container's stop timeout, or
+        (not `graceful`: the data plane is going away) its container is removed at once."""
+        stopping = [threading.Thread(target=instance.terminate if graceful else instance.discard, daemon=True)
+                    for instance in self.instances]
         self.instances.clear()
         for thread in stopping:
             thread.start()

@@ -191,3 +191,17 @@ class Instance:
             except subprocess.TimeoutExpired:
                 running.kill()
         subprocess.run(["docker", "rm", "--force", self.container], capture_output=True, check=False)
+
+    def discard(self) -> None:
+        """The machine goes away with the data plane: the container is removed at once, with
+        no stop timeout (nothing routes to it any more)."""
+        self._stopping.set()
+        self.state = State.TERMINATED
+        subprocess.run(["docker", "rm", "--force", self.container], capture_output=True, check=False)
+        with self._lock:
+            running = self._running
+        if running is not None:
+            try:
+                running.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                running.kill()

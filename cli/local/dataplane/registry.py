@@ -40,6 +40,7 @@ class LocalRegistry:
         with open(self.directory / "registry.log", "ab") as log:
             self._process = subprocess.Popen([PROGRAM, "serve", str(config)], stdout=log,
                                              stderr=subprocess.STDOUT, start_new_session=True)
+        (self.directory / "registry.pid").write_text(f"{self._process.pid}\n")  # for sweep.py
         deadline = time.monotonic() + READY_SECONDS
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

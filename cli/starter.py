@@ -30,6 +30,7 @@ app:
   alarms:                     # every release is watched with these; canaries are judged by them
     error_rate_percent: 5
     p99_latency_ms: 2000
+    period_seconds: 60        # each datapoint; 2 bad out of 3 fire (under 60: local target only)
 
 build:
   context: .                  # relative to this file

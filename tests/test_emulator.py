@@ -239,6 +239,31 @@ def test_change_sets_behave_as_in_aws(local):
         cloudformation.delete_stack(StackName=stack)
 
 
+def test_a_deploy_killed_between_creating_and_executing_its_change_set_wedges_nothing(local):
+    """The CDK CLI killed after CreateChangeSet of a new stack leaves it in
+    REVIEW_IN_PROGRESS; the next deploy's CREATE change set takes that empty stack's place
+    (one stack, which then completes and deletes), and a CREATE for a stack that exists is
+    refused, as on AWS."""
+    cloudformation = local.client("cloudformation")
+    template = json.dumps({"Resources": {"Group": {"Type": "AWS::Logs::LogGroup"}}})
+    for _ in range(2):  # the killed deploy, then the next one
+        cloudformation.create_change_set(StackName="fixture-killed", ChangeSetName="cdk-deploy-change-set",
+                                         ChangeSetType="CREATE", TemplateBody=template)
+
+    def live():
+        return [s["StackStatus"] for s in cloudformation.list_stacks()["StackSummaries"]
+                if s["StackName"] == "fixture-killed" and s["StackStatus"] != "DELETE_COMPLETE"]
+    assert live() == ["REVIEW_IN_PROGRESS"]
+    cloudformation.execute_change_set(StackName="fixture-killed", ChangeSetName="cdk-deploy-change-set")
+    assert live() == ["CREATE_COMPLETE"]
+    with pytest.raises(ClientError) as exists:
+        cloudformation.create_change_set(StackName="fixture-killed", ChangeSetName="again",
+                                         ChangeSetType="CREATE", TemplateBody=template)
+    assert exists.value.response["Error"]["Code"] == "AlreadyExistsException"
+    cloudformation.delete_stack(StackName="fixture-killed")
+    assert live() == []
+
+
 @pytest.mark.parametrize("passed", ["defaulted", "explicit"])
 def test_an_update_keeps_ssm_typed_parameters_by_name(local, passed):
     """UsePreviousValue of an AWS::SSM::Parameter::Value<...> parameter is the parameter's

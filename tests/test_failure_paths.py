@@ -57,6 +57,8 @@ COMMANDS: dict[tuple[str, ...], dict] = {
     ("local", "start"): dict(args=[], offline="starts an emulator; see test_local_start_failure"),
     ("local", "stop"): dict(config=False, args=[], offline=True),
     ("local", "status"): dict(config=False, args=[], offline=True),
+    ("local", "env"): dict(config=False, args=[],
+                           offline="needs a running emulator; see tests/test_local_lifecycle.py"),
 }
 
 

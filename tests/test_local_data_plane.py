@@ -36,6 +36,12 @@ def deploy(config, version, *extra):
                                "--json", "--version", version, *extra])
 
 
+def live_version(url: str) -> str:
+    status, body = http_get(url)
+    assert status == 200, (status, body)
+    return body.decode().strip()
+
+
 def wait_for_answer(url: str, body: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,8 +88,7 @@ def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, tmp_path):
 def test_a_version_that_never_becomes_healthy_is_rolled_back_and_the_last_keeps_serving(
         rolling_app, tmp_path):
     folder, config, url = rolling_app
-    status, body = http_get(url)
-    live = body.decode().strip()
+    live = live_version(url)
     load = LoadGenerator(url, tmp_path)
     try:
         set_version(folder, "v9-broken", healthy=False)
@@ -108,11 +113,6 @@ def canary_app(data_plane, registry, tmp_path_factory):
     wait_for_answer(url, "v1")
     return folder, config, url
 
-
-def live_version(url: str) -> str:
-    status, body = http_get(url)
-    assert status == 200, (status, body)
-    return body.decode().strip()
 
 
 def canary_steps(emulator, version):

@@ -44,7 +44,8 @@ def test_stop_returns_once_the_emulator_has_exited(tmp_path):
     status = wimpy("local", "status", "--json", state=state)
     assert json.loads(status.stdout)["running"] is True
     # This machine has Docker, HAProxy, docker-registry, curl and the AWS CLI.
-    assert "Data plane: on." in started.stdout and json.loads(status.stdout)["data_plane"] is True
+    assert "Data plane: on." in started.stdout + started.stderr
+    assert json.loads(status.stdout)["data_plane"] is True
     # `wimpy local env` points an AWS SDK at the emulator, e.g. to put a secret there.
     exports = wimpy("local", "env", state=state)
     assert exports.returncode == 0, exports.stderr

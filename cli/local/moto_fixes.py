@@ -29,6 +29,11 @@ named cdk-deploy-change-set):
      submitted information didn't contain changes"), which the CLI reports as "no
      changes"; moto refused the request with ValidationError "No updates are to be
      performed" (that answer belongs to UpdateStack), and the deploy failed.
+ 18. CreateChangeSet of type CREATE for a stack that a killed deploy left in
+     REVIEW_IN_PROGRESS (a change set created, never executed) takes that empty stack's
+     place, as AWS reuses it; moto created a second stack of the same name, and every
+     later command saw two (the emulator was wedged until restarted). For a stack in any
+     other state it fails with AlreadyExistsException, as on AWS.
 
 Parameters:
   6. `UsePreviousValue` in CreateChangeSet reuses the parameter's previous *input* value,
@@ -144,7 +149,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     from cli.local import ecr_images
     from cli.local.target_health import describe_target_health
     from moto.cloudformation import parsing
-    from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+    from moto.cloudformation.exceptions import AlreadyExistsException, CloudFormationError, ValidationError
     from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
     from moto.cloudformation.responses import CloudFormationResponse
     from moto.autoscaling.models import FakeAutoScalingGroup
@@ -279,6 +284,17 @@ def _patches() -> list[tuple[Any, str, Any]]:
                 parameters[key] = parameter["ParameterValue"]
         if template_url:
             stack_body = self._get_stack_from_s3_url(template_url)
+        if update_or_create == "CREATE":
+            backend = self.cloudformation_backend
+            for stack_id, existing in list(backend.stacks.items()):
+                if existing.name != stack_name or existing.status == "DELETE_COMPLETE":
+                    continue
+                if existing.status != "REVIEW_IN_PROGRESS":
+                    raise AlreadyExistsException(f"Stack [{stack_name}] already exists and cannot be "
+                                                 f"created again with the changeSet [{change_set_name}].")
+                # Fix 18: a stack a killed deploy left in review holds nothing; the new
+                # change set takes its place, as AWS reuses it, instead of a second stack.
+                backend.stacks.pop(stack_id)
         change_set_id, stack_id = self.cloudformation_backend.create_change_set(
             stack_name=stack_name,
             change_set_name=change_set_name,

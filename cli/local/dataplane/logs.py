@@ -8,12 +8,11 @@ instance, the driver names it after the container's id).
 
 from __future__ import annotations
 
-import re
+import shlex
 import threading
 import time
 from typing import Any
 
-AWSLOGS_GROUP = re.compile(r"--log-driver=awslogs\b.*?--log-opt awslogs-group=(\S+)")
 FLUSH_SECONDS = 1.0
 # CloudWatch Logs' limits per PutLogEvents: 10,000 events, 1 MiB (26 bytes of overhead each).
 MAX_EVENTS = 10_000
@@ -23,8 +22,11 @@ MAX_EVENT_BYTES = 256 * 1024 - 26
 
 def log_group_of(log_options: str) -> str | None:
     """The awslogs-group of a container's log options, or None when it does not log there."""
-    found = AWSLOGS_GROUP.search(log_options)
-    return found.group(1) if found else None
+    words = shlex.split(log_options)
+    if "--log-driver=awslogs" not in words:
+        return None
+    options = [value for flag, value in zip(words, words[1:]) if flag == "--log-opt"]
+    return next((o.removeprefix("awslogs-group=") for o in options if o.startswith("awslogs-group=")), None)
 
 
 class LogShipper:

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 from cli.local.dataplane.controller import container_prefix
+from cli.processes import is_running
 
 
 def sweep(root: Path, *, keep: int) -> list[str]:
@@ -23,7 +24,7 @@ def sweep(root: Path, *, keep: int) -> list[str]:
     if not root.is_dir():
         return removed
     for folder in sorted(root.iterdir()):
-        if not folder.name.isdigit() or int(folder.name) == keep or _alive(int(folder.name)):
+        if not folder.name.isdigit() or int(folder.name) == keep or is_running(int(folder.name)):
             continue
         for pid_file in [*folder.glob("balancers/*/haproxy.pid"), folder / "registry" / "registry.pid"]:
             removed += _stop(pid_file, folder)
@@ -60,12 +61,3 @@ def _stop(pid_file: Path, folder: Path) -> list[str]:
                 pass
     return stopped
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -155,7 +155,9 @@ class Load:
 
 class LoadGenerator:
     """wrk against `url` until stop(): 2 keep-alive connections, as a browser would, each
-    sending a request every `pace_ms` (about 400 a second in all)."""
+    sending a request every `pace_ms` (4 ms: about 400 a second in all, for shares measured
+    over a few seconds; 8 ms where only failures are counted, to leave the cores to the
+    deploy)."""
 
     def __init__(self, url: str, script_folder: Path, *, connections: int = 2, pace_ms: int = 4) -> None:
         script = script_folder / "count.lua"

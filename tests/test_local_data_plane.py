@@ -71,7 +71,7 @@ def rolling_app(data_plane, tmp_path_factory):
 
 def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, tmp_path):
     folder, config, url = rolling_app
-    load = LoadGenerator(url, tmp_path)
+    load = LoadGenerator(url, tmp_path, pace_ms=8)
     try:
         for version in ("v2", "v3"):
             set_version(folder, version)
@@ -89,7 +89,7 @@ def test_a_version_that_never_becomes_healthy_is_rolled_back_and_the_last_keeps_
         rolling_app, tmp_path):
     folder, config, url = rolling_app
     live = live_version(url)
-    load = LoadGenerator(url, tmp_path)
+    load = LoadGenerator(url, tmp_path, pace_ms=8)
     try:
         set_version(folder, "v9-broken", healthy=False)
         result = deploy(config, "v9-broken")
@@ -121,12 +121,14 @@ def canary_steps(emulator, version):
     return read_record(emulator.client("dynamodb"), env="staging", app="canary").get(version).judged
 
 
-def test_a_canary_killed_mid_step_and_run_again_sends_each_step_its_share_and_ends_on_a_checked_release(
+def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_rolls_back_cleanly(
         canary_app, emulator, tmp_path):
     """A canary SIGKILLed while its first step is watched, then run again: no request
     fails throughout, each step of the re-run sends the new release its share (measured in
     real responses), the step watched when the kill came is watched again from its start,
-    and the new release is promoted."""
+    and the new release is promoted. Then a rollback to the release it replaced (kept,
+    scaled to zero) starts its instances, waits for them to be healthy, and only then moves
+    the traffic: no request fails while it comes back."""
     import os
     import subprocess
     import sys
@@ -162,6 +164,16 @@ def test_a_canary_killed_mid_step_and_run_again_sends_each_step_its_share_and_en
         assert abs(100 * share - judgement.percent) <= 5, (judgement, share, out_of)
     wait_for_answer(url, "v2", timeout=10)
 
+    load = LoadGenerator(url, tmp_path, pace_ms=8)
+    try:
+        rolled = runner.invoke(app, ["rollback", "-c", str(config), "--env", "staging", "--local", "--json"])
+    finally:
+        seen = load.stop()
+    assert rolled.exit_code == 0, rolled.output
+    assert json.loads(rolled.stdout)["version"] == "v1"
+    assert seen.failed == 0 and seen.requests > 500, seen
+    wait_for_answer(url, "v1", timeout=10)
+
 
 def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
         canary_app, emulator, registry, tmp_path):
@@ -172,7 +184,7 @@ def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
     live = live_version(url)
     # Its first step watched long enough for two whole bad periods and their evaluation.
     write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=45)
-    load = LoadGenerator(url, tmp_path)
+    load = LoadGenerator(url, tmp_path, pace_ms=8)
     try:
         set_version(folder, "v5-5xx", failing=True)
         result = deploy(config, "v5-5xx")
@@ -194,26 +206,6 @@ def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
     after, out_of = seen.share_between("v5-5xx", judged.started + judged.watched_seconds + 5, 2e9)
     assert after == 0, (after, out_of)
     assert live_version(url) == live
-
-
-def test_a_rollback_to_a_kept_release_brings_it_back_without_failing_a_request(canary_app, tmp_path):
-    """The kept release is scaled to zero: the rollback starts its instances, waits until
-    its target group has them healthy, and only then moves the traffic."""
-    folder, config, url = canary_app
-    before = live_version(url)
-    set_version(folder, "v7")
-    assert deploy(config, "v7").exit_code == 0
-    wait_for_answer(url, "v7", timeout=10)
-    load = LoadGenerator(url, tmp_path)
-    try:
-        result = runner.invoke(app, ["rollback", "-c", str(config), "--env", "staging", "--local", "--json"])
-    finally:
-        seen = load.stop()
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["version"] == before
-    assert seen.failed == 0, seen
-    assert seen.requests > 500, seen
-    wait_for_answer(url, before, timeout=10)
 
 
 def status_of(config):

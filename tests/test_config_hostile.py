@@ -37,12 +37,14 @@ def never_hang():
 
 
 def refused_quickly(path: Path) -> list[str]:
-    """The problems load_config reports, checked to take under a second of CPU."""
-    started = time.process_time()
+    """The problems load_config reports, checked to take under a second of CPU. The CPU of
+    this thread only: threads a previous test left winding down in this worker (an
+    emulator's server, a data plane's loops) are not the parser's cost."""
+    started = time.thread_time()
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     message = str(caught.value)
-    assert time.process_time() - started < 1.0
+    assert time.thread_time() - started < 1.0
     assert len(message) < 20_000, len(message)
     return [str(p) for p in caught.value.problems]
 

@@ -155,7 +155,7 @@ def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_ro
     assert [(j.percent, j.outcome) for j in steps] == [(25, "passed"), (100, "passed")]
     for judgement in steps:
         # The whole seconds of the step's watch, less its first three: the DNS TTL (1 s)
-        # on AWS; here the data plane's loop (0.5 s) and HAProxy's reload.
+        # on AWS; here the data plane's loop (1 s) and HAProxy's reload.
         share, out_of = seen.share_between("v2", judgement.started + 3,
                                            judgement.started + judgement.watched_seconds)
         assert out_of > 200, (judgement, out_of)

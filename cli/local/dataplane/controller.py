@@ -1,4 +1,4 @@
-"""The local data plane's control loop: every half second, read the emulator through its
+"""The local data plane's control loop: every second, read the emulator through its
 AWS API (Auto Scaling groups, launch templates, load balancers, target groups, Route53),
 move each group one step towards what it asks for, and point each load balancer at the
 instances in service. What it did is published back into the emulator's SSM, under
@@ -32,7 +32,7 @@ from cli.local.dataplane.routes import Route, TargetGroup, describe_target_group
 
 log = logging.getLogger("wimpy.dataplane")
 # A target group's health check settings are asked again after this long: a stack update
-# may change them, but not every half second (each loop would otherwise ask two more
+# may change them, but not every second (each loop would otherwise ask two more
 # questions per target group of an emulator that shares this machine's cores).
 TARGET_GROUP_REFRESH_SECONDS = 10.0
 # Metrics go to the emulator's CloudWatch this often (one datapoint per second each time);
@@ -42,7 +42,7 @@ SEND_METRICS_SECONDS = 5.0
 
 class DataPlane:
     def __init__(self, client: Callable[[str], Any], environment: dict[str, str],
-                 directory: Path, *, interval_seconds: float = 0.5) -> None:
+                 directory: Path, *, interval_seconds: float = 1.0) -> None:
         self._client = client
         self._environment = environment  # the emulator's, for the instance scripts' `aws`
         self.directory = directory

@@ -37,14 +37,22 @@ def test_stop_returns_once_the_emulator_has_exited(tmp_path):
     state = tmp_path / "local.json"
     started = wimpy("local", "start", "-c", str(EXAMPLE), state=state)
     assert started.returncode == 0, started.stdout + started.stderr
+    pid = json.loads(state.read_text())["pid"]
+    try:
+        _started_then_stopped(started, pid, state)
+    finally:  # a failed check must not leave an emulator (and its data plane) running
+        if running(pid):
+            wimpy("local", "stop", state=state)
+
+
+def _started_then_stopped(started: subprocess.CompletedProcess, pid: int, state: Path) -> None:
+    # This machine has Docker, HAProxy, docker-registry, curl and the AWS CLI.
+    assert "Data plane: on." in started.stdout + started.stderr
     # The next step is runnable as printed: the same wimpy.yml, the emulator.
     assert f"Next: wimpy deploy --env staging -c {EXAMPLE} --version v1 --local" in started.stdout + started.stderr
-    pid = json.loads(state.read_text())["pid"]
     assert running(pid)
     status = wimpy("local", "status", "--json", state=state)
     assert json.loads(status.stdout)["running"] is True
-    # This machine has Docker, HAProxy, docker-registry, curl and the AWS CLI.
-    assert "Data plane: on." in started.stdout + started.stderr
     assert json.loads(status.stdout)["data_plane"] is True
     # `wimpy local env` points an AWS SDK at the emulator, e.g. to put a secret there.
     exports = wimpy("local", "env", state=state)

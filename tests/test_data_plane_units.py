@@ -320,3 +320,31 @@ def test_what_a_killed_emulators_data_plane_left_is_swept_and_nothing_else(tmp_p
     finally:
         bystander.kill()
         left.kill()
+
+
+def test_metrics_reach_cloudwatch_one_datapoint_per_finished_minute():
+    from cli.local.dataplane.metrics import MetricStore
+
+    class FakeCloudWatch:
+        def __init__(self):
+            self.data = []
+
+        def put_metric_data(self, Namespace, MetricData):
+            assert Namespace == "AWS/ApplicationELB"
+            self.data += MetricData
+
+    store, cloudwatch = MetricStore(), FakeCloudWatch()
+    for second in range(600, 690):
+        store.record_requests(requests_at(second, 9, 1), {"green": (TG, LB)})
+    store.send(cloudwatch, before=659)
+    assert cloudwatch.data == []  # the minute 600-659 is not over
+    store.send(cloudwatch, before=690)
+    sent = {d["MetricName"]: d for d in cloudwatch.data}
+    assert sent["RequestCount"]["StatisticValues"]["Sum"] == 600
+    assert sent["HTTPCode_Target_5XX_Count"]["StatisticValues"]["Sum"] == 60
+    assert sent["TargetResponseTime"]["StatisticValues"]["Maximum"] == 0.04
+    assert {d["Timestamp"].timestamp() for d in cloudwatch.data} == {600}
+    store.send(cloudwatch, before=720)  # 660-719, then nothing twice
+    store.send(cloudwatch, before=720)
+    assert sorted({d["Timestamp"].timestamp() for d in cloudwatch.data}) == [600, 660]
+    assert sum(d["MetricName"] == "RequestCount" for d in cloudwatch.data) == 2

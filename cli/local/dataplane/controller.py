@@ -35,8 +35,8 @@ log = logging.getLogger("wimpy.dataplane")
 # may change them, but not every second (each loop would otherwise ask two more
 # questions per target group of an emulator that shares this machine's cores).
 TARGET_GROUP_REFRESH_SECONDS = 10.0
-# Metrics go to the emulator's CloudWatch this often (one datapoint per second each time);
-# the alarms are evaluated on every loop, from the data plane's own copy.
+# Finished minutes of metrics go to the emulator's CloudWatch this often; the alarms are
+# evaluated on every loop, from the data plane's own copy, per second.
 SEND_METRICS_SECONDS = 5.0
 
 

@@ -9,8 +9,8 @@ with what status, in how long) and each server's health-check state.
         HTTPCode_ELB_5XX_Count (requests HAProxy answered itself: no release in service)
 
 They are kept per second (the alarm evaluator in alarms.py reads them back over any
-period) and sent to the emulator's CloudWatch as one datapoint per second, so that
-`get_metric_statistics` shows them as it would on AWS. HAProxy sends its request log to a
+period) and sent to the emulator's CloudWatch as one datapoint per minute, as a load
+balancer sends them, so that `get_metric_statistics` shows them as it would on AWS. HAProxy sends its request log to a
 Unix datagram socket that this module reads, one line per request (the log format is
 LOG_FORMAT in balancer.py).
 """
@@ -152,17 +152,20 @@ class MetricStore:
                 del per_second[old]
 
     def send(self, cloudwatch: Any, before: int) -> None:
-        """Each second before `before` not yet sent, as one datapoint to CloudWatch."""
-        ready = [key for key in self._unsent if key[2] < before]
-        self._unsent = [key for key in self._unsent if key[2] >= before]
+        """Each whole minute before `before` not yet sent, as one datapoint per metric to
+        CloudWatch: a load balancer's resolution (the alarms read this store, per second,
+        so the emulator need not keep 60 times as many datapoints)."""
+        ready = {(metric, dims, second - second % 60) for metric, dims, second in self._unsent
+                 if second - second % 60 + 60 <= before}
+        self._unsent = [key for key in self._unsent if key[2] - key[2] % 60 + 60 > before]
         data = []
-        for metric, dims, second in ready:
-            values = self._values.get((metric, dims), {}).get(second)
+        for metric, dims, minute in sorted(ready):
+            values = self.values(metric, dims, minute, minute + 60)
             if not values:
                 continue
             data.append({
                 "MetricName": metric, "Dimensions": [{"Name": n, "Value": v} for n, v in dims],
-                "Timestamp": datetime.datetime.fromtimestamp(second, datetime.timezone.utc),
+                "Timestamp": datetime.datetime.fromtimestamp(minute, datetime.timezone.utc),
                 "StatisticValues": {"SampleCount": len(values), "Sum": sum(values),
                                     "Minimum": min(values), "Maximum": max(values)},
                 "Unit": "Seconds" if metric == "TargetResponseTime" else "Count"})

@@ -68,7 +68,7 @@ class DataPlane:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.registry.start()
         ssm = self._client("ssm")
-        publish.put(ssm, publish.REGISTRY.removeprefix(publish.ROOT + "/"), json.dumps({"host": self.registry.host}))
+        publish.registry(ssm, self.registry.host)
         publish.running(ssm, True)
         self._thread = threading.Thread(target=self._loop, name="dataplane", daemon=True)
         self._thread.start()

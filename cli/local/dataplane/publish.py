@@ -26,6 +26,10 @@ def put(ssm: Any, key: str, text: str) -> None:
     ssm.put_parameter(Name=f"{ROOT}/{key}", Value=text, Type="String", Overwrite=True)
 
 
+def registry(ssm: Any, host: str) -> None:
+    ssm.put_parameter(Name=REGISTRY, Value=json.dumps({"host": host}), Type="String", Overwrite=True)
+
+
 def running(ssm: Any, value: bool) -> None:
     ssm.put_parameter(Name=ROOT, Value="running" if value else "stopped", Type="String",
                       Overwrite=True)

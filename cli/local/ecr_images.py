@@ -29,12 +29,8 @@ MANIFEST_TYPES = ("application/vnd.docker.distribution.manifest.v2+json",
 
 
 def registry_host(account_id: str, region: str) -> str | None:
-    from moto.ssm.models import ssm_backends
-
-    ssm = ssm_backends[account_id][region]
-    running = ssm.get_parameter(publish.ROOT)
-    found = running is not None and running.value == "running" and ssm.get_parameter(publish.REGISTRY)
-    return json.loads(found.value)["host"] if found else None
+    found = publish.in_emulator(account_id, region, publish.REGISTRY)
+    return json.loads(found)["host"] if found else None
 
 
 def patches() -> list[tuple[Any, str, Any]]:

@@ -20,18 +20,15 @@ from cli.local.dataplane import publish
 def describe_target_health(original: Callable[..., Any]) -> Callable[..., Any]:
     def describe(self: Any, target_group_arn: str, targets: list[dict[str, Any]]) -> Any:
         from moto.elbv2.models import FakeHealthStatus
-        from moto.ssm.models import ssm_backends
 
-        ssm = ssm_backends[self.account_id][self.region_name]
         group = self.target_groups.get(target_group_arn)
-        running = ssm.get_parameter(publish.ROOT)
-        seen = group and running and running.value == "running" and \
-            ssm.get_parameter(publish.target_group_key(group.name))
+        seen = group and publish.in_emulator(self.account_id, self.region_name,
+                                             publish.target_group_key(group.name))
         if not seen:
             return original(self, target_group_arn, targets)
         wanted = {t["Id"] for t in targets}
         return [FakeHealthStatus(t["id"], str(t["port"]), "traffic-port", t["state"],
                                  t.get("reason"), t.get("description"))
-                for t in json.loads(seen.value).get("targets", [])
+                for t in json.loads(seen).get("targets", [])
                 if not wanted or t["id"] in wanted]
     return describe

@@ -175,8 +175,7 @@ class DataPlane:
                 for instance in self._groups[name].instances if name in self._groups else []:
                     targets.append({"id": instance.id, "port": instance.host_port,
                                     **_target_state(instance.state, rows.get((backend, instance.id), ""))})
-            self._publish(publish.target_group_key(target_group.name).removeprefix(publish.ROOT + "/"),
-                          {"targets": targets})
+            self._publish(publish.target_group_key(target_group.name), {"targets": targets})
             dims = _dimensions(target_group)
             self._served.add(dims)
             self.metrics.record_hosts(dims, now_second(),

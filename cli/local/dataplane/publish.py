@@ -19,7 +19,7 @@ from typing import Any
 from cli.aws import parameter_value
 
 ROOT = "/wimpy/local/dataplane"
-REGISTRY = f"{ROOT}/registry"
+REGISTRY = "registry"  # keys are under ROOT
 
 
 def put(ssm: Any, key: str, text: str) -> None:
@@ -27,7 +27,7 @@ def put(ssm: Any, key: str, text: str) -> None:
 
 
 def registry(ssm: Any, host: str) -> None:
-    ssm.put_parameter(Name=REGISTRY, Value=json.dumps({"host": host}), Type="String", Overwrite=True)
+    put(ssm, REGISTRY, json.dumps({"host": host}))
 
 
 def running(ssm: Any, value: bool) -> None:
@@ -45,7 +45,19 @@ def group_status(ssm: Any, group: str) -> dict | None:
 
 
 def target_group_key(name: str) -> str:
-    return f"{ROOT}/target-groups/{name}"
+    return f"target-groups/{name}"
+
+
+def in_emulator(account_id: str, region: str, key: str) -> str | None:
+    """`key` as the data plane published it, read inside the emulator's process by the
+    emulator's own patches (target_health.py, ecr_images.py); None when it is not there or
+    no data plane runs."""
+    from moto.ssm.models import ssm_backends
+
+    ssm = ssm_backends[account_id][region]
+    running = ssm.get_parameter(ROOT)
+    found = running is not None and running.value == "running" and ssm.get_parameter(f"{ROOT}/{key}")
+    return found.value if found else None
 
 
 def local_url(ssm: Any, route: str) -> str | None:

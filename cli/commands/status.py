@@ -85,11 +85,11 @@ def render(document: dict[str, Any]) -> str:
 
 def _instances_and_health(target: Any, groups: list[dict[str, Any]], stack: str,
                           target_group_arn: str | None) -> dict[str, Any]:
-    if not target.is_local:
-        return {"instances": _instances(groups, stack), "health": _health(target, target_group_arn)}
-    if target.rollout is not None:  # the local data plane's instances and health checks
-        return {"instances": target.rollout.instances(stack),
-                "health": _health(target, target_group_arn)}
+    if not target.is_local or target.rollout is not None:
+        # On the local target, the data plane counts the instances and the emulator's
+        # DescribeTargetHealth answers what its load balancer sees.
+        instances = target.rollout.instances(stack) if target.is_local else _instances(groups, stack)
+        return {"instances": instances, "health": _health(target, target_group_arn)}
     # No data plane: no instance boots, so nothing can know whether one is in service or
     # healthy (moto would say so of every one). Say unknown.
     return {"instances": None, "health": None}

@@ -21,11 +21,10 @@ import urllib.error
 import urllib.request
 from typing import Any, Callable
 
+from cli.build.registries import MANIFEST_TYPES
 from cli.local.dataplane import publish
 
 log = logging.getLogger(__name__)
-MANIFEST_TYPES = ("application/vnd.docker.distribution.manifest.v2+json",
-                  "application/vnd.oci.image.manifest.v1+json")
 
 
 def registry_host(account_id: str, region: str) -> str | None:

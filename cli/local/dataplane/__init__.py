@@ -13,6 +13,7 @@ local target works as a control plane only, and says once what is missing.
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 from typing import Any
 
@@ -49,3 +50,10 @@ def launch_template_version(ec2: Any, template: dict) -> dict:
     return ec2.describe_launch_template_versions(
         LaunchTemplateId=template["LaunchTemplateId"],
         Versions=[str(template.get("Version", "$Latest"))])["LaunchTemplateVersions"][0]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now: an instance's, a balancer's, the registry's."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from wimpy_constructs.boot import read_boot_script
 
-from cli.local.dataplane import alarms, launch_template_version, publish
+from cli.local.dataplane import alarms, free_port, launch_template_version, publish
 from cli.local.dataplane.balancer import Backend, Balancer, Server
 from cli.local.dataplane.metrics import KEEP_SECONDS, Dimensions, MetricStore, RequestLog, dimensions, now_second
 from cli.local.dataplane.groups import Group
@@ -252,7 +252,7 @@ class DataPlane:
             self._counter += 1
             instance_id = f"i-local{self._counter:010d}"
             instance = Instance(instance_id=instance_id, group=group, spec=spec,
-                                host_port=_free_port(), directory=self.directory / "instances" / instance_id,
+                                host_port=free_port(), directory=self.directory / "instances" / instance_id,
                                 environment=self._environment, container_prefix=self._prefix,
                                 registry=self.registry.host, logs_client=lambda: self._client("logs"))
             instance.start()
@@ -263,7 +263,7 @@ class DataPlane:
         path = self.directory / "ports.json"
         ports = json.loads(path.read_text()) if path.exists() else {}
         if route not in ports:
-            ports[route] = _free_port()
+            ports[route] = free_port()
             path.write_text(json.dumps(ports, indent=2))
         return int(ports[route])
 
@@ -305,8 +305,3 @@ def _dimensions(target_group: TargetGroup) -> Dimensions:
 def _backend_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

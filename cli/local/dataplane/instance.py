@@ -183,13 +183,7 @@ class Instance:
         self._stopping.set()
         self.state = State.TERMINATED
         self._script(str(CONTAINER_SCRIPT), "stop", timeout=120)
-        with self._lock:
-            running = self._running
-        if running is not None:
-            try:
-                running.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                running.kill()
+        self._end_unit(wait_seconds=30)
         subprocess.run(["docker", "rm", "--force", self.container], capture_output=True, check=False)
 
     def discard(self) -> None:
@@ -198,10 +192,15 @@ class Instance:
         self._stopping.set()
         self.state = State.TERMINATED
         subprocess.run(["docker", "rm", "--force", self.container], capture_output=True, check=False)
+        self._end_unit(wait_seconds=10)
+
+    def _end_unit(self, *, wait_seconds: float) -> None:
+        """Wait for the unit's main process (`wimpy-container run`) to end, killed if it
+        outlives `wait_seconds`."""
         with self._lock:
             running = self._running
         if running is not None:
             try:
-                running.wait(timeout=10)
+                running.wait(timeout=wait_seconds)
             except subprocess.TimeoutExpired:
                 running.kill()

@@ -7,12 +7,13 @@ to ECR on AWS, and the data plane's instances pull from it.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from cli.local.dataplane import free_port
 
 PROGRAM = "docker-registry"
 READY_SECONDS = 20.0
@@ -21,7 +22,7 @@ READY_SECONDS = 20.0
 class LocalRegistry:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self._process: subprocess.Popen | None = None
 
     @property
@@ -63,8 +64,3 @@ class LocalRegistry:
                 self._process.kill()
                 self._process.wait()
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -29,6 +29,12 @@ def application_data_stack(env: str, app: str) -> str:
     return f"wimpy-{env}-{app}-data"
 
 
+def front_stack(env: str, app: str) -> str:
+    """The application's long-lived load balancer when traffic moves through it
+    (`deploy.traffic: load-balancer`): its listener splits traffic between releases."""
+    return f"wimpy-{env}-{app}-front"
+
+
 def storage_bucket(account: str, region: str) -> str:
     return f"wimpy-storage-{account}-{region}"
 

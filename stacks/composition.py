@@ -14,6 +14,7 @@ from .application_data import ApplicationDataStack
 from .application_resources import ApplicationResourcesStack
 from .baseline import BaselineStack
 from .environment import EnvironmentStack
+from .front import FrontStack
 from .registry import RegistryStack
 from .service import ServiceStack
 from .wiring import retention
@@ -36,12 +37,13 @@ class WimpyStacks:
     application_resources: dict[str, ApplicationResourcesStack] = field(default_factory=dict)
     application_data: dict[str, ApplicationDataStack] = field(default_factory=dict)
     services: dict[str, ServiceStack] = field(default_factory=dict)
+    fronts: dict[str, FrontStack] = field(default_factory=dict)
     registry: RegistryStack | None = None
 
     def all(self) -> list[cdk.Stack]:
         return [self.baseline, *([self.registry] if self.registry else []),
                 *self.environments.values(), *self.application_data.values(),
-                *self.application_resources.values(),
+                *self.application_resources.values(), *self.fronts.values(),
                 *self.services.values()]
 
 
@@ -115,6 +117,19 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
         stacks.environments[environment.name] = network
         stacks.application_resources[environment.name] = resources
         stacks.application_data[environment.name] = data
+        through_front = config.deploy.strategy == "blue-green" and config.deploy.traffic == "load-balancer"
+        if through_front:
+            front = FrontStack(
+                app, naming.front_stack(environment.name, app_config.name), env=env,
+                app=app_config, environment=environment, hosted_zone=config.hosted_zone,
+                availability_zones=account.availability_zones,
+                description=f"Wimpy {app_config.name} in {environment.name}: the load balancer "
+                            "whose listener weights move traffic between releases")
+            front.add_stack_dependency(resources, "reads the load balancer's security group from SSM")
+            for key, value in (("wimpy:type", "front"), ("wimpy:environment", environment.name),
+                               ("wimpy:application", app_config.name)):
+                cdk.Tags.of(front).add(key, value)
+            stacks.fronts[environment.name] = front
         if release is not None:
             blue_green = release.name is not None
             stack_name = (naming.release_stack(environment.name, app_config.name, release.name)
@@ -127,11 +142,15 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
                 machine_image_id=release.machine_image_id, version=release.version,
                 # A new release takes no traffic until the canary gives it some.
                 initial_weight=0 if blue_green else 100,
+                behind_front=blue_green and through_front,
                 extra_alarm_topic_arns=tuple(filter(None, [config.notifications.sns_topic_arn])),
                 description=f"Wimpy {app_config.name} in {environment.name}: load balancer, "
                             f"instances, scaling, alarms, DNS",
             )
             service.add_stack_dependency(resources, "reads security groups and role from SSM")
+            if blue_green and through_front:
+                service.add_stack_dependency(stacks.fronts[environment.name],
+                                             "reads the load balancer's name from SSM")
             cdk.Tags.of(service).add("wimpy:type", "release" if blue_green else "service")
             if blue_green:
                 cdk.Tags.of(service).add("wimpy:release", release.name)

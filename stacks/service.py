@@ -1,6 +1,8 @@
-"""wimpy-<env>-<app> (rolling) or wimpy-<env>-<app>-<release> (blue/green): the load
-balancer, the instances running one version, scaling, alarms and the weighted DNS record.
-Everything shared with other releases is read from SSM at deploy time."""
+"""wimpy-<env>-<app> (rolling) or wimpy-<env>-<app>--<release> (blue/green): the instances
+running one version, their target group, scaling and alarms; with its own load balancer
+and weighted DNS record, or (`behind_front`) behind the application's long-lived load
+balancer (stacks/front.py), whose listener weights decide its traffic. Everything shared
+with other releases is read from SSM at deploy time."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from cli import naming
 from cli.config.model import AppConfig, DeployConfig, EnvironmentConfig, HostedZoneConfig
 from wimpy_constructs import ContainerService, PublicLoadBalancer, ServiceAlarms, WeightedAliasRecord
 from wimpy_constructs.boot import ContainerSettings
+from wimpy_constructs.target_group import health_checked_target_group
 
 from . import wiring
 
@@ -28,7 +31,7 @@ class ServiceStack(cdk.Stack):
                  availability_zones: tuple[str, ...], image: str, registry_login: str,
                  machine_image_id: str, initial_weight: int, version: str,
                  scalable_to_zero: bool = False, extra_alarm_topic_arns: Sequence[str] = (),
-                 **kwargs: Any) -> None:
+                 behind_front: bool = False, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         env, name = environment.name, app.name
 
@@ -42,7 +45,8 @@ class ServiceStack(cdk.Stack):
         vpc = ec2.Vpc.from_vpc_attributes(
             self, "Vpc", vpc_id=wiring.read(self, naming.environment_parameter(env, "vpc-id")),
             availability_zones=list(availability_zones),
-            public_subnet_ids=subnets("public-subnet-ids"),
+            # Behind the front stack's load balancer, a release has nothing in public subnets.
+            public_subnet_ids=[] if behind_front else subnets("public-subnet-ids"),
             private_subnet_ids=subnets("private-subnet-ids"))
         for subnet in vpc.public_subnets + vpc.private_subnets:
             cdk.Annotations.of(subnet).acknowledge_warning(
@@ -50,9 +54,6 @@ class ServiceStack(cdk.Stack):
                 "This stack places resources in subnets and never reads their route tables")
         # Imported immutable: the resources stack owns these groups' rules; adding rules here
         # would duplicate them (and AWS refuses duplicate rules).
-        load_balancer_group = ec2.SecurityGroup.from_security_group_id(
-            self, "LoadBalancerSecurityGroup", parameter("load-balancer-security-group-id"),
-            mutable=False, allow_all_outbound=False)
         instance_group = ec2.SecurityGroup.from_security_group_id(
             self, "InstanceSecurityGroup", parameter("instance-security-group-id"),
             mutable=False, allow_all_outbound=False)
@@ -61,24 +62,38 @@ class ServiceStack(cdk.Stack):
             self, "Zone", hosted_zone_id=hosted_zone.id, zone_name=hosted_zone.name)
             if hosted_zone else None)
 
-        load_balancer = PublicLoadBalancer(
-            self, "Web",
-            vpc=vpc,
-            security_group=load_balancer_group,
-            app_port=app.port,
-            health_check_path=app.health_check.path,
-            access_log_bucket=s3.Bucket.from_bucket_name(
-                self, "LogBucket", naming.log_bucket(self.account, self.region)),
-            access_log_prefix=f"alb/{env}/{name}",
-            domain_name=environment.domain if zone is not None else None,
-            hosted_zone=zone,
-            deletion_protection=env == "production",
+        health = dict(
             health_check_interval=cdk.Duration.seconds(app.health_check.interval_seconds),
             health_check_timeout=cdk.Duration.seconds(app.health_check.timeout_seconds),
             healthy_threshold=app.health_check.healthy_threshold,
             unhealthy_threshold=app.health_check.unhealthy_threshold,
-            deregistration_delay=cdk.Duration.seconds(app.deregistration_delay_seconds),
-        )
+            deregistration_delay=cdk.Duration.seconds(app.deregistration_delay_seconds))
+        if behind_front:
+            load_balancer = None
+            target_group = health_checked_target_group(
+                self, "Targets", vpc=vpc, app_port=app.port, health_check_path=app.health_check.path,
+                **health)
+            # The front stack's load balancer: its name is the alarms' and scaling's dimension.
+            front_name = parameter("load-balancer-full-name")
+        else:
+            load_balancer = PublicLoadBalancer(
+                self, "Web",
+                vpc=vpc,
+                # Imported immutable, as the instances' group below.
+                security_group=ec2.SecurityGroup.from_security_group_id(
+                    self, "LoadBalancerSecurityGroup", parameter("load-balancer-security-group-id"),
+                    mutable=False, allow_all_outbound=False),
+                app_port=app.port,
+                health_check_path=app.health_check.path,
+                access_log_bucket=s3.Bucket.from_bucket_name(
+                    self, "LogBucket", naming.log_bucket(self.account, self.region)),
+                access_log_prefix=f"alb/{env}/{name}",
+                domain_name=environment.domain if zone is not None else None,
+                hosted_zone=zone,
+                deletion_protection=env == "production",
+                **health,
+            )
+            target_group, front_name = load_balancer.target_group, None
         settings = ContainerSettings(
             app=name,
             image=image,
@@ -108,7 +123,7 @@ class ServiceStack(cdk.Stack):
             machine_image=ec2.MachineImage.generic_linux({self.region: machine_image_id}),
             instance_type=ec2.InstanceType(app.instance_type),
             settings=settings,
-            target_group=load_balancer.target_group,
+            target_group=target_group,
             health_check_path=app.health_check.path,
             min_capacity=app.capacity.min,
             max_capacity=app.capacity.max,
@@ -123,19 +138,19 @@ class ServiceStack(cdk.Stack):
             service.scale_to_zero_when(cdk.CfnCondition(
                 self, "ScaledToZero", expression=cdk.Fn.condition_equals(capacity.value_as_string, "off")))
         service.scale_on_cpu(app.scaling.cpu_target_percent)
-        service.scale_on_requests(app.scaling.requests_per_target)
+        service.scale_on_requests(app.scaling.requests_per_target, load_balancer_full_name=front_name)
         # The application's alarm topic (from its resources stack), and the account's
         # notification topic when wimpy.yml names one.
         alarm_topics = [sns.Topic.from_topic_arn(self, "AlarmTopic", parameter("alarm-topic-arn")),
                         *(sns.Topic.from_topic_arn(self, f"NotificationTopic{index}", arn)
                           for index, arn in enumerate(extra_alarm_topic_arns))]
-        ServiceAlarms(self, "Alarms", target_group=load_balancer.target_group,
+        ServiceAlarms(self, "Alarms", target_group=target_group, load_balancer_full_name=front_name,
                       alarm_name_prefix=self.stack_name, notify=alarm_topics,
                       error_rate_percent=app.alarms.error_rate_percent,
                       p99_latency=cdk.Duration.millis(app.alarms.p99_latency_ms),
                       period=cdk.Duration.seconds(app.alarms.period_seconds))
 
-        if zone is not None:
+        if load_balancer is not None and zone is not None:
             weight = cdk.CfnParameter(
                 self, "TrafficWeight", type="Number", default=initial_weight, min_value=0,
                 max_value=255, description="Route53 weight of this release's record (0-255); "
@@ -143,12 +158,15 @@ class ServiceStack(cdk.Stack):
             WeightedAliasRecord(self, "Dns", zone=zone, record_name=environment.domain,
                                 load_balancer=load_balancer.load_balancer,
                                 weight=weight.value_as_number, set_identifier=self.stack_name)
-        cdk.CfnOutput(self, "Url", value=load_balancer.url)
-        cdk.CfnOutput(self, "LoadBalancerDnsName",
-                      value=load_balancer.load_balancer.load_balancer_dns_name)
+        if load_balancer is not None:
+            cdk.CfnOutput(self, "Url", value=load_balancer.url)
+            cdk.CfnOutput(self, "LoadBalancerDnsName",
+                          value=load_balancer.load_balancer.load_balancer_dns_name)
+        # How traffic reaches it: the front stack's listener, or its own load balancer.
+        cdk.CfnOutput(self, "Traffic", value="load-balancer" if behind_front else "dns")
         cdk.CfnOutput(self, "Image", value=image)
         # Read back by `wimpy status` and the release inventory (with the version below).
         cdk.CfnOutput(self, "Application", value=name)
-        cdk.CfnOutput(self, "TargetGroupArn", value=load_balancer.target_group.target_group_arn)
+        cdk.CfnOutput(self, "TargetGroupArn", value=target_group.target_group_arn)
         # The version is an output, not a tag: a tag would change every resource each deploy.
         cdk.CfnOutput(self, "Version", value=version)

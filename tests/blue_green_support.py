@@ -74,6 +74,17 @@ class Site:
     clock: Any
     emulator: Any
     templates: Path
+    traffic: str = "load-balancer"  # the module's deploy.traffic (its TRAFFIC, if it sets one)
+
+    @property
+    def full(self) -> int:
+        """The weight that gives a release all the traffic: Route53's or a listener's most."""
+        return 255 if self.traffic == "dns" else 999
+
+    def split(self, percent: float):
+        from cli.release.weights import split_for
+
+        return split_for(percent, self.full)
 
     def stack(self, version: str) -> str:
         from cli import naming
@@ -119,12 +130,34 @@ class Site:
         return read_record(self.target.client("dynamodb"), env=ENV, app=self.app)
 
     def weights(self) -> dict[str, int]:
-        """Release stack -> the weight Route53 really has for its record."""
+        """Release stack -> the weight it really has: its Route53 record's (dns), or what
+        the front's listener gives its target group (load-balancer; a release the listener
+        does not forward to has none)."""
+        if self.traffic != "dns":
+            return self.listener_weights()
         route53 = self.emulator.client("route53")
         (zone,) = route53.list_hosted_zones_by_name(DNSName="example.com")["HostedZones"]
         records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
         return {r["SetIdentifier"]: r["Weight"] for r in records
                 if r["Name"] == f"{self.app}.{ENV}.example.com." and "SetIdentifier" in r}
+
+    def listener_weights(self) -> dict[str, int]:
+        from cli.release.routing import listener_weights
+
+        cloudformation = self.emulator.client("cloudformation")
+        front = naming.front_stack(ENV, self.app)
+        try:
+            (described,) = cloudformation.describe_stacks(StackName=front)["Stacks"]
+        except cloudformation.exceptions.ClientError:
+            return {}
+        arn = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}["LoadBalancerArn"]
+        by_group = {}
+        for stack in self.release_stacks():
+            (release,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+            outputs = {o["OutputKey"]: o["OutputValue"] for o in release.get("Outputs", [])}
+            by_group[outputs.get("TargetGroupArn")] = stack
+        return {by_group.get(group, group): weight
+                for group, weight in listener_weights(self.emulator.client("elbv2"), arn)}
 
     def live(self) -> dict[str, int]:
         return {stack: weight for stack, weight in self.weights().items() if weight}
@@ -155,10 +188,11 @@ def site_foundation(emulator, tmp_path_factory, request):
     from cli.deploy.foundation import deploy_foundation
 
     name = "bg" + hashlib.sha256(request.node.name.encode()).hexdigest()[:8]
+    traffic = getattr(request.module, "TRAFFIC", "load-balancer")
     data = yaml.safe_load(EXAMPLE.read_text())
     data["app"]["name"] = name
     data["app"]["deregistration_delay_seconds"] = 30
-    data["deploy"] = {"strategy": "blue-green", "keep_releases": 1, "dns_ttl_seconds": 60,
+    data["deploy"] = {"strategy": "blue-green", "traffic": traffic, "keep_releases": 1, "dns_ttl_seconds": 60,
                       "canary": {"steps": [10, 50, 100], "bake_seconds": 300}}
     config_path = tmp_path_factory.mktemp("site") / "wimpy.yml"
     config_path.write_text(yaml.safe_dump(data))
@@ -171,7 +205,7 @@ def site_foundation(emulator, tmp_path_factory, request):
                                  show=lambda line: None)
         deploy_foundation(run, config, phases)
         _keep_a_release_template(target, run, config, name, templates)
-    return name, config_path, templates
+    return name, config_path, templates, traffic
 
 
 def _keep_a_release_template(target, run, config, name: str, templates: Path) -> None:
@@ -206,14 +240,20 @@ def site(emulator, site_foundation, clock):
     from cli.deploy import stacks
     from cli.release.bluegreen import delete_release
 
-    name, config_path, templates = site_foundation
+    name, config_path, templates, traffic = site_foundation
     config = load(config_path, [ENV])
     with targets.open_target(config, local=True, phases=Phases()) as target:
         run = stacks.StackDeploy(config_path=config_path, environment=ENV, target=target,
                                  show=lambda line: None)
         found = Site(app=name, config_path=config_path, config=config, target=target, run=run,
-                     clock=clock, emulator=emulator, templates=templates)
+                     clock=clock, emulator=emulator, templates=templates, traffic=traffic)
         cloudformation = emulator.client("cloudformation")
+        front = naming.front_stack(ENV, name)
+        if traffic != "dns":  # nothing behind the front's listener: its groups can go
+            from cli.release.traffic import update_parameters
+
+            update_parameters(cloudformation, front, {"LiveTargetGroupArn": "", "CanaryTargetGroupArn": "",
+                                                      "TrafficWeight": "0"})
         for stack in found.release_stacks():
             delete_release(cloudformation, emulator.client("elbv2"), stack)
         dynamodb = emulator.client("dynamodb")
@@ -255,16 +295,17 @@ def paused_canary(site, v1_live) -> tuple[str, str]:
 
 @pytest.fixture
 def weights_at_each_step(site, monkeypatch) -> list[dict[str, int]]:
-    """Route53 weights after every traffic step of a canary."""
-    from cli.release import traffic
+    """The weights (Route53's or the listener's, as `site.weights`) after every traffic
+    step of a canary."""
+    from cli.release import routing
 
     seen: list[dict[str, int]] = []
-    set_split = traffic.WeightedTraffic.set_split
+    set_split = routing.Router.set_split
 
-    def recording(self, split):
-        set_split(self, split)
+    def recording(self, new_stack, old_stack, split):
+        set_split(self, new_stack, old_stack, split)
         seen.append(site.weights())
-    monkeypatch.setattr(traffic.WeightedTraffic, "set_split", recording)
+    monkeypatch.setattr(routing.Router, "set_split", recording)
     return seen
 
 

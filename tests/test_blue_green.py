@@ -15,6 +15,10 @@ import pytest
 from cli.errors import ExitCode
 from tests.blue_green_support import *  # noqa: F401,F403 - the fixtures and helpers they use
 
+# Route53 weights between releases each with its own load balancer: TTL waits and all.
+# tests/test_blue_green_rollback.py runs through the load balancer's listener instead.
+TRAFFIC = "dns"
+
 
 def test_the_first_release_takes_all_traffic(site):
     assert site.release_stacks() == [] and site.weights() == {}

@@ -1,7 +1,9 @@
 """Blue/green: abort, rollback (to a kept release and to one that is gone, twice, with an
 image gone), images checked before a deploy, and a second deploy at once (a deploy
 interrupted and run again is tests/test_fault_injection.py's), against the AWS emulator over
-HTTP. The shared fixtures are in tests/blue_green_support.py; see tests/test_blue_green.py."""
+HTTP, with traffic through the application's load balancer (deploy.traffic's default;
+tests/test_blue_green.py runs through DNS). The shared fixtures are in
+tests/blue_green_support.py."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ def test_abort_puts_traffic_back_and_removes_the_release(site, paused_canary, no
     v1, v4 = paused_canary
     result = site.wimpy("abort", "--json")
     assert result.exit_code == 0, result.output
-    assert site.live() == {v1: 255}
+    assert site.live() == {v1: site.full}
     assert site.release_stacks() == [v1]
-    assert sum(no_real_waiting) == 2 * 60 + 30  # clients and in-flight requests leave first
+    # In-flight requests drain first; no DNS cache to wait out behind one listener.
+    assert sum(no_real_waiting) == 30
     again = site.wimpy("abort")
     assert again.exit_code == ExitCode.FAILED, again.output
     assert f"no canary or deploy of {site.app} is under way" in again.output
@@ -27,7 +30,7 @@ def test_rollback_to_the_kept_release_scales_it_up_and_moves_traffic(site, v2_pr
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["version"] == "v1.0.0"
     # v1 back at full capacity with all traffic; v2, rolled back from, removed.
-    assert site.weights() == {v1: 255}
+    assert site.weights() == {v1: site.full}
     assert site.parameters(v1)["Capacity"] == "on"
     assert site.release_stacks() == [v1]
     record = site.record()
@@ -36,7 +39,7 @@ def test_rollback_to_the_kept_release_scales_it_up_and_moves_traffic(site, v2_pr
     again = site.wimpy("rollback")
     assert again.exit_code == ExitCode.FAILED, again.output
     assert "no release of" in again.output and "Rolled back from already: v2.0.0" in again.output
-    assert site.weights() == {v1: 255}
+    assert site.weights() == {v1: site.full}
 
 
 def test_rollback_when_the_previous_release_is_gone_redeploys_it(site, v2_promoted):
@@ -49,7 +52,7 @@ def test_rollback_when_the_previous_release_is_gone_redeploys_it(site, v2_promot
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["version"] == "v1.0.0" and document["stack"] == v1
-    assert site.weights() == {v1: 255}
+    assert site.weights() == {v1: site.full}
     assert site.release_stacks() == [v1]
 
 
@@ -82,5 +85,5 @@ def test_rollback_skips_a_release_whose_image_is_gone_and_says_so(site, v2_promo
     assert refused.exit_code == ExitCode.FAILED, refused.output
     assert "skipping v1.0.0: its image" in refused.output
     assert "no release of" in refused.output and "(v1.0.0: image gone)" in refused.output
-    assert site.live() == {v2: 255}  # nothing moved
+    assert site.live() == {v2: site.full}  # nothing moved
     assert site.record().live().version == "v2.0.0"

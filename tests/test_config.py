@@ -327,6 +327,7 @@ EVERY_KEY = {
     "registry.password_env": ("GHCR_TOKEN", "GHCR_TOKEN"),
     "registry.keep_images": (50, 50),
     "deploy.strategy": ("blue-green", "blue-green"),
+    "deploy.traffic": ("dns", "dns"),
     "deploy.max_batch_size": (2, 2),
     "deploy.signal_timeout_seconds": (900, 900),
     "deploy.canary.steps": ([5, 25, 100], (5.0, 25.0, 100.0)),

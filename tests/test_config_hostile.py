@@ -437,7 +437,7 @@ def test_names_near_the_reserved_ones_are_fine(write_config, name):
     load_config(config_with(write_config, app={"name": name}))
 
 
-WORDS = ("a", "b", "baseline", "registry", "network", "resources", "data", "storage", "logs", "wimpy",
+WORDS = ("a", "b", "baseline", "registry", "network", "resources", "data", "front", "storage", "logs", "wimpy",
          "errors", "unhealthy", "hosts", "p99", "latency")
 
 
@@ -450,6 +450,7 @@ def owned_names(env: str, app: str) -> list[tuple[str, str, tuple]]:
         ("stack", naming.environment_stack(env), ("environment", env)),
         ("stack", naming.application_resources_stack(env, app), ("resources", env, app)),
         ("stack", naming.application_data_stack(env, app), ("data", env, app)),
+        ("stack", naming.front_stack(env, app), ("front", env, app)),
         ("stack", naming.registry_stack(app), ("registry", app)),
         ("stack", service, ("service", env, app)),
         *(("alarm", alarm, ("service", env, app)) for alarm in naming.stack_alarms(service)),
@@ -505,7 +506,7 @@ def test_each_reserved_word_is_needed():
     envs, apps = small_names()
     reserved = [*loader.RESERVED_ENVIRONMENTS, *loader.RESERVED_APPS,
                 *loader.RESERVED_APP_SUFFIXES]
-    assert {"baseline", "registry", "network", "-resources", "-data"} <= set(reserved)
+    assert {"baseline", "registry", "network", "-resources", "-data", "-front"} <= set(reserved)
     for word in reserved:
         def environment_ok(env):
             return loader.environment_name_problem(env) is None or env == word
@@ -541,14 +542,26 @@ def test_a_release_stack_never_takes_another_stacks_name():
             assert stack not in fixed, (app, version, stack)
 
 
-# --- 5. blue/green needs a hosted zone ------------------------------------------------------
+# --- 5. blue/green through DNS needs a hosted zone -------------------------------------------
 
-def test_blue_green_without_a_hosted_zone_is_refused(write_config):
-    path = config_with(write_config, hosted_zone=None, deploy={"strategy": "blue-green"})
+def test_blue_green_through_dns_without_a_hosted_zone_is_refused(write_config):
+    path = config_with(write_config, hosted_zone=None, deploy={"strategy": "blue-green", "traffic": "dns"})
     message = one_problem(path)
-    assert "deploy.strategy: 'blue-green' needs hosted_zone" in message
-    assert "weighted DNS records" in message and "use strategy: rolling" in message
-    assert re.search(rf"{re.escape(str(path))}:\d+: deploy.strategy", message)
+    assert "deploy.traffic: 'dns' needs hosted_zone" in message
+    assert "weighted records" in message and "use traffic: load-balancer" in message
+    assert re.search(rf"{re.escape(str(path))}:\d+: deploy.traffic", message)
+
+
+def test_blue_green_through_the_load_balancer_needs_no_hosted_zone(write_config):
+    from cli.config import load_config
+
+    config = load_config(config_with(write_config, hosted_zone=None, deploy={"strategy": "blue-green"}))
+    assert (config.deploy.strategy, config.deploy.traffic, config.hosted_zone) == ("blue-green", "load-balancer", None)
+
+
+def test_an_unknown_traffic_mode_names_the_key_and_the_choices(write_config):
+    message = one_problem(config_with(write_config, deploy={"strategy": "blue-green", "traffic": "route53"}))
+    assert "deploy.traffic: 'route53' is not a traffic mode; use load-balancer" in message and "or dns" in message
 
 
 def test_blue_green_with_a_hosted_zone_and_rolling_without_are_fine(write_config):

@@ -174,17 +174,52 @@ def check_invariants(app: App) -> list[str]:
     if set(stacks) != expected:
         problems.append(f"stacks {sorted(stacks)} but the record has {sorted(expected)} alive")
     weights = route53_weights(app)
-    if weights and {s for s, w in weights.items() if w} != {current.stack}:
-        problems.append(f"Route53 weights {weights}, but {current.stack} is live")
-    if current.strategy == "blue-green" and weights.get(current.stack) != 255:
-        problems.append(f"the live release's weight is {weights.get(current.stack)}, not 255")
+    serving = serving_weights(app, weights)
+    if serving and {s for s, w in serving.items() if w} != {current.stack}:
+        problems.append(f"Route53 weights {weights} (behind the front: {serving}), but "
+                        f"{current.stack} is live")
+    entry = naming.front_stack(ENV, app.name) if current.stack in listener_weights_of(app) else current.stack
+    if current.strategy == "blue-green" and weights.get(entry) != 255:
+        problems.append(f"the live release's record ({entry}) has weight {weights.get(entry)}, not 255")
     for release in record.releases:
         if release.state == KEPT and release.stack in stacks:
             parameters = {p["ParameterKey"]: p["ParameterValue"] for p in cloudformation.describe_stacks(
                 StackName=release.stack)["Stacks"][0]["Parameters"]}
-            if (parameters.get("TrafficWeight"), parameters.get("Capacity")) != ("0", "off"):
+            if (parameters.get("TrafficWeight", "0"), parameters.get("Capacity")) != ("0", "off"):
                 problems.append(f"kept {release.stack} has {parameters}")
     return problems
+
+
+def listener_weights_of(app: App) -> dict[str, int]:
+    """Release stack -> its weight in the front's listener (none without a front)."""
+    from cli import naming
+    from cli.deploy import outcome
+    from cli.release.routing import listener_weights
+
+    cloudformation = app.emulator.client("cloudformation")
+    front = outcome.read(cloudformation, naming.front_stack(ENV, app.name))
+    if front is None:
+        return {}
+    by_group = {}
+    for page in cloudformation.get_paginator("describe_stacks").paginate():
+        for stack in page["Stacks"]:
+            outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+            if outputs.get("TargetGroupArn"):
+                by_group[outputs["TargetGroupArn"]] = stack["StackName"]
+    return {by_group.get(group, group): weight for group, weight in
+            listener_weights(app.emulator.client("elbv2"), front.outputs["LoadBalancerArn"])}
+
+
+def serving_weights(app: App, records: dict[str, int]) -> dict[str, int]:
+    """Each release stack's part of the traffic: its own record's weight, or (behind the
+    front) its listener weight while the front's record has any."""
+    from cli import naming
+
+    front = naming.front_stack(ENV, app.name)
+    found = {stack: weight for stack, weight in records.items() if stack != front}
+    if records.get(front):
+        found.update(listener_weights_of(app))
+    return found
 
 
 def passed_its_checks(release, record) -> bool:

@@ -49,11 +49,26 @@ def weights(emulator) -> dict[str, int]:
     return {r["SetIdentifier"]: r["Weight"] for r in records if "SetIdentifier" in r}
 
 
+def listener(emulator, app: str = "hello") -> dict[str, int]:
+    """Release stack -> its weight in the front's listener ({} with no front)."""
+    from cli.deploy import outcome
+    from cli.release.routing import listener_weights
+
+    cloudformation = emulator.client("cloudformation")
+    front = outcome.read(cloudformation, f"wimpy-staging-{app}-front")
+    if front is None:
+        return {}
+    stacks = {o["OutputValue"]: s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]
+              for o in s.get("Outputs", []) if o["OutputKey"] == "TargetGroupArn"}
+    return {stacks[group]: weight for group, weight in
+            listener_weights(emulator.client("elbv2"), front.outputs["LoadBalancerArn"])}
+
+
 def live_stacks(emulator) -> set[str]:
     cloudformation = emulator.client("cloudformation")
     return {s["StackName"] for page in cloudformation.get_paginator("describe_stacks").paginate()
             for s in page["Stacks"] if s["StackName"].startswith("wimpy-staging-hello")
-            and not s["StackName"].endswith(("-resources", "-data"))}
+            and not s["StackName"].endswith(("-resources", "-data", "-front"))}
 
 
 def test_rolling_to_blue_green_and_back_moves_all_traffic(emulator, tmp_path, no_real_waiting):
@@ -68,7 +83,10 @@ def test_rolling_to_blue_green_and_back_moves_all_traffic(emulator, tmp_path, no
     assert result.exit_code == 0, result.output
     (release,) = live_stacks(emulator)
     assert release.startswith("wimpy-staging-hello--v2-0-0-")
-    assert weights(emulator) == {release: 255}
+    # Behind the application's load balancer (deploy.traffic's default), whose record took
+    # the name's traffic from the rolling stack's record by DNS weights.
+    assert weights(emulator) == {"wimpy-staging-hello-front": 255}
+    assert listener(emulator) == {release: 999}
     # The canary ran against the rolling stack, and its steps were watched for their TTL
     # and bake (10% for 60 + 60 s, 100% for 2 x 60 + 60 s), then the retirement waited.
     assert "v2.0.0 against v1.0.0 (wimpy-staging-hello)" in result.output, result.output
@@ -85,4 +103,6 @@ def test_rolling_to_blue_green_and_back_moves_all_traffic(emulator, tmp_path, no
                                  "--version", "v3.0.0"])
     assert result.exit_code == 0, result.output
     assert live_stacks(emulator) == {"wimpy-staging-hello"}
+    # The blue/green load balancer went with its last release.
     assert weights(emulator) == {"wimpy-staging-hello": 255}
+    assert listener(emulator) == {}

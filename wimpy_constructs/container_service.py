@@ -145,7 +145,18 @@ class ContainerService(Construct):
     def scale_on_cpu(self, percent: int) -> None:
         self.auto_scaling_group.scale_on_cpu_utilization("Cpu", target_utilization_percent=percent)
 
-    def scale_on_requests(self, per_minute: int) -> None:
+    def scale_on_requests(self, per_minute: int, *, load_balancer_full_name: str | None = None) -> None:
+        """Track requests per instance. The target group's load balancer names the metric:
+        found from the group when a listener in this stack forwards to it, or given as
+        ``load_balancer_full_name`` (``app/<name>/<id>``) when the load balancer is another
+        stack's (a TrafficSplit's)."""
+        if load_balancer_full_name is not None:
+            autoscaling.TargetTrackingScalingPolicy(
+                self.auto_scaling_group, "ScalingPolicyRequests",
+                auto_scaling_group=self.auto_scaling_group, target_value=per_minute,
+                predefined_metric=autoscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
+                resource_label=f"{load_balancer_full_name}/{self.target_group.target_group_full_name}")
+            return
         policy = self.auto_scaling_group.scale_on_request_count(
             "Requests", target_requests_per_minute=per_minute)
         # CDK adds DependsOn the listeners, which the policy's metric label already

@@ -2,6 +2,8 @@
 
 With a domain: HTTPS with a DNS-validated ACM certificate and HTTP redirected to HTTPS.
 Without: plain HTTP. Access logs go to the log bucket; invalid headers are dropped.
+With ``app_port``, it has its own target group (a release behind its own load balancer);
+without, its listener answers 503 until a TrafficSplit forwards it to releases' groups.
 """
 
 from __future__ import annotations
@@ -15,16 +17,21 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import defaults
+from .target_group import health_checked_target_group
+
+NO_RELEASE_MESSAGE = "no release is in service"
 
 
 class PublicLoadBalancer(Construct):
-    """The load balancer, its listeners and the target group instances join.
+    """The load balancer, its listeners and (with ``app_port``) the target group instances join.
 
     :param vpc: the environment's VPC; the load balancer goes in its public subnets.
     :param security_group: the load balancer's group (from ApplicationAccess). It is used
         as is: the listeners never open it further.
-    :param app_port: the port instances serve on.
-    :param health_check_path: e.g. ``/health``; answers 200-399 count as healthy.
+    :param app_port: the port instances serve on. @default none: no target group; the
+        serving listener (``serving_listener``) answers 503 until something forwards it
+    :param health_check_path: e.g. ``/health``; answers 200-399 count as healthy (with
+        ``app_port``).
     :param access_log_bucket: SSE-S3 bucket for access logs (ELB cannot use a KMS key).
     :param access_log_prefix: e.g. ``alb/production/web``.
     :param domain_name: serve HTTPS for this name. @default none: plain HTTP
@@ -41,10 +48,10 @@ class PublicLoadBalancer(Construct):
         *,
         vpc: ec2.IVpc,
         security_group: ec2.ISecurityGroup,
-        app_port: int,
-        health_check_path: str,
         access_log_bucket: s3.IBucket,
         access_log_prefix: str,
+        app_port: int | None = None,
+        health_check_path: str = "/",
         domain_name: str | None = None,
         hosted_zone: route53.IHostedZone | None = None,
         deletion_protection: bool = False,
@@ -58,10 +65,6 @@ class PublicLoadBalancer(Construct):
         if bool(domain_name) != bool(hosted_zone):
             raise ValueError("domain_name and hosted_zone go together: give both for HTTPS, "
                              "or neither for plain HTTP")
-        if not health_check_path.startswith("/"):
-            raise ValueError(f"health_check_path must start with '/', got {health_check_path!r}")
-        if health_check_timeout.to_seconds() >= health_check_interval.to_seconds():
-            raise ValueError("health_check_timeout must be shorter than health_check_interval")
 
         self.load_balancer = elbv2.ApplicationLoadBalancer(
             self, "LoadBalancer",
@@ -74,31 +77,23 @@ class PublicLoadBalancer(Construct):
         )
         self.load_balancer.log_access_logs(access_log_bucket, access_log_prefix)
 
-        self.target_group = elbv2.ApplicationTargetGroup(
-            self, "Targets",
-            vpc=vpc,
-            port=app_port,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            target_type=elbv2.TargetType.INSTANCE,
-            deregistration_delay=deregistration_delay,
-            health_check=elbv2.HealthCheck(
-                path=health_check_path,
-                interval=health_check_interval,
-                timeout=health_check_timeout,
-                healthy_threshold_count=healthy_threshold,
-                unhealthy_threshold_count=unhealthy_threshold,
-                healthy_http_codes=defaults.HEALTHY_HTTP_CODES,
-            ),
-        )
+        self.target_group = health_checked_target_group(
+            self, "Targets", vpc=vpc, app_port=app_port, health_check_path=health_check_path,
+            health_check_interval=health_check_interval, health_check_timeout=health_check_timeout,
+            healthy_threshold=healthy_threshold, unhealthy_threshold=unhealthy_threshold,
+            deregistration_delay=deregistration_delay) if app_port is not None else None
+        serve = (elbv2.ListenerAction.forward([self.target_group]) if self.target_group is not None
+                 else elbv2.ListenerAction.fixed_response(503, content_type="text/plain",
+                                                          message_body=NO_RELEASE_MESSAGE))
 
         if domain_name and hosted_zone:
             self.certificate = acm.Certificate(
                 self, "Certificate", domain_name=domain_name,
                 validation=acm.CertificateValidation.from_dns(hosted_zone))
-            self.load_balancer.add_listener(
+            self.serving_listener = self.load_balancer.add_listener(
                 "Https", port=443, protocol=elbv2.ApplicationProtocol.HTTPS, open=False,
                 certificates=[self.certificate], ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
-                default_target_groups=[self.target_group])
+                default_action=serve)
             self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=False,
                 default_action=elbv2.ListenerAction.redirect(protocol="HTTPS", port="443",
@@ -106,7 +101,7 @@ class PublicLoadBalancer(Construct):
             self.url = f"https://{domain_name}"
         else:
             self.certificate = None
-            self.load_balancer.add_listener(
+            self.serving_listener = self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=False,
-                default_target_groups=[self.target_group])
+                default_action=serve)
             self.url = f"http://{self.load_balancer.load_balancer_dns_name}"

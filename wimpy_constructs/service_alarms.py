@@ -24,6 +24,8 @@ class ServiceAlarms(Construct):
     """5xx rate of the targets, unhealthy hosts and p99 latency, per target group.
 
     :param target_group: the release's target group.
+    :param load_balancer_full_name: ``app/<name>/<id>`` of the load balancer that forwards to
+        it, when that is another stack's (a TrafficSplit's). @default the group's own
     :param alarm_name_prefix: e.g. ``wimpy-production-web``.
     :param error_rate_percent: share of 5xx answers that raises the alarm. @default 5
     :param p99_latency: p99 response time that raises the alarm. @default 2 s
@@ -45,6 +47,7 @@ class ServiceAlarms(Construct):
         error_rate_percent: float = defaults.ERROR_RATE_PERCENT,
         p99_latency: cdk.Duration = defaults.P99_LATENCY,
         period: cdk.Duration = cdk.Duration.minutes(1),
+        load_balancer_full_name: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         seconds = period.to_seconds()
@@ -56,7 +59,8 @@ class ServiceAlarms(Construct):
             raise ValueError("notify must list at least one SNS topic (an AlarmTopic's topic), "
                              f"got {notify!r}")
         self._notify = list(notify)
-        metrics = target_group.metrics
+        metrics = (target_group.metrics if load_balancer_full_name is None
+                   else _TargetGroupMetrics(target_group, load_balancer_full_name))
         error_rate = cloudwatch.MathExpression(
             expression="IF(requests > 0, 100 * errors / requests, 0)",
             using_metrics={
@@ -95,3 +99,30 @@ class ServiceAlarms(Construct):
             alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
             alarm.add_ok_action(cloudwatch_actions.SnsAction(topic))
         return alarm
+
+
+class _TargetGroupMetrics:
+    """The target group's metrics, as ``ApplicationTargetGroup.metrics`` gives them, for a
+    group whose load balancer is in another stack (CDK's needs a listener in this one)."""
+
+    def __init__(self, target_group: elbv2.ApplicationTargetGroup, load_balancer_full_name: str):
+        self._dimensions = {"TargetGroup": target_group.target_group_full_name,
+                            "LoadBalancer": load_balancer_full_name}
+
+    def _metric(self, name: str, **props) -> cloudwatch.Metric:
+        return cloudwatch.Metric(namespace="AWS/ApplicationELB", metric_name=name,
+                                 dimensions_map=self._dimensions, **props)
+
+    def http_code_target(self, code: elbv2.HttpCodeTarget, **props) -> cloudwatch.Metric:
+        # The enum's members are TARGET_2XX_COUNT...; the metric is HTTPCode_Target_2XX_Count.
+        digit = code.name.split("_")[1][0]
+        return self._metric(f"HTTPCode_Target_{digit}XX_Count", **props)
+
+    def request_count(self, **props) -> cloudwatch.Metric:
+        return self._metric("RequestCount", **props)
+
+    def unhealthy_host_count(self, **props) -> cloudwatch.Metric:
+        return self._metric("UnHealthyHostCount", **props)
+
+    def target_response_time(self, **props) -> cloudwatch.Metric:
+        return self._metric("TargetResponseTime", **props)

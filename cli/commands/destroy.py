@@ -42,7 +42,11 @@ def destroy(config: Path = ConfigOption, env: str = EnvOption,
     phases = Phases()
     with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
         cloudformation = target.client("cloudformation")
-        doomed = [r.stack for r in inventory.releases(cloudformation, env, app)]
+        # The front first: its listener forwards to the releases' target groups, which
+        # cannot be deleted while it does.
+        doomed = [stack for stack in [naming.front_stack(env, app)]
+                  if outcome.read(cloudformation, stack) is not None]
+        doomed += [r.stack for r in inventory.releases(cloudformation, env, app)]
         for stack in (naming.rolling_stack(env, app), naming.application_resources_stack(env, app)):
             if outcome.read(cloudformation, stack) is not None:
                 doomed.append(stack)

@@ -33,8 +33,12 @@ def status(config: Path = ConfigOption, env: str = EnvOption, local: bool = Loca
 
 
 def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
+    """One row per release. A release behind the front stack's load balancer has the weight
+    its listener gives it (read back from the listener, 0-999) and a share of what that load
+    balancer gets; any other release (and the front itself) has its DNS record's weight."""
     from cli.deploy import outcome
     from cli.release import inventory
+    from cli.release.routing import listener_weights
 
     cloudformation = target.client("cloudformation")
     stacks = [(r.stack, r.version, r.weight, r.capacity_on, r.created, r.outputs, r.status)
@@ -42,22 +46,37 @@ def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
     rolling = outcome.read(cloudformation, naming.rolling_stack(env, app))
     if rolling is not None:
         described = cloudformation.describe_stacks(StackName=rolling.name)["Stacks"][0]
-        parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
         # Without a hosted zone the rolling stack has no weighted record: it has it all.
-        weight = int(parameters["TrafficWeight"]) if parameters.get("TrafficWeight") else 255
+        weight = int(rolling.parameters["TrafficWeight"]) if rolling.parameters.get("TrafficWeight") else 255
         stacks.append((rolling.name, rolling.outputs.get("Version", ""), weight, True,
                        described["CreationTime"], rolling.outputs, rolling.status))
-    total = sum(weight for _, _, weight, *_ in stacks) or 1
+    front = outcome.read(cloudformation, naming.front_stack(env, app))
+    listener: dict[str, int] = {}
+    front_weight = 0
+    if front is not None and front.outputs.get("LoadBalancerArn"):
+        listener = dict(listener_weights(target.client("elbv2"), front.outputs["LoadBalancerArn"]))
+        front_weight = int(front.parameters.get("TrafficWeight") or 0) if "TrafficWeight" in front.parameters \
+            else (255 if listener else 0)
+    behind = {stack for stack, *_, outputs, _ in stacks if outputs.get("Traffic") == "load-balancer"}
+    dns_total = sum(weight for stack, _, weight, *_ in stacks if stack not in behind) + front_weight or 1
+    listener_total = sum(listener.values()) or 1
     # Once for every release (not once per release), and every page of it.
     paginator = target.client("autoscaling").get_paginator("describe_auto_scaling_groups")
     groups = [group for page in paginator.paginate() for group in page["AutoScalingGroups"]]
     rows = []
     for stack, version, weight, capacity_on, created, outputs, stack_status in stacks:
+        if stack in behind:
+            weight = listener.get(outputs.get("TargetGroupArn", ""), 0)
+            share = 100 * front_weight / dns_total * weight / listener_total
+            url = front.outputs.get("Url", "") if front is not None else ""
+        else:
+            share, url = 100 * weight / dns_total, outputs.get("Url", "")
         rows.append({
-            "stack": stack, "version": version, "status": stack_status, "weight": weight,
-            "share": round(100 * weight / total, 1), "capacity": "on" if capacity_on else "zero",
+            "stack": stack, "version": version, "status": stack_status,
+            "traffic": "listener" if stack in behind else "dns", "weight": weight,
+            "share": round(share, 1), "capacity": "on" if capacity_on else "zero",
             **_instances_and_health(target, groups, stack, outputs.get("TargetGroupArn")),
-            "alarms": _alarms(target, stack), "age": _age(created), "url": target.url_for(outputs.get("Url", "")),
+            "alarms": _alarms(target, stack), "age": _age(created), "url": target.url_for(url),
         })
     return rows
 
@@ -67,14 +86,15 @@ def render(document: dict[str, Any]) -> str:
     if not rows:
         return (f"{document['app']} is not deployed to {document['environment']}.\n"
                 f"Next: {next_command('deploy', env=document['environment'])}")
-    header = f"{'version':<16} {'share':>6} {'weight':>6} {'capacity':<8} {'instances':>9} {'health':<12} {'alarms':<24} {'age':>8}  stack"
+    header = f"{'version':<16} {'share':>6} {'weight':>9} {'capacity':<8} {'instances':>9} {'health':<12} {'alarms':<24} {'age':>8}  stack"
     lines = [f"{document['app']} in {document['environment']} ({document['strategy']}):", header]
     unknown = "unknown"
     for row in rows:
         alarms = ", ".join(f"{name}={state}" for name, state in row["alarms"].items()) or "-"
         instances = unknown if row["instances"] is None else row["instances"]
         health = unknown if row["health"] is None else row["health"]
-        lines.append(f"{row['version'][:16]:<16} {row['share']:>5}% {row['weight']:>6} {row['capacity']:<8} "
+        weight = f"{row['weight']}{' lb' if row['traffic'] == 'listener' else ' dns'}"
+        lines.append(f"{row['version'][:16]:<16} {row['share']:>5}% {weight:>9} {row['capacity']:<8} "
                      f"{instances:>9} {health:<12} {alarms[:24]:<24} {row['age']:>8}  {row['stack']}")
     if any(row["health"] is None for row in rows):
         lines.append("Instances and health are unknown on the local target without its data "

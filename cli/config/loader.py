@@ -177,7 +177,8 @@ def _reserved_names() -> tuple[dict[str, Callable[[str, str], str]], ...]:
     suffixes: dict[str, Callable[[str, str], str]] = {}
     rolling = naming.rolling_stack(_ENV, _APP)
     for kind, stack_of in (("resources", naming.application_resources_stack),
-                           ("data", naming.application_data_stack)):
+                           ("data", naming.application_data_stack),
+                           ("load balancer", naming.front_stack)):
         suffix = stack_of(_ENV, _APP).removeprefix(rolling)
         if not suffix.startswith("-") or suffix == stack_of(_ENV, _APP):
             raise AssertionError(f"cli.naming changed shape: the {kind} stack no longer extends "
@@ -697,6 +698,12 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
             raise Invalid("is not a strategy; use rolling or blue-green")
         return value
 
+    def traffic(value: Any) -> str:
+        if value not in ("load-balancer", "dns"):
+            raise Invalid("is not a traffic mode; use load-balancer (listener weights on one "
+                          "long-lived load balancer) or dns (weighted Route53 records)")
+        return value
+
     canary_section = reader.section(section, "canary", "deploy.canary", keys_under("deploy.canary"))
 
     def steps(value: Any) -> tuple[float, ...]:
@@ -731,6 +738,7 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
         dns_ttl_seconds=reader.value(section, "dns_ttl_seconds", "deploy.dns_ttl_seconds",
                                      integer(0, 3600), DeployConfig.dns_ttl_seconds),
         strategy=reader.value(section, "strategy", "deploy.strategy", strategy, "rolling"),
+        traffic=reader.value(section, "traffic", "deploy.traffic", traffic, DeployConfig.traffic),
         max_batch_size=reader.value(section, "max_batch_size", "deploy.max_batch_size",
                                     integer(1, 100), DeployConfig.max_batch_size),
         signal_timeout_seconds=reader.value(section, "signal_timeout_seconds",
@@ -758,16 +766,17 @@ def _check_room_for_a_batch(reader: _Reader, document: SourceMap, app: AppConfig
 
 def _check_blue_green_has_a_zone(reader: _Reader, document: SourceMap,
                                  zone: HostedZoneConfig | None, deploy: DeployConfig) -> None:
-    """Blue/green shifts traffic between releases by the weights of Route53 records in the
-    hosted zone (there is one zone for every environment); without one the release stacks
-    have no weight to set and the deploy would fail after building everything."""
-    if deploy.strategy == "blue-green" and zone is None:
+    """Blue/green through DNS shifts traffic between releases by the weights of Route53
+    records in the hosted zone (there is one zone for every environment); without one the
+    release stacks have no weight to set and the deploy would fail after building
+    everything. Through the load balancer it needs no zone."""
+    if deploy.strategy == "blue-green" and deploy.traffic == "dns" and zone is None:
         section = document.get("deploy")
-        line = section.line_of("strategy") if isinstance(section, SourceMap) else None
-        reader.fail("deploy.strategy", line,
-                    f"{_show(deploy.strategy)} needs hosted_zone: blue-green moves traffic with "
-                    "weighted DNS records in hosted_zone; add hosted_zone (name and id) or use "
-                    "strategy: rolling")
+        line = section.line_of("traffic") if isinstance(section, SourceMap) else None
+        reader.fail("deploy.traffic", line,
+                    f"{_show(deploy.traffic)} needs hosted_zone: blue-green through DNS moves "
+                    "traffic with weighted records in hosted_zone; add hosted_zone (name and id) "
+                    "or use traffic: load-balancer")
 
 
 def _read_hooks(reader: _Reader, document: SourceMap) -> HooksConfig:

@@ -122,6 +122,10 @@ class CanaryConfig:
 @dataclass(frozen=True, kw_only=True)
 class DeployConfig:
     strategy: str = "rolling"  # or "blue-green"
+    # How blue/green moves traffic: "load-balancer" (one long-lived load balancer whose
+    # listener weights the releases' target groups) or "dns" (a load balancer per release,
+    # weighted Route53 records).
+    traffic: str = "load-balancer"
     max_batch_size: int = 1
     signal_timeout_seconds: int = 600
     canary: CanaryConfig = field(default_factory=CanaryConfig)

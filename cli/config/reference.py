@@ -15,8 +15,8 @@ class Key(NamedTuple):
 KEYS: tuple[Key, ...] = (
     Key("app.name", "required", "Application name: lowercase letters, digits and single hyphens, "
         "starting with a letter; `<env>-<app>` must fit the 32 characters AWS allows load "
-        "balancer and target group names. Not `network`, nor ending in `-resources` or "
-        "`-data`: those name Wimpy's own parameters and stacks."),
+        "balancer and target group names. Not `network`, nor ending in `-resources`, "
+        "`-data` or `-front`: those name Wimpy's own parameters and stacks."),
     Key("app.port", "8080", "Port the container listens on (1-65535)."),
     Key("app.health_check.path", "/health", "Path the load balancer and the boot check request; "
         "must answer 200-399."),
@@ -64,8 +64,14 @@ KEYS: tuple[Key, ...] = (
         "or token (never written to disk or logs)."),
     Key("registry.keep_images", "30", "Images the ECR lifecycle rule keeps (1-1000)."),
     Key("deploy.strategy", "rolling", "`rolling` (instances replaced in place, rolled back by "
-        "CloudFormation on failure) or `blue-green` (a stack per version, weighted DNS; needs "
-        "hosted_zone)."),
+        "CloudFormation on failure) or `blue-green` (a stack per version, traffic moved to it in "
+        "watched canary steps)."),
+    Key("deploy.traffic", "load-balancer", "Blue/green: how traffic moves between releases. "
+        "`load-balancer`: one long-lived load balancer per application and environment whose "
+        "listener weights the releases' target groups; a share is exact per request, a step "
+        "takes effect in seconds, and no hosted zone is needed. `dns`: a load balancer per "
+        "release and weighted Route53 records (needs hosted_zone; each step outlasts DNS "
+        "caches). Changing it is a deploy like any other: the canary moves traffic across."),
     Key("deploy.max_batch_size", "1", "Instances replaced at once in a rolling deploy; max "
         "capacity must leave room for min plus one batch."),
     Key("deploy.signal_timeout_seconds", "600", "How long a new instance has to report its "

@@ -17,6 +17,7 @@ class StackOutcome:
     status: str
     outputs: dict[str, str] = field(default_factory=dict)
     reasons: tuple[str, ...] = ()
+    parameters: dict[str, str] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:
@@ -41,7 +42,8 @@ def read(cloudformation: Any, stack_name: str) -> StackOutcome | None:
     reasons: tuple[str, ...] = ()
     if stack["StackStatus"] in ROLLED_BACK:
         reasons = failure_reasons(cloudformation, stack_name)
-    return StackOutcome(stack_name, stack["StackStatus"], outputs, reasons)
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    return StackOutcome(stack_name, stack["StackStatus"], outputs, reasons, parameters)
 
 
 def failure_reasons(cloudformation: Any, stack_name: str, limit: int = 5) -> tuple[str, ...]:

@@ -13,9 +13,8 @@ from cli.deploy import machine_image, outcome, stacks
 from cli.errors import WimpyError
 from cli.hints import next_command
 from cli.release import dns, images, traffic
-from cli.release.record import DEPLOYING, RESTORING, RETIRING
+from cli.release.record import DEPLOYING, LIVE, RESTORING, RETIRING
 from cli.release.strategy import Strategy
-from cli.release.weights import MAX_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -111,6 +110,10 @@ class Rolling(Strategy):
         # Coming from blue/green: its releases serve until this stack is healthy, then hand
         # it all traffic at once and are retired. Until then this stack's record takes none.
         switching = bool(self._blue_green_releases()) and self.config.hosted_zone is not None
+        if self._blue_green_releases() and self.config.hosted_zone is None and outcome.read(
+                self._cloudformation(), self.stack) is None:
+            # Their load balancer's address is the application's: this stack's would be another.
+            self._router().refuse_unmovable("dns", self._blue_green_releases()[-1].stack)
         parameters = {self.stack: {"TrafficWeight": "0"}} if switching else {}
         with self.phases.phase("machine image"):
             ami, why = machine_image.choose(ssm=ssm, ec2=ec2, env=self.env, app=self.app,
@@ -130,9 +133,11 @@ class Rolling(Strategy):
     def _go_live(self, version: str) -> None:
         """All traffic on the rolling stack (it may have come up at weight 0 beside
         blue/green releases), then recorded live; what it replaced is retired."""
-        if self.config.hosted_zone is not None and self._blue_green_releases():
+        found = self._blue_green_releases()
+        if self.config.hosted_zone is not None and found:
+            live = next((r for r in self.record.releases if r.state == LIVE and r.stack != self.stack), None)
             with self.phases.phase("traffic", f"all traffic to {self.stack} (from blue/green)"):
-                traffic.update_parameters(self._cloudformation(), self.stack, {"TrafficWeight": str(MAX_WEIGHT)})
+                self._router().all_to(self.stack, away_from=live.stack if live else found[-1].stack)
                 faults.checkpoint("weights set")
         self.session.apply("go-live", lambda r: r.go_live(version, by=self.session.by, now=self.session.now()))
         self._retire_releases()
@@ -147,10 +152,14 @@ class Rolling(Strategy):
         if not found and not retiring:
             return
         cloudformation = self._cloudformation()
+        router = self._router()
+        front = outcome.read(cloudformation, router.front)
         with self.phases.phase("retire", ", ".join(r.stack for r in found) or "blue/green releases"):
             for release in found:
                 if release.weight:
                     traffic.update_parameters(cloudformation, release.stack, {"TrafficWeight": "0"})
+            if front is not None and "TrafficWeight" in front.parameters:
+                traffic.update_parameters(cloudformation, router.front, {"TrafficWeight": "0"})
             if found:
                 seconds = dns.retire_wait_seconds(self.config.deploy.dns_ttl_seconds,
                                                   self.config.app.deregistration_delay_seconds,
@@ -158,8 +167,12 @@ class Rolling(Strategy):
                 self.phases.note(f"waiting {seconds}s: two DNS TTLs and the drain time")
                 self.clock.sleep(seconds)
             for release in found:
+                router.detach(release.stack)
                 delete_release(cloudformation, self.target.client("elbv2"), release.stack)
                 self.phases.note(f"deleted {release.stack} ({release.version})")
+            if front is not None:  # no release is behind it any more
+                delete_release(cloudformation, self.target.client("elbv2"), router.front)
+                self.phases.note(f"deleted {router.front} (the blue/green load balancer)")
             for release in retiring:
                 self.session.apply("retired", lambda r, v=release.version: r.retired(
                     v, kept=False, by=self.session.by, now=self.session.now()))
@@ -185,6 +198,12 @@ class Rolling(Strategy):
             stacks.deploy(self.run, [self.stack], exclusively=True, what=f"Deploying {self.stack}",
                           context={"version": version, "image": image, "machine_image": ami})
         faults.checkpoint("stack deployed")
+
+    def _router(self):
+        from cli.release.routing import Router
+
+        return Router(self._cloudformation(), env=self.env, app=self.app,
+                      has_zone=self.config.hosted_zone is not None)
 
     def _result(self, image: str, *, status: str, ami: str = "") -> RollingResult:
         found = outcome.read(self._cloudformation(), self.stack)

@@ -90,6 +90,16 @@ Resources:
      every attribute at its default, so app.deregistration_delay_seconds was 300 s
      whatever wimpy.yml said (the local data plane drained every instance for 5 minutes).
 
+ 19. AWS::ElasticLoadBalancingV2::Listener's forward action with a ForwardConfig (weighted
+     target groups) can be created and updated from a template: moto read only
+     TargetGroupArn and failed with a KeyError (HTTP 500). And a listener modified to
+     forward elsewhere updates the target groups' LoadBalancerArns, as AWS does: moto set
+     them only when a listener was created, so a target group put behind a load balancer
+     by an update had none (and no LoadBalancer dimension for its metrics).
+ 20. AWS::ElasticLoadBalancingV2::LoadBalancer answers Fn::GetAtt LoadBalancerFullName
+     (app/<name>/<id>, the LoadBalancer dimension of its metrics): moto left it out (None,
+     with a warning), so an alarm or an SSM parameter made from it named no load balancer.
+
 Concurrency:
  13. DynamoDB's conditional writes are atomic, as in AWS: each write (PutItem, UpdateItem,
      DeleteItem, TransactWriteItems) checks its condition and writes under one lock. moto's
@@ -154,7 +164,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     from moto.cloudformation.responses import CloudFormationResponse
     from moto.autoscaling.models import FakeAutoScalingGroup
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.elbv2.models import ELBv2Backend, FakeTargetGroup
+    from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer, FakeTargetGroup
     from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
     from moto.core.responses import ActionResult, EmptyResult
     from moto.ec2.exceptions import InvalidPermissionNotFoundError, InvalidSecurityGroupNotFoundError
@@ -553,7 +563,51 @@ def _patches() -> list[tuple[Any, str, Any]]:
                 return original(self, *args, **kwargs)
         return write
 
+    def convert_listener_actions(self: Any, properties: dict[str, Any]) -> list[dict[str, Any]]:
+        """Fix 19: a forward action keeps its ForwardConfig (and loses the entries
+        AWS::NoValue removed)."""
+        actions = []
+        for index, action in enumerate(properties["DefaultActions"]):
+            if action["Type"] == "forward" and "ForwardConfig" in action and "TargetGroupArn" not in action:
+                # An entry left out by Fn::If's AWS::NoValue is gone in AWS; moto leaves None.
+                groups = [g for g in action["ForwardConfig"].get("TargetGroups", []) if g is not None]
+                actions.append({"Type": "forward", "ForwardConfig": {**action["ForwardConfig"],
+                                                                     "TargetGroups": groups}})
+            else:
+                actions.extend(original_convert(self, {"DefaultActions": [action]}))
+        return actions
+
+    original_balancer_attribute = FakeLoadBalancer.get_cfn_attribute
+
+    def balancer_attribute(self: Any, attribute_name: str) -> Any:
+        """Fix 20: LoadBalancerFullName is the ARN's part after loadbalancer/."""
+        if attribute_name == "LoadBalancerFullName":
+            return self.arn.split(":loadbalancer/", 1)[1]
+        return original_balancer_attribute(self, attribute_name)
+
+    original_convert = ELBv2Backend.convert_and_validate_properties
+    original_modify_listener = ELBv2Backend.modify_listener
+
+    def modify_listener(self: Any, arn: str, *args: Any, **kwargs: Any) -> Any:
+        """Fix 19: the target groups a modified listener forwards to know its load balancer;
+        those no listener of it forwards to any more forget it."""
+        listener = original_modify_listener(self, arn, *args, **kwargs)
+        balancer = self.load_balancers[listener.load_balancer_arn]
+        forwarded = {group for other in balancer.listeners.values() for action in other.default_actions
+                     if action.type == "forward"
+                     for group in self._get_target_group_arns_from(action_data=action.data)}
+        for group_arn, group in self.target_groups.items():
+            linked = listener.load_balancer_arn in group.load_balancer_arns
+            if group_arn in forwarded and not linked:
+                group.load_balancer_arns.append(listener.load_balancer_arn)
+            elif group_arn not in forwarded and linked:
+                group.load_balancer_arns.remove(listener.load_balancer_arn)
+        return listener
+
     return [
+        (ELBv2Backend, "convert_and_validate_properties", convert_listener_actions),
+        (FakeLoadBalancer, "get_cfn_attribute", balancer_attribute),
+        (ELBv2Backend, "modify_listener", modify_listener),
         *[(DynamoDBBackend, name, atomic(name))
           for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item")],
         (VPC, "delete_from_cloudformation_json", classmethod(delete_vpc)),

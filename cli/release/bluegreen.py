@@ -18,13 +18,13 @@ from cli.errors import ExitCode, WimpyError
 from cli.hints import next_command
 
 from . import dns, images, inventory, traffic
+from .routing import Router
 from .canary import Canary, CanaryFailed, CanaryPlan
 from .names import InvalidVersion, release_name
 from .record import (DEPLOYING, KEPT, PAUSED, RESTORING, RETIRING, ROLLING_BACK, SHIFTING,
                      WATCHING, Release)
 from .strategy import Strategy
 from .watch import ReleaseWatch
-from .weights import MAX_WEIGHT, Split, split_for
 
 
 class BlueGreen(Strategy):
@@ -61,6 +61,8 @@ class BlueGreen(Strategy):
 
     def _begin(self, version: str, image: str) -> None:
         images.refuse_missing(self.config, self.target, image, why=f"deploy {version}")
+        live = self.record.live()
+        self.router.refuse_unmovable(self.config.deploy.traffic, live.stack if live else None)
         stack = naming.release_stack(self.env, self.app, release_name(version))
         steps = list(self.config.deploy.canary.steps)
         self.session.apply("begin", lambda r: r.begin(
@@ -82,7 +84,7 @@ class BlueGreen(Strategy):
                 if existing is not None and existing.status not in inventory.ACTIVE:
                     # Left half-made by a command that died: it has never had traffic.
                     self.phases.note(f"{stack} is {existing.status}: deleting it to start again")
-                    delete_release(cloudformation, self.client("elbv2"), stack)
+                    self._remove(stack)
                 stacks.deploy(self.run, [stack], exclusively=True, what=f"Deploying {stack}",
                               context={"version": release.version, "image": release.image,
                                        "machine_image": ami, "release": release_name(release.version)})
@@ -92,7 +94,7 @@ class BlueGreen(Strategy):
             self.session.apply("fail", lambda r: r.fail(release.version, why=why,
                                                         by=self.session.by, now=self.session.now()))
             if not keep_failed and outcome.read(cloudformation, stack) is not None:
-                delete_release(cloudformation, self.client("elbv2"), stack)
+                self._remove(stack)
             raise
         machine_image.record(ssm=ssm, env=self.env, app=self.app, ami=ami)
         self.session.apply("stack-ready", lambda r: r.stack_ready(
@@ -105,8 +107,7 @@ class BlueGreen(Strategy):
         live = self.record.live()
         if live is None:
             with self.phases.phase("traffic", f"{release.stack} takes all traffic (no release to canary against)"):
-                traffic.update_parameters(self.client("cloudformation"), release.stack,
-                                          {"TrafficWeight": str(MAX_WEIGHT)})
+                self.router.all_to(release.stack, away_from=None)
                 faults.checkpoint("weights set")
             self.session.apply("go-live", lambda r: r.go_live(version, by=self.session.by,
                                                               now=self.session.now()))
@@ -116,6 +117,8 @@ class BlueGreen(Strategy):
         last = len(release.steps) - 1
         stop_at = last if (to_end and not manual) else min(first, last)
         with self.phases.phase("canary", f"{version} against {live.version} ({live.stack})"):
+            if first == 0:
+                self._attach(version, live.stack, keep_failed=keep_failed)
             for step in range(first, stop_at + 1):
                 self._run_step(version, step, old_stack=live.stack, keep_failed=keep_failed)
         release = self.record.get(version)
@@ -125,6 +128,27 @@ class BlueGreen(Strategy):
         self.session.apply("promote", lambda r: r.promote(version, by=self.session.by, now=self.session.now()))
         self.finish_unfinished()
         return self._result(version, release.stack, status="promoted")
+
+    def _attach(self, version: str, live_stack: str, *, keep_failed: bool) -> None:
+        """Behind the front, a release's targets are health checked only once the listener
+        forwards to its target group: put it there at weight 0, and start the canary only
+        once its minimum capacity is healthy (its stack is made when they answer locally)."""
+        release = self.record.get(version)
+        if not self.router.behind_front(release.stack):
+            return
+        self.router.attach(release.stack, beside=live_stack)
+        count = self.config.app.capacity.min
+        with self.phases.phase("health", f"{release.stack}: {count} healthy targets behind the load balancer"):
+            try:
+                traffic.wait_until_healthy(self.client("elbv2"), self.router.target_group(release.stack),
+                                           count=count, timeout_seconds=self.config.deploy.signal_timeout_seconds,
+                                           clock=self.clock)
+            except TimeoutError as error:
+                self._pull_back(version, why=f"its targets did not pass the load balancer's health "
+                                             f"check: {error}", keep_failed=keep_failed)
+                raise WimpyError(f"{version} was rolled back before taking traffic: {error}. "
+                                 f"All traffic is on {live_stack}.", code=ExitCode.ROLLED_BACK,
+                                 hint="Look at the release's logs (`wimpy logs`) before trying again.") from None
 
     @staticmethod
     def _next_step(release: Release) -> int:
@@ -138,9 +162,9 @@ class BlueGreen(Strategy):
 
     def _run_step(self, version: str, step: int, *, old_stack: str, keep_failed: bool) -> None:
         release = self.record.get(version)
-        plan = self.plan()
+        plan = self.plan(release.stack, old_stack)
         percent = release.steps[step]
-        split = split_for(percent)
+        split = self.router.split_for(release.stack, old_stack, percent)
         canary = self._canary(plan, new_stack=release.stack, old_stack=old_stack)
         self.session.apply(f"shift-{step + 1}", lambda r: r.shift(version, step, by=self.session.by,
                                                                    now=self.session.now()))
@@ -148,8 +172,9 @@ class BlueGreen(Strategy):
         faults.checkpoint(f"weights set {step + 1}")
         self.session.apply(f"watching-{step + 1}", lambda r: r.watching(version, step, by=self.session.by,
                                                                          now=self.session.now()))
+        how = "listener weights" if self.router.same_listener(release.stack, old_stack) else "DNS weights"
         self.phases.note(f"step {step + 1}/{len(release.steps)}: {split.share:.1f}% of traffic "
-                         f"(weights {split.new}/{split.old}), watching for {plan.wait_for(percent)}s")
+                         f"({how} {split.new}/{split.old}), watching for {plan.wait_for(percent)}s")
         try:
             watched = canary.watch(percent, split)
         except CanaryFailed as failure:
@@ -222,14 +247,14 @@ class BlueGreen(Strategy):
         exists = outcome.read(cloudformation, release.stack) is not None
         with self.phases.phase("roll back", f"all traffic to {live.stack if live else 'no release'}"):
             if live is not None:
-                traffic.update_parameters(cloudformation, live.stack, {"TrafficWeight": str(MAX_WEIGHT)})
-            if exists and _has_parameter(cloudformation, release.stack, "TrafficWeight"):
-                traffic.update_parameters(cloudformation, release.stack, {"TrafficWeight": "0"})
+                self.router.all_to(live.stack, away_from=release.stack if exists else None)
+            if exists:
+                self.router.detach(release.stack)
             faults.checkpoint("weights set")
         if exists and not keep_failed:
             with self.phases.phase("remove failed release", release.stack):
-                self._wait_out_clients()
-                delete_release(cloudformation, self.client("elbv2"), release.stack)
+                self._wait_out_clients(release.stack, live=live.stack if live else None)
+                self._remove(release.stack)
         self.session.apply("rolled-back", lambda r: r.rolled_back(version, by=self.session.by,
                                                                   now=self.session.now()))
 
@@ -273,16 +298,19 @@ class BlueGreen(Strategy):
         elif not _parameters(cloudformation, release.stack).get("Capacity", "on") == "on":
             with self.phases.phase("scale up", f"{release.stack} ({version}) back to capacity"):
                 traffic.set_capacity(cloudformation, release.stack, on=True)
+        rolled_exists = outcome.read(cloudformation, rolled.stack) is not None and rolled.stack != release.stack
+        away = rolled.stack if rolled_exists else None
+        self.router.attach(release.stack, beside=away)
         self._wait_until_serving(release)
         with self.phases.phase("traffic", f"all traffic back to {version}"):
-            traffic.WeightedTraffic(cloudformation, new_stack=release.stack,
-                                    old_stack=rolled.stack).set_split(Split(MAX_WEIGHT, 0))
+            self.router.all_to(release.stack, away_from=away)
             faults.checkpoint("weights set")
         self.session.apply("restored", lambda r: r.restored(version, by=self.session.by, now=self.session.now()))
-        if outcome.read(cloudformation, rolled.stack) is not None and rolled.stack != release.stack:
+        if rolled_exists:
             with self.phases.phase("remove", f"{rolled.stack} ({rolled.version}, rolled back from)"):
-                self._wait_out_clients()
-                delete_release(cloudformation, self.client("elbv2"), rolled.stack)
+                self._wait_out_clients(rolled.stack, live=release.stack)
+                self.router.detach(rolled.stack)
+                self._remove(rolled.stack)
         return self._result(version, release.stack, status="rolled back")
 
     def _wait_until_serving(self, release: Release) -> None:
@@ -329,55 +357,72 @@ class BlueGreen(Strategy):
         keep_count = self.config.deploy.keep_releases
         by_recency = sorted(retiring + kept_already, key=lambda r: r.live_at or 0.0, reverse=True)
         keep = {r.version for r in by_recency[:keep_count] if r.strategy == "blue-green"}
+        live = self.record.live()
         with self.phases.phase("retire", ", ".join(r.stack for r in retiring)):
-            self._wait_out_clients()
+            existing = [r for r in retiring if outcome.read(cloudformation, r.stack) is not None]
+            if existing:
+                self._wait_out_clients(*[r.stack for r in existing], live=live.stack if live else None)
             for release in retiring:
-                exists = outcome.read(cloudformation, release.stack) is not None
+                exists = release in existing
+                if exists:
+                    self.router.detach(release.stack)
                 if release.version in keep and exists:
-                    traffic.update_parameters(cloudformation, release.stack,
-                                              {"TrafficWeight": "0", "Capacity": "off"})
+                    traffic.set_capacity(cloudformation, release.stack, on=False)
                     self.phases.note(f"kept {release.stack} ({release.version}) at zero capacity for rollback")
                 elif exists:
-                    if _has_parameter(cloudformation, release.stack, "TrafficWeight"):
-                        traffic.update_parameters(cloudformation, release.stack, {"TrafficWeight": "0"})
-                    delete_release(cloudformation, self.client("elbv2"), release.stack)
+                    self._remove(release.stack)
                     self.phases.note(f"deleted {release.stack} ({release.version})")
                 self.session.apply("retired", lambda r, v=release.version, k=release.version in keep and exists:
                                    r.retired(v, kept=k, by=self.session.by, now=self.session.now()))
             for release in kept_already:
                 if release.version not in keep:
                     if outcome.read(cloudformation, release.stack) is not None:
-                        delete_release(cloudformation, self.client("elbv2"), release.stack)
+                        self._remove(release.stack)
                         self.phases.note(f"deleted {release.stack} ({release.version})")
                     self.session.apply("dropped", lambda r, v=release.version: r.drop_kept(
                         v, by=self.session.by, now=self.session.now()))
 
     # -- pieces ----------------------------------------------------------------------------
 
-    def plan(self) -> CanaryPlan:
+    @property
+    def router(self) -> Router:
+        return Router(self.client("cloudformation"), env=self.env, app=self.app,
+                      has_zone=self.config.hosted_zone is not None)
+
+    def plan(self, new_stack: str | None = None, old_stack: str | None = None) -> CanaryPlan:
+        """Between two releases behind the same listener a step is in effect at once; through
+        DNS it is not until every client's cache has expired."""
         deploy = self.config.deploy
+        same_listener = new_stack is not None and self.router.same_listener(new_stack, old_stack)
         return CanaryPlan(steps=deploy.canary.steps, bake_seconds=deploy.canary.bake_seconds,
-                          ttl_seconds=self._client_cache_seconds())
+                          ttl_seconds=0 if same_listener else self._client_cache_seconds())
 
     def _canary(self, plan: CanaryPlan, *, new_stack: str, old_stack: str) -> Canary:
         outputs = _outputs(self.client("cloudformation"), new_stack)
         watch = ReleaseWatch(cloudwatch=self.client("cloudwatch"), elbv2=self.client("elbv2"),
                              stack=new_stack, extra_alarms=self.config.deploy.canary.alarms,
                              target_group_arn=outputs.get("TargetGroupArn"))
-        return Canary(plan, traffic.WeightedTraffic(self.client("cloudformation"), new_stack=new_stack,
-                                                    old_stack=old_stack),
+        return Canary(plan, _RoutedTraffic(self.router, new_stack=new_stack, old_stack=old_stack),
                       watch, self.clock)
 
-    def _wait_out_clients(self) -> None:
-        seconds = dns.retire_wait_seconds(self.config.deploy.dns_ttl_seconds,
-                                          self.config.app.deregistration_delay_seconds,
-                                          local=self.target.is_local)
+    def _wait_out_clients(self, *stacks: str, live: str | None = None) -> None:
+        """Before a release that got weight 0 is touched: its requests drain, and when it
+        was reached through another entry than `live`'s (DNS), every client's cache expires."""
+        router = self.router
+        dns_seconds = dns.retire_wait_seconds(self.config.deploy.dns_ttl_seconds, 0, local=self.target.is_local)
+        clients = max((router.wait_seconds(stack, live, dns_seconds=dns_seconds) for stack in stacks), default=0)
+        seconds = clients + self.config.app.deregistration_delay_seconds
         if seconds:
-            self.phases.note(f"waiting {seconds}s: two DNS TTLs and the drain time")
+            what = "two DNS TTLs and the drain time" if clients else "the drain time"
+            self.phases.note(f"waiting {seconds}s: {what}")
             self.clock.sleep(seconds)
 
     def _client_cache_seconds(self) -> int:
         return dns.client_cache_seconds(self.config.deploy.dns_ttl_seconds, local=self.target.is_local)
+
+    def _remove(self, stack: str) -> None:
+        self.router.detach(stack)
+        delete_release(self.client("cloudformation"), self.client("elbv2"), stack)
 
     def _resume_hint(self, candidate: Release) -> str:
         if candidate.state == PAUSED:
@@ -388,12 +433,12 @@ class BlueGreen(Strategy):
 
     def _result(self, version: str, stack: str, *, status: str, share: float | None = None,
                 exists: bool = True) -> dict[str, Any]:
-        url = ""
-        if exists:
-            found = outcome.read(self.client("cloudformation"), stack)
-            url = self.target.url_for(found.outputs.get("Url", "") if found is not None else "")
+        url = self.target.url_for(self.router.url(stack)) if exists else ""
+        live = self.record.live()
+        real_share = (self.router.split_for(stack, live.stack if live else None, share).share
+                      if share is not None else None)
         return {"version": version, "stack": stack, "status": status, "url": url,
-                **({"share": round(split_for(share).share, 1)} if share is not None else {})}
+                **({"share": round(real_share, 1)} if real_share is not None else {})}
 
 
 def _outputs(cloudformation: Any, stack: str) -> dict[str, str]:
@@ -406,8 +451,14 @@ def _parameters(cloudformation: Any, stack: str) -> dict[str, str]:
     return {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
 
 
-def _has_parameter(cloudformation: Any, stack: str, name: str) -> bool:
-    return name in _parameters(cloudformation, stack)
+class _RoutedTraffic:
+    """The canary's Traffic: the router's split between the new and the live release."""
+
+    def __init__(self, router: Router, *, new_stack: str, old_stack: str | None):
+        self.router, self.new_stack, self.old_stack = router, new_stack, old_stack
+
+    def set_split(self, split) -> None:
+        self.router.set_split(self.new_stack, self.old_stack, split)
 
 
 def delete_release(cloudformation: Any, elbv2: Any, stack: str) -> None:

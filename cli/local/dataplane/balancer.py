@@ -1,8 +1,12 @@
 """A load balancer of the local data plane: one HAProxy process (from the OS packages) per
 application and environment, on a loopback port.
 
-A request goes first to a release, at random by the releases' weights (Route53's weighted
-records on AWS), then to one of that release's instances in service, round robin; each
+A request goes first to a release by the releases' weights, then to one of that release's
+instances in service, round robin. A listener's weights (`exact`) are kept request by
+request: the n-th request's pick is n * 617 mod 1000, which visits every thousandth once per
+thousand requests, well spread, so any few hundred consecutive requests carry each
+release's share to within a point. Weights between Route53 records are a resolver's pick
+per client, so there the pick is at random. Each
 release is a backend health-checked as its target group says (path, interval, healthy
 and unhealthy thresholds, matcher). As on an ALB, a failed request is not retried
 elsewhere: what a deploy breaks, the client sees.
@@ -57,7 +61,13 @@ class Backend:
     servers: tuple[Server, ...]
 
 
-def render(port: int, backends: tuple[Backend, ...], directory: Path, log_socket: Path) -> str:
+# A step through the thousandths coprime with 1000 and near 1000 / golden ratio: the picks
+# of consecutive requests spread evenly (a low-discrepancy sequence).
+_PICK_STEP = 617
+
+
+def render(port: int, backends: tuple[Backend, ...], directory: Path, log_socket: Path,
+           *, exact: bool = False) -> str:
     lines = [
         "global",
         f"  stats socket {directory / 'admin.sock'} mode 600 level admin expose-fd listeners",
@@ -80,8 +90,12 @@ def render(port: int, backends: tuple[Backend, ...], directory: Path, log_socket
         "  load-server-state-from-file global",
         "frontend web",
         f"  bind 127.0.0.1:{port}",
-        "  http-request set-var(txn.pick) rand(1000000)",
     ]
+    if exact:
+        lines += ["  http-request track-sc0 int(1) table picks",
+                  f"  http-request set-var(txn.pick) sc_inc_gpc0(0),mul({_PICK_STEP}),mod(1000),mul(1000)"]
+    else:
+        lines.append("  http-request set-var(txn.pick) rand(1000000)")
     total = sum(b.weight for b in backends if b.servers)
     threshold = 0
     live = [b for b in backends if b.servers and b.weight > 0]
@@ -94,6 +108,8 @@ def render(port: int, backends: tuple[Backend, ...], directory: Path, log_socket
     if not live:
         lines.append("  http-request return status 503 content-type text/plain "
                      "string \"no release is in service\"")
+    if exact:
+        lines += ["backend picks", "  stick-table type integer size 1 store gpc0"]
     for backend in backends:
         health = backend.health
         lines += [
@@ -136,8 +152,8 @@ class Balancer:
     def url(self) -> str:
         return f"http://localhost:{self.port}"
 
-    def apply(self, backends: tuple[Backend, ...]) -> None:
-        config = render(self.port, backends, self.directory, self.log_socket)
+    def apply(self, backends: tuple[Backend, ...], *, exact: bool = False) -> None:
+        config = render(self.port, backends, self.directory, self.log_socket, exact=exact)
         if config == self._config and self._process is not None and self._process.poll() is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -132,8 +132,11 @@ class DataPlane:
     def _route(self, groups_of_target_group: dict[str, list[str]]) -> None:
         self._served = set()
         for route in read_routes(self._client, self._target_group):
-            if not any(target_group.arn in groups_of_target_group for target_group, _ in route.shares):
+            if route.shares and not any(target_group.arn in groups_of_target_group
+                                        for target_group, _ in route.shares):
                 continue  # nothing behind it that this data plane runs: no local URL
+            # A load balancer forwarding nowhere (a front before its first release) answers
+            # 503, as an ALB's fixed response does, from the address it will keep.
             try:
                 self._balance(route, groups_of_target_group)
             except Exception as error:  # one name's balancer must not stop the others'
@@ -156,7 +159,7 @@ class DataPlane:
             self._logs[route.name] = RequestLog(folder / "log.sock")
             balancer = Balancer(route.name, folder, self._port_for(route.name), folder / "log.sock")
             self._balancers[route.name] = balancer
-        balancer.apply(tuple(backends))
+        balancer.apply(tuple(backends), exact=route.exact)
         self.metrics.record_requests(self._logs[route.name].take(), {
             _backend_name(tg.name): (_dimensions(tg), dimensions(LoadBalancer=tg.load_balancer_full_name))
             for tg, _ in route.shares})

@@ -55,9 +55,15 @@ def in_emulator(account_id: str, region: str, key: str) -> str | None:
     from moto.ssm.models import ssm_backends
 
     ssm = ssm_backends[account_id][region]
-    running = ssm.get_parameter(ROOT)
-    found = running is not None and running.value == "running" and ssm.get_parameter(f"{ROOT}/{key}")
+    found = running_in_emulator(account_id, region) and ssm.get_parameter(f"{ROOT}/{key}")
     return found.value if found else None
+
+
+def running_in_emulator(account_id: str, region: str) -> bool:
+    from moto.ssm.models import ssm_backends
+
+    running = ssm_backends[account_id][region].get_parameter(ROOT)
+    return running is not None and running.value == "running"
 
 
 def local_url(ssm: Any, route: str) -> str | None:

@@ -9,10 +9,12 @@ folds the two into one HAProxy per name.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from cli.local.dataplane.balancer import HealthCheck
+from cli.release.routing import listener_weights
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class TargetGroup:
 class Route:
     name: str  # the host name it serves: a record's (hello.staging.example.com) or a balancer's
     shares: tuple[tuple[TargetGroup, int], ...]    # each target group and its weight
+    # The split is a listener's alone (at most one record with weight): a load balancer
+    # applies it to every request. Between weighted records it is a resolver's pick, which
+    # clients then keep: only a share on average.
+    exact: bool = True
 
 
 def read_routes(client: Any, target_group: Callable[[Any, str], TargetGroup] | None = None) -> list[Route]:
@@ -47,17 +53,19 @@ def read_routes(client: Any, target_group: Callable[[Any, str], TargetGroup] | N
     balancers = elbv2.describe_load_balancers()["LoadBalancers"]
     by_dns = {_dns(b["DNSName"]): b for b in balancers}
     groups: dict[str, TargetGroup] = {}
-    forwards = {b["LoadBalancerArn"]: _forwards(elbv2, b["LoadBalancerArn"]) for b in balancers}
+    forwards = {b["LoadBalancerArn"]: listener_weights(elbv2, b["LoadBalancerArn"]) for b in balancers}
 
     def shares_of(balancer_arn: str, weight: int) -> list[tuple[TargetGroup, int]]:
         result = []
         for arn, share in forwards[balancer_arn]:
             if arn not in groups:
                 groups[arn] = target_group(elbv2, arn)
-            result.append((groups[arn], weight * share))
+            # The balancer forwarding to it now (a description may be older than that).
+            result.append((dataclasses.replace(groups[arn], load_balancer_arn=balancer_arn), weight * share))
         return result
 
     named: dict[str, list[tuple[TargetGroup, int]]] = {}
+    weighted_records: dict[str, int] = {}
     aliased: set[str] = set()
     for zone in route53.list_hosted_zones()["HostedZones"]:
         for record in _records(route53, zone["Id"]):
@@ -67,12 +75,14 @@ def read_routes(client: Any, target_group: Callable[[Any, str], TargetGroup] | N
                 continue
             aliased.add(balancer["LoadBalancerArn"])
             weight = int(record.get("Weight", 1))
-            named.setdefault(record["Name"].rstrip("."), []).extend(
-                shares_of(balancer["LoadBalancerArn"], weight))
+            name = record["Name"].rstrip(".")
+            named.setdefault(name, []).extend(shares_of(balancer["LoadBalancerArn"], weight))
+            weighted_records[name] = weighted_records.get(name, 0) + (weight > 0)
     for balancer in balancers:
         if balancer["LoadBalancerArn"] not in aliased:
             named[_dns(balancer["DNSName"])] = shares_of(balancer["LoadBalancerArn"], 1)
-    return [Route(name, tuple(shares)) for name, shares in sorted(named.items())]
+    return [Route(name, tuple(shares), exact=weighted_records.get(name, 0) <= 1)
+            for name, shares in sorted(named.items())]
 
 
 def _dns(name: str) -> str:
@@ -83,22 +93,6 @@ def _dns(name: str) -> str:
 def _records(route53: Any, zone_id: str) -> list[dict]:
     paginator = route53.get_paginator("list_resource_record_sets")
     return [r for page in paginator.paginate(HostedZoneId=zone_id) for r in page["ResourceRecordSets"]]
-
-
-def _forwards(elbv2: Any, balancer_arn: str) -> list[tuple[str, int]]:
-    """The target groups the balancer's listeners forward to, with their weights (an
-    HTTPS listener's, when there is one: the HTTP one only redirects to it)."""
-    listeners = sorted(elbv2.describe_listeners(LoadBalancerArn=balancer_arn)["Listeners"],
-                       key=lambda listener: listener.get("Protocol") != "HTTPS")
-    for listener in listeners:
-        for action in listener.get("DefaultActions", []):
-            if action.get("Type") != "forward":
-                continue
-            weighted = action.get("ForwardConfig", {}).get("TargetGroups")
-            if weighted:
-                return [(g["TargetGroupArn"], int(g.get("Weight", 1))) for g in weighted]
-            return [(action["TargetGroupArn"], 1)]
-    return []
 
 
 def describe_target_group(elbv2: Any, arn: str) -> TargetGroup:

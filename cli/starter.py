@@ -47,6 +47,7 @@ registry:
 
 deploy:
   strategy: rolling           # or blue-green
+  traffic: load-balancer      # blue-green: listener weights on one load balancer, or dns
   max_batch_size: 1           # capacity.max must be >= capacity.min + max_batch_size
   signal_timeout_seconds: 600
   keep_releases: 1            # blue-green: previous releases kept (scaled to zero) for rollback
@@ -55,6 +56,11 @@ deploy:
     steps: [10, 50, 100]      # percent of traffic, each watched for bake_seconds
     bake_seconds: 300
     alarms: []                # more alarm names that stop the canary
+    judge:                    # each step against the live release, over the same window
+      confidence_percent: 99
+      max_error_increase_points: 0.5  # more 5xx than live (percentage points) that fails
+      max_latency_increase_percent: 20
+      min_requests: 500       # on each release; fewer: inconclusive, the alarms decide
 
 hooks:                        # run from this folder through /bin/sh -c, with WIMPY_APP,
                               # WIMPY_ENVIRONMENT, WIMPY_VERSION, WIMPY_IMAGE (and after a

@@ -60,7 +60,7 @@ end
 
 def write_app(folder: Path, *, app: str, registry: str | None = None, strategy: str = "rolling",
               capacity: tuple[int, int] = (2, 4), steps: list[int] | None = None,
-              bake_seconds: int = 6) -> Path:
+              bake_seconds: int = 6, traffic: str = "load-balancer") -> Path:
     """A busybox application answering its version on / and "ok" on /health, with the
     short health intervals, drain and alarm periods a laptop wants, set in its wimpy.yml.
     `registry`: a registry's host to push to (default: the app's ECR repository, which the
@@ -90,20 +90,32 @@ def write_app(folder: Path, *, app: str, registry: str | None = None, strategy: 
         data["registry"] = {"url": f"{registry}/{app}"}
     if strategy == "blue-green":
         # Each step watched long enough to count its share over several whole seconds.
-        data["deploy"].update({"dns_ttl_seconds": 1, "keep_releases": 1,
-                               "canary": {"steps": steps or [25, 100], "bake_seconds": bake_seconds}})
+        # The judge compares a step's 10 s periods: a laptop's load fills them with a few
+        # hundred requests each.
+        data["deploy"].update({"dns_ttl_seconds": 1, "keep_releases": 1, "traffic": traffic,
+                               "canary": {"steps": steps or [25, 100], "bake_seconds": bake_seconds,
+                                          "judge": {"min_requests": 200}}})
     path = folder / "wimpy.yml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
 
-def set_version(folder: Path, version: str, *, healthy: bool = True, failing: bool = False) -> None:
+def set_version(folder: Path, version: str, *, healthy: bool = True, failing: bool = False,
+                failing_percent: int = 0) -> None:
     """What the next build answers: its version on /, and /health only when healthy; a
-    `failing` version answers 503 (with its version) on / and stays healthy."""
+    `failing` version answers 503 (with its version) on / and stays healthy; with
+    `failing_percent`, that share of its answers on / are 503, at random."""
     index, script = folder / "www" / "index.html", folder / "www" / "cgi-bin" / "index.cgi"
     index.unlink(missing_ok=True)
     script.unlink(missing_ok=True)
-    if failing:
+    if failing_percent:
+        script.parent.mkdir(exist_ok=True)
+        status = f"$([ $((RANDOM % 100)) -lt {failing_percent} ] && echo '503 Service Unavailable' || echo '200 OK')"
+        script.write_text(f'#!/bin/busybox sh\necho "Status: {status}"\n'
+                          f"echo 'Content-Type: text/plain'\necho 'Content-Length: {len(version) + 1}'\n"
+                          f"echo\necho {version}\n")
+        script.chmod(0o755)
+    elif failing:
         # busybox httpd runs /cgi-bin/index.cgi for / when there is no index.html.
         script.parent.mkdir(exist_ok=True)
         # With its length given, HAProxy keeps the client's connection open (without it the

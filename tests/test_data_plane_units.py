@@ -322,7 +322,7 @@ def test_what_a_killed_emulators_data_plane_left_is_swept_and_nothing_else(tmp_p
         left.kill()
 
 
-def test_metrics_reach_cloudwatch_one_datapoint_per_finished_minute():
+def test_metrics_reach_cloudwatch_one_datapoint_per_finished_ten_seconds():
     from cli.local.dataplane.metrics import MetricStore
 
     class FakeCloudWatch:
@@ -334,17 +334,17 @@ def test_metrics_reach_cloudwatch_one_datapoint_per_finished_minute():
             self.data += MetricData
 
     store, cloudwatch = MetricStore(), FakeCloudWatch()
-    for second in range(600, 690):
+    for second in range(600, 625):
         store.record_requests(requests_at(second, 9, 1), {"green": (TG, LB)})
-    store.send(cloudwatch, before=659)
-    assert cloudwatch.data == []  # the minute 600-659 is not over
-    store.send(cloudwatch, before=690)
-    sent = {d["MetricName"]: d for d in cloudwatch.data}
-    assert sent["RequestCount"]["StatisticValues"]["Sum"] == 600
-    assert sent["HTTPCode_Target_5XX_Count"]["StatisticValues"]["Sum"] == 60
-    assert sent["TargetResponseTime"]["StatisticValues"]["Maximum"] == 0.04
-    assert {d["Timestamp"].timestamp() for d in cloudwatch.data} == {600}
-    store.send(cloudwatch, before=720)  # 660-719, then nothing twice
-    store.send(cloudwatch, before=720)
-    assert sorted({d["Timestamp"].timestamp() for d in cloudwatch.data}) == [600, 660]
-    assert sum(d["MetricName"] == "RequestCount" for d in cloudwatch.data) == 2
+    store.send(cloudwatch, before=609)
+    assert cloudwatch.data == []  # the period 600-609 is not over
+    store.send(cloudwatch, before=620)
+    assert sorted({d["Timestamp"].timestamp() for d in cloudwatch.data}) == [600, 610]
+    first = {d["MetricName"]: d for d in cloudwatch.data if d["Timestamp"].timestamp() == 600}
+    assert first["RequestCount"]["StatisticValues"]["Sum"] == 100
+    assert first["HTTPCode_Target_5XX_Count"]["StatisticValues"]["Sum"] == 10
+    assert first["TargetResponseTime"]["StatisticValues"]["Maximum"] == 0.04
+    store.send(cloudwatch, before=630)  # 620-629, then nothing twice
+    store.send(cloudwatch, before=630)
+    assert sorted({d["Timestamp"].timestamp() for d in cloudwatch.data}) == [600, 610, 620]
+    assert sum(d["MetricName"] == "RequestCount" for d in cloudwatch.data) == 3

@@ -122,7 +122,7 @@ def canary_steps(emulator, version):
 
 
 def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_rolls_back_cleanly(
-        canary_app, emulator, tmp_path):
+        canary_app, emulator, registry, tmp_path):
     """A canary SIGKILLed while its first step is watched, then run again: no request
     fails throughout, each step of the re-run sends the new release its share (measured in
     real responses), the step watched when the kill came is watched again from its start,
@@ -134,6 +134,8 @@ def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_ro
     import sys
 
     folder, config, url = canary_app
+    # Steps watched for two whole 10 s metric periods: the judge compares the two releases.
+    write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=25)
     command = [sys.executable, "-m", "cli", "deploy", "-c", str(config), "--env", "staging",
                "--local", "--version", "v2"]
     load = LoadGenerator(url, tmp_path)
@@ -148,6 +150,7 @@ def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_ro
         assert again.returncode == 0, again.stdout + again.stderr
     finally:
         seen = load.stop()
+        write_app(folder, app="canary", registry=registry.host, strategy="blue-green")
     assert seen.failed == 0, seen
     assert {body for _, body in seen.seen} == {"v1", "v2"}
     # Only the re-run's watches were judged: the killed one's time was never counted.
@@ -159,9 +162,14 @@ def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_ro
         share, out_of = seen.share_between("v2", judgement.started + 3,
                                            judgement.started + judgement.watched_seconds)
         assert out_of > 200, (judgement, out_of)
-        # Route53's 0-255 weights make 25% a 64/191 split (25.1%); a request's pick is
-        # random, so over a few thousand requests the share is within 5 points.
-        assert abs(100 * share - judgement.percent) <= 5, (judgement, share, out_of)
+        # The listener's weights (333/999 for 25%) are kept request by request: over the
+        # step's thousands of requests, the share is the configured one within a point.
+        assert out_of > 1000 and abs(100 * share - judgement.percent) <= 1, (judgement, share, out_of)
+        # Identical releases (A/A): the judge compared their 5xx and found no difference; at
+        # 100% the live release has no requests left to compare with.
+        errors = next(c for c in judgement.comparison["comparisons"] if c["metric"] == "5xx")
+        expected = "inconclusive" if judgement.percent == 100 else "passed"
+        assert errors["outcome"] == expected and errors["canary"] == errors["live"] == 0, errors
     wait_for_answer(url, "v2", timeout=10)
 
     load = LoadGenerator(url, tmp_path, pace_ms=8)
@@ -205,6 +213,36 @@ def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
     assert out_of > 1000 and abs(100 * share - 25) <= 5, (share, out_of)
     after, out_of = seen.share_between("v5-5xx", judged.started + judged.watched_seconds + 5, 2e9)
     assert after == 0, (after, out_of)
+    assert live_version(url) == live
+
+
+def test_a_canary_with_a_few_percent_more_5xx_is_rolled_back_by_the_judge_below_the_alarm(
+        canary_app, emulator, registry, tmp_path):
+    """3% of the new release's answers are 503, under its errors alarm's 5% threshold: the
+    alarm stays OK, and the judge, comparing the step's requests with the live release's
+    over the same window, rolls it back with the numbers."""
+    folder, config, url = canary_app
+    live = live_version(url)
+    write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=35)
+    load = LoadGenerator(url, tmp_path, pace_ms=8)
+    try:
+        set_version(folder, "v7-3pct", failing_percent=3)
+        result = deploy(config, "v7-3pct")
+    finally:
+        seen = load.stop()
+        write_app(folder, app="canary", registry=registry.host, strategy="blue-green")
+        set_version(folder, "v8")
+    assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
+    assert "worse than the live release: 5xx" in result.stderr, result.stderr
+    (judged,) = canary_steps(emulator, "v7-3pct")
+    assert (judged.percent, judged.outcome) == (25, "failed")
+    assert "vs live 0.00% of" in judged.problems[0] and "worse by" in judged.problems[0], judged.problems
+    assert "in ALARM" not in result.stderr  # the fixed threshold alone would have passed it
+    shown = runner.invoke(app, ["status", "-c", str(config), "--env", "staging", "--local"])
+    assert "Judged against the live release: v7-3pct at 25% (step 1) failed: worse than the live " \
+           "release: 5xx" in shown.stdout, shown.stdout
+    # Only the new release's few, only while it served a quarter of the requests.
+    assert 0 < seen.failed < 0.03 * seen.requests, seen
     assert live_version(url) == live
 
 

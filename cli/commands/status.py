@@ -27,9 +27,21 @@ def status(config: Path = ConfigOption, env: str = EnvOption, local: bool = Loca
         record = read_record(target.client("dynamodb"), env=env, app=loaded.app.name)
     document = {"app": loaded.app.name, "environment": env, "strategy": loaded.deploy.strategy,
                 "releases": rows,
-                "under_way": [r for r in record.summary() if r["state"] in UNFINISHED]}
+                "under_way": [r for r in record.summary() if r["state"] in UNFINISHED],
+                "last_judgement": last_judgement(record)}
     under_way = where_traffic_is(record)[1:] if record.unfinished() else []
     output.result(document, "\n".join([render(document), *under_way]), as_json=as_json)
+
+
+def last_judgement(record: Any) -> dict[str, Any] | None:
+    """The judge's comparison at the newest canary step judged against a live release."""
+    judged = [(j.started, release.version, j) for release in record.releases for j in release.judged
+              if j.comparison is not None or j.outcome == "failed"]
+    if not judged:
+        return None
+    _, version, step = max(judged, key=lambda found: found[0])
+    return {"version": version, "step": step.step + 1, "percent": step.percent, "outcome": step.outcome,
+            "comparison": step.comparison, "problems": step.problems}
 
 
 def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
@@ -96,6 +108,12 @@ def render(document: dict[str, Any]) -> str:
         weight = f"{row['weight']}{' lb' if row['traffic'] == 'listener' else ' dns'}"
         lines.append(f"{row['version'][:16]:<16} {row['share']:>5}% {weight:>9} {row['capacity']:<8} "
                      f"{instances:>9} {health:<12} {alarms[:24]:<24} {row['age']:>8}  {row['stack']}")
+    judged = document.get("last_judgement")
+    if judged:
+        details = ([c["detail"] for c in judged["comparison"]["comparisons"]] if judged["comparison"]
+                   else judged["problems"])
+        lines.append(f"Judged against the live release: {judged['version']} at {judged['percent']:g}% "
+                     f"(step {judged['step']}) {judged['outcome']}: " + "; ".join(details))
     if any(row["health"] is None for row in rows):
         lines.append("Instances and health are unknown on the local target without its data "
                      "plane: no instance boots in the emulator (`wimpy local start` runs one "

@@ -25,6 +25,7 @@ from .model import (
     BuildConfig,
     CanaryConfig,
     CapacityConfig,
+    JudgeConfig,
     DeployConfig,
     EnvironmentConfig,
     HealthCheckConfig,
@@ -94,6 +95,18 @@ def integer(low: int, high: int) -> Callable[[Any], int]:
         if not low <= value <= high:
             raise Invalid(f"is out of range; use a whole number from {low} to {high}")
         return value
+    return parse
+
+
+def number(low: float, high: float, *, above_low: bool = False) -> Callable[[Any], float]:
+    """A number (whole or not) in [low, high], or (low, high] with `above_low`."""
+    def parse(value: Any) -> float:
+        interval = f"{'above ' if above_low else 'from '}{low:g} {'up ' if above_low else ''}to {high:g}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise Invalid(f"is not a number; use one {interval}")
+        if not (low < value if above_low else low <= value) or value > high:
+            raise Invalid(f"is out of range; use a number {interval}")
+        return float(value)
     return parse
 
 
@@ -725,7 +738,23 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
                               "alarm names are 1-255 printable characters")
         return tuple(value)
 
+    judge_section = reader.section(canary_section, "judge", "deploy.canary.judge",
+                                   keys_under("deploy.canary.judge"))
+    judge = JudgeConfig(
+        confidence_percent=reader.value(judge_section, "confidence_percent",
+                                        "deploy.canary.judge.confidence_percent",
+                                        number(50, 99.99), JudgeConfig.confidence_percent),
+        max_error_increase_points=reader.value(judge_section, "max_error_increase_points",
+                                               "deploy.canary.judge.max_error_increase_points",
+                                               number(0, 100), JudgeConfig.max_error_increase_points),
+        max_latency_increase_percent=reader.value(judge_section, "max_latency_increase_percent",
+                                                  "deploy.canary.judge.max_latency_increase_percent",
+                                                  number(0, 1000), JudgeConfig.max_latency_increase_percent),
+        min_requests=reader.value(judge_section, "min_requests", "deploy.canary.judge.min_requests",
+                                  integer(1, 10_000_000), JudgeConfig.min_requests),
+    )
     canary = CanaryConfig(
+        judge=judge,
         steps=reader.value(canary_section, "steps", "deploy.canary.steps", steps, CanaryConfig.steps),
         bake_seconds=reader.value(canary_section, "bake_seconds", "deploy.canary.bake_seconds",
                                   integer(0, 86400), CanaryConfig.bake_seconds),

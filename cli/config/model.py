@@ -110,13 +110,26 @@ class RegistryConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class JudgeConfig:
+    """Blue/green: how a canary step's errors and latency are compared with the live
+    release's over the same window (cli/release/judge.py)."""
+
+    confidence_percent: float = 99.0          # one-sided, per metric and step
+    max_error_increase_points: float = 0.5    # 5xx percentage points worse than live
+    max_latency_increase_percent: float = 20.0
+    min_requests: int = 500                   # on each release, for the 5xx comparison
+
+
+@dataclass(frozen=True, kw_only=True)
 class CanaryConfig:
     """Blue/green: traffic shares (percent) to move through, each watched for bake_seconds
-    after clients can see it, judged by the release's alarms plus `alarms`."""
+    after clients can see it, judged by the release's alarms plus `alarms`, and against the
+    live release by `judge`."""
 
     steps: tuple[float, ...] = (10.0, 50.0, 100.0)
     bake_seconds: int = 300
     alarms: tuple[str, ...] = ()
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
 
 
 @dataclass(frozen=True, kw_only=True)

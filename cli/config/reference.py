@@ -83,6 +83,18 @@ KEYS: tuple[Key, ...] = (
         "clients can see it (0-86400)."),
     Key("deploy.canary.alarms", "[]", "Blue/green: more CloudWatch alarm names that stop a "
         "canary (beside the release's own errors, unhealthy-hosts and p99-latency alarms)."),
+    Key("deploy.canary.judge.confidence_percent", "99", "Blue/green: each step compares the "
+        "new release's 5xx share and response times with the live release's over the same "
+        "window; a degradation fails the step only at this confidence (one-sided, 50-99.99)."),
+    Key("deploy.canary.judge.max_error_increase_points", "0.5", "Blue/green: how many "
+        "percentage points more 5xx than the live release a step may show before it fails "
+        "(0-100; 4xx are the clients' and never count)."),
+    Key("deploy.canary.judge.max_latency_increase_percent", "20", "Blue/green: how much "
+        "slower (median of the periods' average response time) than the live release a step "
+        "may be before it fails (0-1000)."),
+    Key("deploy.canary.judge.min_requests", "500", "Blue/green: requests each release needs "
+        "in a step's window for the 5xx comparison; with fewer it is inconclusive and the "
+        "alarms alone decide (1-10000000)."),
     Key("deploy.keep_releases", "1", "Blue/green: previous releases kept, scaled to zero, for "
         "`wimpy rollback` in seconds (0-5)."),
     Key("deploy.dns_ttl_seconds", "60", "How long clients may keep a DNS answer; each traffic "

@@ -20,6 +20,7 @@ from cli.hints import next_command
 from . import dns, images, inventory, traffic
 from .routing import Router
 from .canary import Canary, CanaryFailed, CanaryPlan
+from .judge import JudgeSettings
 from .names import InvalidVersion, release_name
 from .record import (DEPLOYING, KEPT, PAUSED, RESTORING, RETIRING, ROLLING_BACK, SHIFTING,
                      WATCHING, Release)
@@ -185,8 +186,13 @@ class BlueGreen(Strategy):
                 f"{version} was rolled back {failure}. All traffic is on {old_stack} again.{kept}",
                 code=ExitCode.ROLLED_BACK,
                 hint="Look at the release's alarms and logs (`wimpy logs`) before trying again.") from None
+        compared = canary.verdict.as_dict() if canary.verdict is not None else None
+        if canary.verdict is not None:
+            self.phases.note(f"step {step + 1} against {self.record.live().version}: "
+                             f"{canary.verdict.outcome} ({canary.verdict.summary()})")
         self.session.apply(f"passed-{step + 1}", lambda r: r.step_passed(
-            version, step, watched_seconds=watched, by=self.session.by, now=self.session.now()))
+            version, step, watched_seconds=watched, by=self.session.by, now=self.session.now(),
+            comparison=compared))
 
     # -- what an earlier command left --------------------------------------------------------
 
@@ -401,7 +407,11 @@ class BlueGreen(Strategy):
         outputs = _outputs(self.client("cloudformation"), new_stack)
         watch = ReleaseWatch(cloudwatch=self.client("cloudwatch"), elbv2=self.client("elbv2"),
                              stack=new_stack, extra_alarms=self.config.deploy.canary.alarms,
-                             target_group_arn=outputs.get("TargetGroupArn"))
+                             target_group_arn=outputs.get("TargetGroupArn"),
+                             live_target_group_arn=_outputs(self.client("cloudformation"), old_stack).get(
+                                 "TargetGroupArn"),
+                             judge_settings=JudgeSettings.from_config(self.config.deploy.canary.judge),
+                             period_seconds=self.config.app.alarms.period_seconds)
         return Canary(plan, _RoutedTraffic(self.router, new_stack=new_stack, old_stack=old_stack),
                       watch, self.clock)
 

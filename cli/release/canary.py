@@ -5,8 +5,8 @@ tests drive bake times without sleeping."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Protocol, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
 
 from .weights import Split
 
@@ -59,6 +59,11 @@ class Watch(Protocol):
         targets); empty when all is well."""
         ...
 
+    def judge(self, start: float, end: float):
+        """The new release against the live one over [start, end) (epoch seconds): a
+        cli.release.judge.Verdict, or None when there is nothing to compare with."""
+        ...
+
 
 class CanaryFailed(Exception):
     def __init__(self, step: float, split: Split, problems: Sequence[str]):
@@ -76,13 +81,17 @@ class Canary:
     traffic: Traffic
     watch_: Watch
     clock: Clock
+    # Metrics are stamped with real time, whatever clock the waits go by.
+    wall: Callable[[], float] = time.time
+    verdict: object = field(default=None, init=False)  # the judge's, for the last step watched
 
     def move(self, split: Split) -> None:
         self.traffic.set_split(split)
 
     def watch(self, percent: float, split: Split) -> float:
         """Seconds watched; CanaryFailed at the first problem seen."""
-        started = self.clock.now()
+        started, wall_started = self.clock.now(), self.wall()
+        self.verdict = None
         deadline = started + self.plan.wait_for(percent)
         while True:
             problems = self.watch_.problems()
@@ -90,5 +99,13 @@ class Canary:
                 raise CanaryFailed(percent, split, problems)
             remaining = deadline - self.clock.now()
             if remaining <= 0:
-                return self.clock.now() - started
+                break
             self.clock.sleep(min(self.plan.poll_seconds, remaining))
+        # Judged once, on the whole step: looking again and again at a growing window would
+        # give a difference by chance many chances to pass for a real one.
+        judge = getattr(self.watch_, "judge", None)
+        self.verdict = judge(wall_started, self.wall()) if judge is not None else None
+        if self.verdict is not None and self.verdict.failures:
+            raise CanaryFailed(percent, split, [f"worse than the live release: {failure}"
+                                                for failure in self.verdict.failures])
+        return self.clock.now() - started

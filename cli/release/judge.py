@@ -38,6 +38,14 @@ class JudgeSettings:
     min_requests: int = 500             # on each release in the window
     min_latency_points: int = 8         # periods with requests, on each release
 
+    @classmethod
+    def from_config(cls, config) -> "JudgeSettings":
+        """From wimpy.yml's deploy.canary.judge (cli.config.model.JudgeConfig)."""
+        return cls(confidence=config.confidence_percent / 100,
+                   error_margin_points=config.max_error_increase_points,
+                   latency_margin_percent=config.max_latency_increase_percent,
+                   min_requests=config.min_requests)
+
 
 @dataclass(frozen=True)
 class Sample:

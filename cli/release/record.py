@@ -63,6 +63,8 @@ class StepJudgement:
     watched_seconds: float
     outcome: str  # "passed" | "failed"
     problems: list[str] = field(default_factory=list)
+    # The judge's comparison with the live release (cli/release/judge.py Verdict.as_dict).
+    comparison: dict[str, Any] | None = None
 
 
 @dataclass
@@ -230,13 +232,15 @@ class ReleaseRecord:
         release.step_phase, release.step_started = WATCHING, now
         self._event(release, CANARY, by, now, f"step {step + 1}: watched from now")
 
-    def step_passed(self, version: str, step: int, *, watched_seconds: float, by: str, now: float) -> None:
+    def step_passed(self, version: str, step: int, *, watched_seconds: float, by: str, now: float,
+                    comparison: dict[str, Any] | None = None) -> None:
         release = self._expect(version, CANARY)
         if release.step != step or release.step_phase != WATCHING or release.step_started is None:
             raise RefusedTransition(f"{version}'s step {step + 1} is not being watched")
         release.judged.append(StepJudgement(step=step, percent=release.steps[step],
                                             started=release.step_started,
-                                            watched_seconds=watched_seconds, outcome="passed"))
+                                            watched_seconds=watched_seconds, outcome="passed",
+                                            comparison=comparison))
         release.step_phase = PASSED
         self._event(release, CANARY, by, now, f"step {step + 1} passed after {watched_seconds:.0f}s")
 
@@ -387,7 +391,7 @@ class ReleaseRecord:
                  "describe": r.describe(),
                  "steps": [{"step": j.step + 1, "percent": j.percent, "started": when(j.started),
                             "watched_seconds": round(j.watched_seconds, 1), "outcome": j.outcome,
-                            "problems": j.problems} for j in r.judged],
+                            "problems": j.problems, "comparison": j.comparison} for j in r.judged],
                  "events": [{"at": when(e.at), "state": e.state, "by": e.by, "why": e.why}
                             for e in r.events]}
                 for r in reversed(self.releases)]

@@ -1,19 +1,28 @@
-"""What can stop a canary: the release's alarms (and any the user names) in ALARM, or a
-release whose target group has no healthy target."""
+"""What can stop a canary: the release's alarms (and any the user names) in ALARM, a
+release whose target group has no healthy target, and, at the end of each step, the judge
+(cli/release/judge.py) finding it worse than the live release over the step's window."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, Sequence
 
 from cli import naming
 
+from .judge import JudgeSettings, Sample, Verdict, judge
+
+NAMESPACE = "AWS/ApplicationELB"
+
 
 class ReleaseWatch:
     def __init__(self, *, cloudwatch: Any, elbv2: Any, stack: str, extra_alarms: Sequence[str],
-                 target_group_arn: str | None):
+                 target_group_arn: str | None, live_target_group_arn: str | None = None,
+                 judge_settings: JudgeSettings = JudgeSettings(), period_seconds: int = 60):
         self.cloudwatch, self.elbv2 = cloudwatch, elbv2
         self.alarm_names = [*naming.stack_alarms(stack), *extra_alarms]
         self.target_group_arn = target_group_arn
+        self.live_target_group_arn = live_target_group_arn
+        self.judge_settings, self.period_seconds = judge_settings, period_seconds
 
     def problems(self) -> list[str]:
         found = []
@@ -29,3 +38,33 @@ class ReleaseWatch:
                 states = sorted({t["TargetHealth"]["State"] for t in health}) or ["no targets"]
                 found.append(f"the release has no healthy target ({', '.join(states)})")
         return found
+
+    def judge(self, start: float, end: float) -> Verdict | None:
+        """The new release against the live one over [start, end) (epoch seconds), on the
+        whole metric periods inside it; None when there is no live release to compare with."""
+        if not self.target_group_arn or not self.live_target_group_arn:
+            return None
+        first = int(start // self.period_seconds + 1) * self.period_seconds  # whole periods only
+        last = int(end // self.period_seconds) * self.period_seconds
+        if last <= first:
+            return judge(Sample(0, 0), Sample(0, 0), self.judge_settings)
+        return judge(self._sample(self.target_group_arn, first, last),
+                     self._sample(self.live_target_group_arn, first, last), self.judge_settings)
+
+    def _sample(self, target_group_arn: str, start: int, end: int) -> Sample:
+        dimensions = [{"Name": "TargetGroup", "Value": target_group_arn.split(":", 5)[-1]}]
+        balancers = self.elbv2.describe_target_groups(
+            TargetGroupArns=[target_group_arn])["TargetGroups"][0].get("LoadBalancerArns", [])
+        if balancers:
+            dimensions.append({"Name": "LoadBalancer", "Value": balancers[0].split(":loadbalancer/", 1)[1]})
+
+        def points(metric: str, statistic: str) -> list[float]:
+            found = self.cloudwatch.get_metric_statistics(
+                Namespace=NAMESPACE, MetricName=metric, Dimensions=dimensions,
+                StartTime=datetime.datetime.fromtimestamp(start, datetime.timezone.utc),
+                EndTime=datetime.datetime.fromtimestamp(end, datetime.timezone.utc),
+                Period=self.period_seconds, Statistics=[statistic])["Datapoints"]
+            return [point[statistic] for point in sorted(found, key=lambda p: p["Timestamp"])]
+        return Sample(requests=int(sum(points("RequestCount", "Sum"))),
+                      errors=int(sum(points("HTTPCode_Target_5XX_Count", "Sum"))),
+                      latencies=tuple(points("TargetResponseTime", "Average")))

@@ -9,8 +9,10 @@ with what status, in how long) and each server's health-check state.
         HTTPCode_ELB_5XX_Count (requests HAProxy answered itself: no release in service)
 
 They are kept per second (the alarm evaluator in alarms.py reads them back over any
-period) and sent to the emulator's CloudWatch as one datapoint per minute, as a load
-balancer sends them, so that `get_metric_statistics` shows them as it would on AWS. HAProxy sends its request log to a
+period) and sent to the emulator's CloudWatch as one datapoint per 10 seconds, the
+shortest period an alarm (app.alarms.period_seconds) may have: a load balancer sends one
+per minute, but a local canary step lasts tens of seconds, and the canary's judge reads
+both releases' metrics through CloudWatch's API, as on AWS. HAProxy sends its request log to a
 Unix datagram socket that this module reads, one line per request (the log format is
 LOG_FORMAT in balancer.py).
 """
@@ -30,6 +32,7 @@ from typing import Any, Iterable
 NAMESPACE = "AWS/ApplicationELB"
 # How much history is kept: more than any alarm evaluates (3 periods of up to 10 minutes).
 KEEP_SECONDS = 3 * 600 + 60
+SEND_PERIOD_SECONDS = 10
 Dimensions = tuple[tuple[str, str], ...]  # sorted (name, value) pairs
 
 
@@ -152,15 +155,16 @@ class MetricStore:
                 del per_second[old]
 
     def send(self, cloudwatch: Any, before: int) -> None:
-        """Each whole minute before `before` not yet sent, as one datapoint per metric to
-        CloudWatch: a load balancer's resolution (the alarms read this store, per second,
-        so the emulator need not keep 60 times as many datapoints)."""
-        ready = {(metric, dims, second - second % 60) for metric, dims, second in self._unsent
-                 if second - second % 60 + 60 <= before}
-        self._unsent = [key for key in self._unsent if key[2] - key[2] % 60 + 60 > before]
+        """Each whole period of SEND_PERIOD_SECONDS before `before` not yet sent, as one
+        datapoint per metric to CloudWatch (the alarms read this store, per second, so the
+        emulator need not keep ten times as many datapoints)."""
+        period = SEND_PERIOD_SECONDS
+        ready = {(metric, dims, second - second % period) for metric, dims, second in self._unsent
+                 if second - second % period + period <= before}
+        self._unsent = [key for key in self._unsent if key[2] - key[2] % period + period > before]
         data = []
         for metric, dims, minute in sorted(ready):
-            values = self.values(metric, dims, minute, minute + 60)
+            values = self.values(metric, dims, minute, minute + period)
             if not values:
                 continue
             data.append({

@@ -110,7 +110,11 @@ def set_version(folder: Path, version: str, *, healthy: bool = True, failing: bo
     script.unlink(missing_ok=True)
     if failing_percent:
         script.parent.mkdir(exist_ok=True)
-        status = f"$([ $((RANDOM % 100)) -lt {failing_percent} ] && echo '503 Service Unavailable' || echo '200 OK')"
+        # A byte from /dev/urandom below percent * 2.56: each CGI run is a new shell, and
+        # $RANDOM seeded from the process id and time repeats itself between them.
+        below = round(failing_percent * 2.56)
+        status = (f"$([ $(busybox od -An -N1 -tu1 /dev/urandom) -lt {below} ] "
+                  "&& echo '503 Service Unavailable' || echo '200 OK')")
         script.write_text(f'#!/bin/busybox sh\necho "Status: {status}"\n'
                           f"echo 'Content-Type: text/plain'\necho 'Content-Length: {len(version) + 1}'\n"
                           f"echo\necho {version}\n")

@@ -183,23 +183,32 @@ def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_ro
     wait_for_answer(url, "v1", timeout=10)
 
 
+def deploy_under_load(canary_app, registry, tmp_path, version: str, *, bake_seconds: int, **answers):
+    """Deploy `version` (answering as `set_version`'s `answers` say) with steps baked for
+    `bake_seconds`, under steady load; then the app's usual settings and a healthy next
+    version again. (the deploy's result, what the load saw)."""
+    folder, config, url = canary_app
+    write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=bake_seconds)
+    load = LoadGenerator(url, tmp_path, pace_ms=8)
+    try:
+        set_version(folder, version, **answers)
+        result = deploy(config, version)
+    finally:
+        seen = load.stop()
+        write_app(folder, app="canary", registry=registry.host, strategy="blue-green")
+        set_version(folder, f"after-{version}")
+    return result, seen
+
+
 def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
         canary_app, emulator, registry, tmp_path):
     """Only the bad release's share of requests fails, and only while it is watched: its
     errors alarm, evaluated on the requests HAProxy logged, fires after two bad 10 s
     periods, and the deploy rolls back and exits 4."""
-    folder, config, url = canary_app
+    _, _, url = canary_app
     live = live_version(url)
     # Its first step watched long enough for two whole bad periods and their evaluation.
-    write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=45)
-    load = LoadGenerator(url, tmp_path, pace_ms=8)
-    try:
-        set_version(folder, "v5-5xx", failing=True)
-        result = deploy(config, "v5-5xx")
-    finally:
-        seen = load.stop()
-        write_app(folder, app="canary", registry=registry.host, strategy="blue-green")
-        set_version(folder, "v6")
+    result, seen = deploy_under_load(canary_app, registry, tmp_path, "v5-5xx", bake_seconds=45, failing=True)
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "wimpy-staging-canary-" in result.stderr and "errors is in ALARM" in result.stderr, result.stderr
     (judged,) = canary_steps(emulator, "v5-5xx")
@@ -221,17 +230,10 @@ def test_a_canary_with_a_few_percent_more_5xx_is_rolled_back_by_the_judge_below_
     """3% of the new release's answers are 503, under its errors alarm's 5% threshold: the
     alarm stays OK, and the judge, comparing the step's requests with the live release's
     over the same window, rolls it back with the numbers."""
-    folder, config, url = canary_app
+    _, config, url = canary_app
     live = live_version(url)
-    write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=25)
-    load = LoadGenerator(url, tmp_path, pace_ms=8)
-    try:
-        set_version(folder, "v7-3pct", failing_percent=3)
-        result = deploy(config, "v7-3pct")
-    finally:
-        seen = load.stop()
-        write_app(folder, app="canary", registry=registry.host, strategy="blue-green")
-        set_version(folder, "v8")
+    result, seen = deploy_under_load(canary_app, registry, tmp_path, "v7-3pct", bake_seconds=25,
+                                     failing_percent=3)
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "worse than the live release: 5xx" in result.stderr, result.stderr
     (judged,) = canary_steps(emulator, "v7-3pct")

@@ -134,8 +134,9 @@ def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_ro
     import sys
 
     folder, config, url = canary_app
-    # Steps watched for a whole 10 s metric period at least: the judge compares the releases.
-    write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=16)
+    # Steps watched for two whole 10 s metric periods (one may not be sent yet when the
+    # step ends): the judge compares the two releases.
+    write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=25)
     command = [sys.executable, "-m", "cli", "deploy", "-c", str(config), "--env", "staging",
                "--local", "--version", "v2"]
     load = LoadGenerator(url, tmp_path)

@@ -10,7 +10,10 @@ from .public_load_balancer import PublicLoadBalancer
 from .registry import ApplicationRegistry
 from .release_record_table import ReleaseRecordTable
 from .service_alarms import ServiceAlarms
+from .target_group import health_checked_target_group
+from .traffic_split import TrafficSlot, TrafficSplit
 from .weighted_record import WeightedAliasRecord
 
 __all__ = ["AccountBaseline", "AlarmTopic", "ApplicationAccess", "ApplicationRegistry", "ContainerService", "EnvironmentNetwork",
-           "PublicLoadBalancer", "ReleaseRecordTable", "ServiceAlarms", "WeightedAliasRecord"]
+           "PublicLoadBalancer", "ReleaseRecordTable", "ServiceAlarms", "TrafficSlot", "TrafficSplit",
+           "WeightedAliasRecord", "health_checked_target_group"]

@@ -142,22 +142,7 @@ class Site:
                 if r["Name"] == f"{self.app}.{ENV}.example.com." and "SetIdentifier" in r}
 
     def listener_weights(self) -> dict[str, int]:
-        from cli.release.routing import listener_weights
-
-        cloudformation = self.emulator.client("cloudformation")
-        front = naming.front_stack(ENV, self.app)
-        try:
-            (described,) = cloudformation.describe_stacks(StackName=front)["Stacks"]
-        except cloudformation.exceptions.ClientError:
-            return {}
-        arn = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}["LoadBalancerArn"]
-        by_group = {}
-        for stack in self.release_stacks():
-            (release,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-            outputs = {o["OutputKey"]: o["OutputValue"] for o in release.get("Outputs", [])}
-            by_group[outputs.get("TargetGroupArn")] = stack
-        return {by_group.get(group, group): weight
-                for group, weight in listener_weights(self.emulator.client("elbv2"), arn)}
+        return listener_weights_by_stack(self.emulator, self.app)
 
     def live(self) -> dict[str, int]:
         return {stack: weight for stack, weight in self.weights().items() if weight}
@@ -176,6 +161,23 @@ class Site:
     def wimpy(self, command: str, *args: str):
         return runner.invoke(wimpy, [command, "-c", str(self.config_path), "--env", ENV, "--local",
                                      *args])
+
+
+def listener_weights_by_stack(emulator, app: str) -> dict[str, int]:
+    """Release stack -> its weight in the application's front listener, as the load
+    balancer has it ({} with no front)."""
+    from cli.deploy import outcome
+    from cli.release.routing import listener_weights
+
+    cloudformation = emulator.client("cloudformation")
+    front = outcome.read(cloudformation, naming.front_stack(ENV, app))
+    if front is None:
+        return {}
+    stacks = {o["OutputValue"]: s["StackName"]
+              for page in cloudformation.get_paginator("describe_stacks").paginate() for s in page["Stacks"]
+              for o in s.get("Outputs", []) if o["OutputKey"] == "TargetGroupArn"}
+    return {stacks.get(group, group): weight for group, weight in
+            listener_weights(emulator.client("elbv2"), front.outputs["LoadBalancerArn"])}
 
 
 @pytest.fixture(scope="module")

@@ -191,23 +191,9 @@ def check_invariants(app: App) -> list[str]:
 
 
 def listener_weights_of(app: App) -> dict[str, int]:
-    """Release stack -> its weight in the front's listener (none without a front)."""
-    from cli import naming
-    from cli.deploy import outcome
-    from cli.release.routing import listener_weights
+    from tests.blue_green_support import listener_weights_by_stack
 
-    cloudformation = app.emulator.client("cloudformation")
-    front = outcome.read(cloudformation, naming.front_stack(ENV, app.name))
-    if front is None:
-        return {}
-    by_group = {}
-    for page in cloudformation.get_paginator("describe_stacks").paginate():
-        for stack in page["Stacks"]:
-            outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-            if outputs.get("TargetGroupArn"):
-                by_group[outputs["TargetGroupArn"]] = stack["StackName"]
-    return {by_group.get(group, group): weight for group, weight in
-            listener_weights(app.emulator.client("elbv2"), front.outputs["LoadBalancerArn"])}
+    return listener_weights_by_stack(app.emulator, app.name)
 
 
 def serving_weights(app: App, records: dict[str, int]) -> dict[str, int]:

@@ -49,19 +49,10 @@ def weights(emulator) -> dict[str, int]:
     return {r["SetIdentifier"]: r["Weight"] for r in records if "SetIdentifier" in r}
 
 
-def listener(emulator, app: str = "hello") -> dict[str, int]:
-    """Release stack -> its weight in the front's listener ({} with no front)."""
-    from cli.deploy import outcome
-    from cli.release.routing import listener_weights
+def listener(emulator) -> dict[str, int]:
+    from tests.blue_green_support import listener_weights_by_stack
 
-    cloudformation = emulator.client("cloudformation")
-    front = outcome.read(cloudformation, f"wimpy-staging-{app}-front")
-    if front is None:
-        return {}
-    stacks = {o["OutputValue"]: s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]
-              for o in s.get("Outputs", []) if o["OutputKey"] == "TargetGroupArn"}
-    return {stacks[group]: weight for group, weight in
-            listener_weights(emulator.client("elbv2"), front.outputs["LoadBalancerArn"])}
+    return listener_weights_by_stack(emulator, "hello")
 
 
 def live_stacks(emulator) -> set[str]:

@@ -301,7 +301,7 @@ class BlueGreen(Strategy):
                 self.session.apply("restore-failed", lambda r: r.restore_failed(
                     version, why=why, by=self.session.by, now=self.session.now()))
                 raise
-        elif not _parameters(cloudformation, release.stack).get("Capacity", "on") == "on":
+        elif found.parameters.get("Capacity", "on") != "on":
             with self.phases.phase("scale up", f"{release.stack} ({version}) back to capacity"):
                 traffic.set_capacity(cloudformation, release.stack, on=True)
         rolled_exists = outcome.read(cloudformation, rolled.stack) is not None and rolled.stack != release.stack
@@ -315,7 +315,6 @@ class BlueGreen(Strategy):
         if rolled_exists:
             with self.phases.phase("remove", f"{rolled.stack} ({rolled.version}, rolled back from)"):
                 self._wait_out_clients(rolled.stack, live=release.stack)
-                self.router.detach(rolled.stack)
                 self._remove(rolled.stack)
         return self._result(version, release.stack, status="rolled back")
 
@@ -370,9 +369,8 @@ class BlueGreen(Strategy):
                 self._wait_out_clients(*[r.stack for r in existing], live=live.stack if live else None)
             for release in retiring:
                 exists = release in existing
-                if exists:
-                    self.router.detach(release.stack)
                 if release.version in keep and exists:
+                    self.router.detach(release.stack)
                     traffic.set_capacity(cloudformation, release.stack, on=False)
                     self.phases.note(f"kept {release.stack} ({release.version}) at zero capacity for rollback")
                 elif exists:
@@ -419,7 +417,7 @@ class BlueGreen(Strategy):
         """Before a release that got weight 0 is touched: its requests drain, and when it
         was reached through another entry than `live`'s (DNS), every client's cache expires."""
         router = self.router
-        dns_seconds = dns.retire_wait_seconds(self.config.deploy.dns_ttl_seconds, 0, local=self.target.is_local)
+        dns_seconds = 2 * self._client_cache_seconds()
         clients = max((router.wait_seconds(stack, live, dns_seconds=dns_seconds) for stack in stacks), default=0)
         seconds = clients + self.config.app.deregistration_delay_seconds
         if seconds:
@@ -454,11 +452,6 @@ class BlueGreen(Strategy):
 def _outputs(cloudformation: Any, stack: str) -> dict[str, str]:
     described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-
-
-def _parameters(cloudformation: Any, stack: str) -> dict[str, str]:
-    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
 
 
 class _RoutedTraffic:

@@ -133,8 +133,7 @@ class Router:
     def detach(self, stack: str) -> None:
         """Take a release that serves nothing out of the front's listener (a target group a
         listener forwards to cannot be deleted), and its own record's weight to 0."""
-        if _has_parameter(self.cloudformation, stack, "TrafficWeight"):
-            traffic.update_parameters(self.cloudformation, stack, {"TrafficWeight": "0"})
+        self._set_record(stack, 0)
         group = self.target_group(stack)
         slots = self.front_slots()
         if group and any(arn == group for arn, _ in slots):

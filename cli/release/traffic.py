@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .weights import Split
 
 NO_CHANGE = "No updates are to be performed"
 
@@ -21,6 +20,9 @@ def update_parameters(cloudformation: Any, stack: str, changes: dict[str, str]) 
     missing = set(changes) - {p["ParameterKey"] for p in parameters}
     if missing:
         raise ValueError(f"{stack} has no parameter {', '.join(sorted(missing))}")
+    current = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
+    if all(current[key] == value for key, value in changes.items()):
+        return  # already so: every traffic step is set again on a resume, so this is common
     try:
         cloudformation.update_stack(StackName=stack, UsePreviousTemplate=True, Parameters=parameters,
                                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
@@ -30,19 +32,6 @@ def update_parameters(cloudformation: Any, stack: str, changes: dict[str, str]) 
         raise
     cloudformation.get_waiter("stack_update_complete").wait(
         StackName=stack, WaiterConfig={"Delay": 5, "MaxAttempts": 360})
-
-
-class WeightedTraffic:
-    """The canary's Traffic: the new release's weight first, then the old one's, so the
-    old release never drops before the new one has picked up its share."""
-
-    def __init__(self, cloudformation: Any, *, new_stack: str, old_stack: str | None):
-        self.cloudformation, self.new_stack, self.old_stack = cloudformation, new_stack, old_stack
-
-    def set_split(self, split: Split) -> None:
-        update_parameters(self.cloudformation, self.new_stack, {"TrafficWeight": str(split.new)})
-        if self.old_stack is not None:
-            update_parameters(self.cloudformation, self.old_stack, {"TrafficWeight": str(split.old)})
 
 
 def set_capacity(cloudformation: Any, stack: str, on: bool) -> None:

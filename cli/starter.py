@@ -50,6 +50,7 @@ deploy:
   traffic: load-balancer      # blue-green: listener weights on one load balancer, or dns
   max_batch_size: 1           # capacity.max must be >= capacity.min + max_batch_size
   signal_timeout_seconds: 600
+  rolling_bake_seconds: 300   # rolling: alarms watched this long after the last instance
   keep_releases: 1            # blue-green: previous releases kept (scaled to zero) for rollback
   dns_ttl_seconds: 60
   canary:                     # blue-green only

@@ -130,6 +130,9 @@ class ServiceStack(cdk.Stack):
             max_batch_size=deploy.max_batch_size,
             signal_timeout=cdk.Duration.seconds(deploy.signal_timeout_seconds),
             health_check_grace=cdk.Duration.seconds(deploy.signal_timeout_seconds),
+            # Joined the load balancer: healthy once its checks pass this many times.
+            instance_warmup=cdk.Duration.seconds(
+                app.health_check.interval_seconds * app.health_check.healthy_threshold),
         )
         if scalable_to_zero:
             capacity = cdk.CfnParameter(
@@ -144,11 +147,15 @@ class ServiceStack(cdk.Stack):
         alarm_topics = [sns.Topic.from_topic_arn(self, "AlarmTopic", parameter("alarm-topic-arn")),
                         *(sns.Topic.from_topic_arn(self, f"NotificationTopic{index}", arn)
                           for index, arn in enumerate(extra_alarm_topic_arns))]
-        ServiceAlarms(self, "Alarms", target_group=target_group, load_balancer_full_name=front_name,
-                      alarm_name_prefix=self.stack_name, notify=alarm_topics,
-                      error_rate_percent=app.alarms.error_rate_percent,
-                      p99_latency=cdk.Duration.millis(app.alarms.p99_latency_ms),
-                      period=cdk.Duration.seconds(app.alarms.period_seconds))
+        alarms = ServiceAlarms(self, "Alarms", target_group=target_group, load_balancer_full_name=front_name,
+                               alarm_name_prefix=self.stack_name, notify=alarm_topics,
+                               error_rate_percent=app.alarms.error_rate_percent,
+                               p99_latency=cdk.Duration.millis(app.alarms.p99_latency_ms),
+                               period=cdk.Duration.seconds(app.alarms.period_seconds))
+        # A rolling deploy (a new launch template) is rolled back when these fire during
+        # it or within the bake after it. A blue/green release is judged by its canary
+        # instead, but its group is guarded alike should its template ever change.
+        service.guard_rollouts(alarms.alarms, bake_time=cdk.Duration.seconds(deploy.rolling_bake_seconds))
 
         if load_balancer is not None and zone is not None:
             weight = cdk.CfnParameter(

@@ -60,11 +60,13 @@ end
 
 def write_app(folder: Path, *, app: str, registry: str | None = None, strategy: str = "rolling",
               capacity: tuple[int, int] = (2, 4), steps: list[int] | None = None,
-              bake_seconds: int = 6, traffic: str = "load-balancer") -> Path:
+              bake_seconds: int = 6, traffic: str = "load-balancer",
+              rolling_bake_seconds: int = 0) -> Path:
     """A busybox application answering its version on / and "ok" on /health, with the
     short health intervals, drain and alarm periods a laptop wants, set in its wimpy.yml.
     `registry`: a registry's host to push to (default: the app's ECR repository, which the
-    local registry of the data plane backs)."""
+    local registry of the data plane backs). A rolling deploy's alarms watch only while
+    instances are replaced unless `rolling_bake_seconds` asks for a bake after."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy2(BUSYBOX, folder / "busybox")
     (folder / "www").mkdir(exist_ok=True)
@@ -84,7 +86,8 @@ def write_app(folder: Path, *, app: str, registry: str | None = None, strategy: 
         "environments": {"staging": {"cidr": "10.0.0.0/16"}},
         # The instance's health timeout is this less the boot allowance for installing
         # Docker (120 s): 10 s for a version that never becomes healthy.
-        "deploy": {"strategy": strategy, "signal_timeout_seconds": 130},
+        "deploy": {"strategy": strategy, "signal_timeout_seconds": 130,
+                   "rolling_bake_seconds": rolling_bake_seconds},
     }
     if registry:
         data["registry"] = {"url": f"{registry}/{app}"}

@@ -334,6 +334,7 @@ EVERY_KEY = {
     "deploy.canary.judge.min_requests": (200, 200),
     "deploy.max_batch_size": (2, 2),
     "deploy.signal_timeout_seconds": (900, 900),
+    "deploy.rolling_bake_seconds": (120, 120),
     "deploy.canary.steps": ([5, 25, 100], (5.0, 25.0, 100.0)),
     "deploy.canary.bake_seconds": (120, 120),
     "deploy.canary.alarms": (["shop-queue-depth"], ("shop-queue-depth",)),
@@ -438,6 +439,7 @@ def test_capacity_must_leave_room_for_a_batch(write_config):
 @pytest.mark.parametrize("section, values, expected", [
     ("deploy", {"strategy": "canary"}, "deploy.strategy: 'canary' is not a strategy; use rolling or blue-green"),
     ("deploy", {"signal_timeout_seconds": 30}, "deploy.signal_timeout_seconds: 30 is out of range"),
+    ("deploy", {"rolling_bake_seconds": -1}, "deploy.rolling_bake_seconds: -1 is out of range"),
     ("app", {"name": "web", "machine_image": "ubuntu"}, "app.machine_image: 'ubuntu' is not an AMI id"),
     ("app", {"name": "web", "deregistration_delay_seconds": 4000}, "app.deregistration_delay_seconds: 4000 is out of range"),
     ("app", {"name": "web", "alarms": {"period_seconds": 45}},

@@ -111,7 +111,7 @@ def test_a_template_without_an_update_policy_is_refused_naming_what_is_missing()
         model.estimate(app_template(update_policy=False), assumptions=FIXED)
     message = str(raised.value)
     assert "Group" in message and "UpdatePolicy.AutoScalingRollingUpdate" in message
-    assert "MaxBatchSize" in message
+    assert "UpdatePolicy.AutoScalingInstanceRefresh" in message
 
 
 def test_a_template_without_a_group_or_target_group_is_refused():
@@ -164,12 +164,50 @@ def test_durations_and_bad_values():
 def test_the_synthesized_template_reads_as_wimpy_configures_it():
     rollout = model.read_rollout(json.loads(SNAPSHOT.read_text()))
     assert (rollout.min_size, rollout.max_size, rollout.max_batch_size) == (2, 4, 1)
+    # The launch hook's timeout bounds a launch, as the signal's did.
     assert (rollout.pause_seconds, rollout.creation_timeout_seconds) == (600, 600)
     assert rollout.wait_on_signals and rollout.defaulted == ()
+    assert rollout.refresh and (rollout.warmup_seconds, rollout.bake_seconds, rollout.alarms) == (20, 300, 3)
     assert (rollout.health_interval_seconds, rollout.healthy_threshold,
             rollout.deregistration_delay_seconds) == (10, 2, 30)
     result = model.estimate_rolling(rollout, FIXED)
-    assert result.expected_seconds == 2 * 170
+    # 2 x (120 s ready + 20 s warm-up + 30 s drain), then the 300 s bake.
+    assert result.expected_seconds == 2 * 170 + 300
+    assert phase(result, "bake (alarms watched)").formula == "300 s BakeTime, 3 alarms watched; one firing rolls back"
+    assert result.worst_seconds == 2 * (600 + 20 + 30) + 300
+
+
+def refresh_template(*, min_size=4, low=100, high=150, warmup=20, bake=120, hook=True) -> dict:
+    template = app_template(min_size=min_size, update_policy=False)
+    group = template["Resources"]["Group"]
+    group["UpdatePolicy"] = {"AutoScalingInstanceRefresh": {"Strategy": "Rolling", "Preferences": {
+        "MinHealthyPercentage": low, "MaxHealthyPercentage": high, "InstanceWarmup": warmup,
+        "BakeTime": bake, "AlarmSpecification": {"Alarms": [{"Ref": "Errors"}]}}}}
+    if hook:
+        group["Properties"]["LifecycleHookSpecificationList"] = [{
+            "LifecycleHookName": "ready", "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+            "HeartbeatTimeout": 400, "DefaultResult": "CONTINUE"}]
+    return template
+
+
+def test_an_instance_refresh_batches_by_its_healthy_range_and_bakes_once():
+    # 4 instances, 100-150%: 2 beside the 4, so 2 batches; each 120 s ready + 20 s warm-up
+    # + 30 s drain; then one 120 s bake.
+    result = model.estimate(refresh_template(), assumptions=FIXED)
+    assert result.batches == 2
+    assert result.expected_seconds == 2 * (120 + 20 + 30) + 120
+    assert phase(result, "warm-up before the next batch").seconds == 40
+    assert result.worst_seconds == 2 * (400 + 20 + 30) + 120
+    assert "400 s launch hook timeout" in result.worst_formula
+    # 100-110% of 4 leaves room for no whole instance: one at a time, as AWS does.
+    assert model.estimate(refresh_template(high=110), assumptions=FIXED).batches == 4
+
+
+def test_an_instance_refresh_without_a_hook_or_a_bake_is_warned_about():
+    result = model.estimate(refresh_template(hook=False, bake=0), assumptions=FIXED)
+    assert any("no launch lifecycle hook" in w for w in result.warnings)
+    assert any("BakeTime is 0" in w for w in result.warnings)
+    assert not [p for p in result.phases if p.name.startswith("bake")]
 
 
 # -- blue/green ----------------------------------------------------------------------
@@ -244,7 +282,8 @@ def test_wimpy_defaults_are_faster_than_aws_defaults_for_the_example():
     rows = {row.name: row for row in model.compare(
         model.read_rollout(json.loads(SNAPSHOT.read_text())), FIXED)}
     wimpy, aws = rows["Wimpy (this template)"], rows["AWS defaults (ALB + CFN rolling update)"]
-    assert aws.expected_seconds - wimpy.expected_seconds == 2 * ((150 - 20) + (300 - 30))
+    # Wimpy's row also watches its alarms for the 300 s bake, which AWS's defaults skip.
+    assert aws.expected_seconds - (wimpy.expected_seconds - 300) == 2 * ((150 - 20) + (300 - 30))
 
 
 # -- the command ---------------------------------------------------------------------
@@ -335,8 +374,9 @@ def test_plan_synthesizes_the_application_stack():
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["template"].startswith("wimpy-production-hello.template.json")
-    # The example: 2 instances, batch 1, 2 x 10 s, 30 s drain.
-    assert document["expected_seconds"] == 2 * 170
+    # The example: 2 instances, batch 1, 20 s warm-up, 30 s drain, then the bake.
+    assert document["expected_seconds"] == 2 * 170 + document["phases"][-1]["seconds"]
+    assert document["phases"][-1]["name"] == "bake (alarms watched)"
 
 
 def test_estimate_modules_import_nothing_heavy():

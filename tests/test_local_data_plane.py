@@ -184,6 +184,37 @@ def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_ro
     wait_for_answer(url, "v1", timeout=10)
 
 
+def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm(rolling_app, tmp_path):
+    """Healthy on /health, 503 on /: every instance passes its checks and the instance
+    refresh completes; the errors alarm, on the requests HAProxy logged, fires during the
+    refresh or its bake, and CloudFormation's rollback (acted out) brings the last version
+    back. Only the bad version's own answers failed."""
+    folder, config, url = rolling_app
+    live = live_version(url)
+    # The bake outlasts two bad 10 s periods and their evaluation.
+    write_app(folder, app="roller", rolling_bake_seconds=40)
+    load = LoadGenerator(url, tmp_path, pace_ms=8)
+    try:
+        set_version(folder, "v6-5xx", failing=True)
+        result = deploy(config, "v6-5xx")
+    finally:
+        seen = load.stop()
+        write_app(folder, app="roller")
+        set_version(folder, "v11")
+    assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
+    assert "the alarm wimpy-staging-roller-errors went into ALARM during the" in result.stderr, result.stderr
+    assert "rolled wimpy-staging-roller back" in result.stderr
+    failed = {key: count for key, count in seen.seen.items() if key[0] >= 500}
+    assert set(failed) == {(503, "v6-5xx")}, failed
+    assert sum(seen.errors.values()) == 0, seen.errors
+    wait_for_answer(url, live, timeout=30)
+    assert {body for status, body in seen.seen if status == 200} <= {live, "v6-5xx"}
+    releases = runner.invoke(app, ["releases", "-c", str(config), "--env", "staging", "--local", "--json"])
+    assert releases.exit_code == 0, releases.output
+    states = {r["version"]: r["state"] for r in json.loads(releases.stdout)["releases"]}
+    assert states[live] == "live" and states["v6-5xx"] == "failed", states
+
+
 def deploy_under_load(canary_app, registry, tmp_path, version: str, *, bake_seconds: int, **answers):
     """Deploy `version` (answering as `set_version`'s `answers` say) with steps baked for
     `bake_seconds`, under steady load; then the app's usual settings and a healthy next

@@ -7,7 +7,7 @@ since AWS's own would have to be evaluated too) is resolved as CloudFormation wo
 evaluated with IAM's rules (tests/iam_eval.py) against every other environment x
 application, look-alikes included (`web` vs `web-other`): S3 (objects and listing), SSM
 (GetParameter, GetParameters, GetParametersByPath), KMS (directly, via SSM, via S3), ECR,
-CloudWatch Logs and CloudFormation signals. A role reaches what is its own and nothing else.
+CloudWatch Logs, CloudFormation signals and Auto Scaling launch hooks. A role reaches what is its own and nothing else.
 """
 
 from __future__ import annotations
@@ -222,6 +222,34 @@ def test_logs_only_to_its_own_log_group(role_policies, owner):
         group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/wimpy/{target[0]}/{target[1]}:*"
         assert not evaluate(policies, "logs:DeleteLogGroup", group)
         assert not evaluate(policies, "logs:GetLogEvents", stream)
+
+
+@pytest.fixture(scope="module")
+def group_logical_id(example_stacks) -> str:
+    """The Auto Scaling group's logical id: the same in every application's stack, and part
+    of the name CloudFormation gives the group (<stack>-<logical id>-<suffix>)."""
+    from aws_cdk.assertions import Template
+
+    resources = Template.from_stack(example_stacks.services["production"]).to_json()["Resources"]
+    (logical_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"]
+    return logical_id
+
+
+@pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
+def test_completes_the_launch_hook_of_its_own_group_only(role_policies, group_logical_id, owner):
+    """The boot script lets its instance into service; no role may do so for another
+    application's group (look-alike names included), nor touch its own group otherwise."""
+    policies = role_policies[owner]
+    for target in PAIRS:
+        for stack in (f"wimpy-{target[0]}-{target[1]}", f"wimpy-{target[0]}-{target[1]}--v2"):
+            group = (f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:0a1b2c3d-4e5f:"
+                     f"autoScalingGroupName/{stack}-{group_logical_id}-1A2B3C4D5E6F")
+            allowed = target == owner and "--" not in stack  # this role's rolling stack
+            assert evaluate(policies, "autoscaling:CompleteLifecycleAction", group) is allowed, (owner, stack)
+            for action in ("autoscaling:UpdateAutoScalingGroup", "autoscaling:SetDesiredCapacity",
+                           "autoscaling:TerminateInstanceInAutoScalingGroup",
+                           "autoscaling:PutLifecycleHook", "autoscaling:RecordLifecycleActionHeartbeat"):
+                assert not evaluate(policies, action, group), (owner, action)
 
 
 @pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))

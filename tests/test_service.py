@@ -9,6 +9,8 @@ import json
 import pytest
 
 from tests.conftest import IMAGE, MACHINE_IMAGE
+from wimpy_constructs.boot import READY_HOOK
+from wimpy_constructs.service_alarms import ALARM_SUFFIXES
 
 
 @pytest.fixture(scope="module")
@@ -86,17 +88,31 @@ def test_group_never_sets_desired_capacity_and_lives_in_private_subnets(producti
     assert len(props["TargetGroupARNs"]) == 1
 
 
-def test_rolling_update_keeps_the_minimum_in_service_and_waits_for_signals(production):
+def test_a_new_version_is_an_instance_refresh_the_alarms_guard_through_a_bake(production):
+    """Instances are replaced one beside the minimum, each in service only once its boot
+    completed the launch hook; any of the three alarms firing during the refresh or the
+    five minutes after rolls the stack back."""
+    resources = production.to_json()["Resources"]
     group = one(production, "AWS::AutoScaling::AutoScalingGroup")
-    rolling = group["UpdatePolicy"]["AutoScalingRollingUpdate"]
-    assert rolling["MaxBatchSize"] == 1
-    assert rolling["MinInstancesInService"] == 2
-    assert rolling["MinInstancesInService"] < int(group["Properties"]["MaxSize"])
-    assert rolling["WaitOnResourceSignals"] is True and rolling["PauseTime"] == "PT10M"
-    assert {"HealthCheck", "ReplaceUnhealthy", "AZRebalance", "AlarmNotification",
-            "ScheduledActions"} <= set(rolling["SuspendProcesses"])
+    assert set(group["UpdatePolicy"]) == {"AutoScalingInstanceRefresh", "AutoScalingScheduledAction"}
+    refresh = group["UpdatePolicy"]["AutoScalingInstanceRefresh"]
+    preferences = refresh["Preferences"]
+    assert refresh["Strategy"] == "Rolling"
+    # Two in service (MinSize) and one more beside them: 100% to 150%.
+    assert (preferences["MinHealthyPercentage"], preferences["MaxHealthyPercentage"]) == (100, 150)
+    assert preferences["SkipMatching"] is False
+    assert preferences["InstanceWarmup"] == 20  # 2 healthy checks x 10 s
+    assert preferences["BakeTime"] == 300
+    watched = {resources[alarm["Ref"]]["Properties"]["AlarmName"]
+               for alarm in preferences["AlarmSpecification"]["Alarms"]}
+    assert watched == {f"wimpy-production-hello-{suffix}" for suffix in ALARM_SUFFIXES}
+    assert group["Properties"]["LifecycleHookSpecificationList"] == [{
+        "LifecycleHookName": READY_HOOK, "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+        "HeartbeatTimeout": 600, "DefaultResult": "CONTINUE"}]
     assert group["CreationPolicy"]["ResourceSignal"] == {"Count": 2, "Timeout": "PT10M"}
     assert group["UpdatePolicy"]["AutoScalingScheduledAction"] == {"IgnoreUnmodifiedGroupSizeProperties": True}
+    template = resources[group["Properties"]["LaunchTemplate"]["LaunchTemplateId"]["Ref"]]
+    assert template["Properties"]["LaunchTemplateData"]["MetadataOptions"]["InstanceMetadataTags"] == "enabled"
 
 
 def test_boot_script_runs_the_version_and_signals_only_when_healthy(production):
@@ -107,6 +123,9 @@ def test_boot_script_runs_the_version_and_signals_only_when_healthy(production):
     assert f"resource={group_id}" in script
     assert "health_url=http://127.0.0.1:8080/health" in script
     assert "health_timeout=480" in script  # the 600 s signal timeout, less boot time
+    # Healthy, then into service (the launch hook), then the signal.
+    joined = script.index("--lifecycle-hook-name wimpy-instance-ready")
+    assert script.index('wimpy-health-wait "$health_url"') < script.index("  join\n  signal 0") and joined
     assert "dnf install -y docker aws-cfn-bootstrap" in script
     assert "systemctl enable --now --no-block hello.service" in script
     assert "REGISTRY_LOGIN=ecr" in script
@@ -128,11 +147,17 @@ def test_no_secret_value_reaches_the_template(production, example_config):
 
 def test_instances_may_signal_only_this_stack_and_nothing_else(production):
     """Leaving the load balancer is the Auto Scaling group's job when it terminates an
-    instance, not the unit's on every stop: the release adds only the signal."""
+    instance, not the unit's on every stop: the release adds only the signal and the
+    launch hook's completion (tests/test_role_isolation.py evaluates whose group)."""
     statements = [s for p in production.find_resources("AWS::IAM::Policy").values()
                   for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    assert statements == [{"Action": "cloudformation:SignalResource", "Effect": "Allow",
-                           "Resource": {"Ref": "AWS::StackId"}}]
+    assert sorted(s["Action"] for s in statements) == ["autoscaling:CompleteLifecycleAction",
+                                                       "cloudformation:SignalResource"]
+    assert {"Action": "cloudformation:SignalResource", "Effect": "Allow",
+            "Resource": {"Ref": "AWS::StackId"}} in statements
+    # Granted before the first instance boots and needs them.
+    group = one(production, "AWS::AutoScaling::AutoScalingGroup")
+    assert group["DependsOn"] == list(production.find_resources("AWS::IAM::Policy"))
 
 
 def test_load_balancer_is_public_drops_bad_headers_logs_and_is_protected_in_production(production, staging):

@@ -1,8 +1,12 @@
 """ContainerService: an Auto Scaling group whose instances run one container under systemd.
 
-New instances report to CloudFormation only once the container answers on its health path,
-so a rolling update replaces instances batch by batch, never goes below the minimum in
-service, and rolls the whole stack back when a batch does not become healthy.
+A new instance joins the load balancer only once its container answers on its health path
+(a launch lifecycle hook its boot script completes), and tells CloudFormation so when the
+group is created (a creation signal). A change of launch template is an instance refresh
+(CloudFormation's AutoScalingInstanceRefresh update policy): a batch of new instances
+starts beside the old ones, the minimum stays in service, and, once `guard_rollouts` names
+the application's alarms, the refresh fails and the stack rolls back when one of them fires
+during it or within the bake time after it.
 """
 
 from __future__ import annotations
@@ -10,17 +14,22 @@ from __future__ import annotations
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import boot, defaults
-from .compliance import acknowledge
+from .compliance import acknowledge, acknowledge_wildcard
 
 # Time between the end of user data's installs and the health wait: Docker install and
 # image pull happen inside the signal timeout too.
 _BOOT_ALLOWANCE_SECONDS = 120
+# The launch lifecycle hook the boot script completes once the container answers.
+READY_HOOK = boot.READY_HOOK
+# An instance refresh watches at most this many alarms (AlarmSpecification).
+MAX_ROLLOUT_ALARMS = 10
 
 
 @jsii.implements(ec2.IConnectable)
@@ -40,9 +49,13 @@ class ContainerService(Construct):
     :param health_check_path: what the boot check requests locally before signalling.
     :param min_capacity / max_capacity: group size; there is never a desired capacity, so
         a deploy never resets what scaling decided.
-    :param max_batch_size: instances replaced at once. @default 1
+    :param max_batch_size: instances started beside the old ones at once in a refresh
+        (up to the minimum capacity: the refresh's maximum healthy share is at most 200%).
+        @default 1
     :param signal_timeout: how long a new instance has to become healthy. @default 10 minutes
     :param health_check_grace: time before ELB health counts. @default 5 minutes
+    :param instance_warmup: time a refresh waits once an instance joined the load balancer
+        before the next batch: its health checks' healthy threshold. @default 20 seconds
     """
 
     def __init__(
@@ -65,6 +78,7 @@ class ContainerService(Construct):
         signal_timeout: cdk.Duration = defaults.SIGNAL_TIMEOUT,
         health_check_grace: cdk.Duration = defaults.HEALTH_CHECK_GRACE,
         root_volume_gib: int = defaults.ROOT_VOLUME_GIB,
+        instance_warmup: cdk.Duration = defaults.INSTANCE_WARMUP,
     ) -> None:
         super().__init__(scope, id_)
         _check_capacity(min_capacity, max_capacity, max_batch_size)
@@ -87,6 +101,8 @@ class ContainerService(Construct):
             # The container is one network hop further than the host: it needs 2 hops to
             # reach the instance metadata service for the instance role's credentials.
             http_put_response_hop_limit=2,
+            # The boot script reads its group's name from the instance's tags.
+            instance_metadata_tags=True,
             detailed_monitoring=True,
             block_devices=[ec2.BlockDevice(
                 device_name="/dev/xvda",
@@ -105,14 +121,42 @@ class ContainerService(Construct):
                 additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
                 grace_period=health_check_grace),
             signals=autoscaling.Signals.wait_for_min_capacity(timeout=signal_timeout),
-            update_policy=autoscaling.UpdatePolicy.rolling_update(
-                max_batch_size=max_batch_size,
-                min_instances_in_service=min_capacity,
-                pause_time=signal_timeout,
-                wait_on_resource_signals=True,
-            ),
             group_metrics=[autoscaling.GroupMetrics.all()],
         )
+        self._refresh = dict(
+            strategy="Rolling",
+            min_healthy_percentage=100,
+            # A batch of new instances beside the minimum: 100% + the batch's share of it.
+            max_healthy_percentage=min(200, 100 + -(-100 * max_batch_size // min_capacity)),
+            instance_warmup=int(instance_warmup.to_seconds()),
+            skip_matching=False,
+        )
+        self._render_update_policy()
+        group = self.auto_scaling_group.node.default_child
+        # Inline (not an AWS::AutoScaling::LifecycleHook resource) so that it holds for the
+        # very first instances. A boot that gives up joins anyway: the load balancer finds
+        # it unhealthy and the unhealthy-hosts alarm fails the refresh within minutes, where
+        # an abandoned instance would be relaunched until the refresh times out (an hour).
+        group.lifecycle_hook_specification_list = [
+            autoscaling.CfnAutoScalingGroup.LifecycleHookSpecificationProperty(
+                lifecycle_hook_name=READY_HOOK,
+                lifecycle_transition="autoscaling:EC2_INSTANCE_LAUNCHING",
+                heartbeat_timeout=timeout_seconds,
+                default_result="CONTINUE")]
+        # Only this group: its name is CloudFormation's <stack>-<logical id>-<suffix>.
+        this_group = stack.format_arn(
+            service="autoscaling", resource="autoScalingGroup",
+            resource_name=f"*:autoScalingGroupName/{stack.stack_name}-{stack.get_logical_id(group)}-*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        granted = role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["autoscaling:CompleteLifecycleAction"], resources=[this_group]))
+        if granted.policy_dependable is not None:
+            # The policy (this and the signal) exists before the first instance boots.
+            self.auto_scaling_group.node.add_dependency(granted.policy_dependable)
+            acknowledge_wildcard(
+                granted.policy_dependable.node.default_child, this_group,
+                "The group's name ends in a suffix CloudFormation generates; the wildcards "
+                "stand for that suffix and the group's id, not for other groups")
         acknowledge(self.auto_scaling_group, "AS3",
                     "Launch and termination events are in the group's activity history and "
                     "CloudTrail, and deploy failures surface through CloudFormation rollback")
@@ -132,6 +176,34 @@ class ContainerService(Construct):
         shebang, _, body = user_data.partition("\n")
         assert shebang == "#!/bin/bash", shebang
         self.user_data.add_commands(body)
+
+    def guard_rollouts(self, alarms: list[cloudwatch.IAlarm], *, bake_time: cdk.Duration) -> None:
+        """An instance refresh fails, and CloudFormation rolls the stack back, when one of
+        `alarms` goes into ALARM while instances are replaced or for `bake_time` after: the
+        errors a version makes only once it serves are caught, not only a failed boot."""
+        if not 1 <= len(alarms) <= MAX_ROLLOUT_ALARMS:
+            raise ValueError(f"alarms must name 1 to {MAX_ROLLOUT_ALARMS} alarms (an instance "
+                             f"refresh watches at most {MAX_ROLLOUT_ALARMS}), got {len(alarms)}")
+        seconds = int(bake_time.to_seconds())
+        if not 0 <= seconds <= 172800:
+            raise ValueError(f"bake_time must be between 0 s and 48 h, got {seconds} s")
+        self._refresh.update(alarm_names=[alarm.alarm_name for alarm in alarms], bake_time=seconds)
+        self._render_update_policy()
+
+    def _render_update_policy(self) -> None:
+        settings = dict(self._refresh)
+        alarm_names = settings.pop("alarm_names", None)
+        preferences = cdk.CfnAutoScalingInstanceRefreshPreferences(
+            **{key: value for key, value in settings.items() if key != "strategy"},
+            alarm_specification=cdk.CfnAutoScalingInstanceRefreshAlarmSpecification(
+                alarms=alarm_names) if alarm_names else None)
+        group = self.auto_scaling_group.node.default_child
+        group.cfn_options.update_policy = cdk.CfnUpdatePolicy(
+            auto_scaling_instance_refresh=cdk.CfnAutoScalingInstanceRefresh(
+                strategy=settings["strategy"], preferences=preferences),
+            # Scaling decides the desired size, never a deploy (as the group's own default).
+            auto_scaling_scheduled_action=cdk.CfnAutoScalingScheduledAction(
+                ignore_unmodified_group_size_properties=True))
 
     def scale_to_zero_when(self, condition: cdk.CfnCondition) -> None:
         """While `condition` holds, the group keeps no instance: a release kept for rollback

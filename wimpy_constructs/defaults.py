@@ -23,9 +23,11 @@ INSTANCE_EGRESS_PORTS = (443,)
 # Load balancer access logs go to the log bucket under this prefix (then <env>/<app>/...).
 LOAD_BALANCER_LOG_PREFIX = "alb"
 
-# Rolling updates: one instance at a time, each given ten minutes to install Docker, pull
-# the image and answer its health check before the deploy fails and rolls back.
+# Instance refreshes: one instance at a time beside the old ones, each given ten minutes to
+# install Docker, pull the image and answer its health check; once it joined the load
+# balancer, the refresh waits the health check's healthy threshold (2 x 10 s) for the next.
 MAX_BATCH_SIZE = 1
+INSTANCE_WARMUP = cdk.Duration.seconds(20)
 SIGNAL_TIMEOUT = cdk.Duration.minutes(10)
 HEALTH_CHECK_GRACE = cdk.Duration.minutes(10)
 ROOT_VOLUME_GIB = 20

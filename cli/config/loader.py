@@ -774,6 +774,8 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
                                             "deploy.signal_timeout_seconds",
                                             integer(MIN_SIGNAL_TIMEOUT_SECONDS, 3600),
                                             DeployConfig.signal_timeout_seconds),
+        rolling_bake_seconds=reader.value(section, "rolling_bake_seconds", "deploy.rolling_bake_seconds",
+                                          integer(0, 172800), DeployConfig.rolling_bake_seconds),
     )
 
 

@@ -141,6 +141,8 @@ class DeployConfig:
     traffic: str = "load-balancer"
     max_batch_size: int = 1
     signal_timeout_seconds: int = 600
+    # Rolling: how long the alarms keep watching once every instance is replaced.
+    rolling_bake_seconds: int = 300
     canary: CanaryConfig = field(default_factory=CanaryConfig)
     keep_releases: int = 1
     dns_ttl_seconds: int = 60

@@ -77,6 +77,10 @@ KEYS: tuple[Key, ...] = (
     Key("deploy.signal_timeout_seconds", "600", "How long a new instance has to report its "
         "container healthy before the deploy fails and rolls back (120-3600: two minutes go to "
         "installing Docker and pulling the image)."),
+    Key("deploy.rolling_bake_seconds", "300", "Rolling: how long the application's alarms keep "
+        "watching once every instance is replaced (0-172800); an alarm firing during the "
+        "replacement or this bake rolls the deploy back. Give it at least the alarms' window "
+        "(3 x app.alarms.period_seconds)."),
     Key("deploy.canary.steps", "[10, 50, 100]", "Blue/green: shares of traffic (percent) the new "
         "release takes in turn, rising, ending at 100."),
     Key("deploy.canary.bake_seconds", "300", "Blue/green: how long each step is watched once "

@@ -7,13 +7,19 @@ size); the assumptions give what only a real instance shows (boot, Docker instal
 pull, container start), each with a default that says where it comes from and a flag of
 `wimpy plan` to override it. Nothing here calls AWS or imports the CDK.
 
-Rolling (CloudFormation's AutoScalingRollingUpdate, WaitOnResourceSignals): the group is
-replaced in ceil(capacity / MaxBatchSize) batches, one after another; each batch
+Rolling (CloudFormation's AutoScalingInstanceRefresh, as Wimpy's templates declare it, or
+AutoScalingRollingUpdate with WaitOnResourceSignals): the group is replaced in
+ceil(capacity / batch) batches, one after another; each batch
 
     boots, installs Docker, pulls the image, starts the container and answers locally
-    (then signals; the signal timeout is the worst case of these four together),
-    becomes healthy in the target group (healthy threshold x interval),
-    and the instance it replaces drains (deregistration delay).
+    (then completes its launch hook or signals; the hook's heartbeat timeout or the signal
+    timeout is the worst case of these four together),
+    becomes healthy in the target group (healthy threshold x interval; an instance
+    refresh waits its InstanceWarmup instead),
+    and the instance it replaces drains (deregistration delay);
+
+then an instance refresh's alarms keep watching for its BakeTime before CloudFormation
+calls the update done.
 
 Blue/green: a whole release stack is created (a load balancer, then every instance in
 parallel, healthy in its target group), traffic moves through the canary steps (each
@@ -54,6 +60,13 @@ CFN_DEFAULT_PAUSE_SECONDS = 0
 # CloudFormation's MaxBatchSize when left out. Assumed (AWS documents 1; the peers file
 # does not state it).
 CFN_DEFAULT_MAX_BATCH_SIZE = 1
+# An instance refresh's healthy percentages when left out (Rolling strategy), and a
+# lifecycle hook's heartbeat timeout: the CDK's InstanceRefreshOptions and LifecycleHook
+# documentation (aws-cdk-lib 2.275).
+REFRESH_DEFAULT_MIN_HEALTHY_PERCENT = 100
+REFRESH_DEFAULT_MAX_HEALTHY_PERCENT = 110
+HOOK_DEFAULT_HEARTBEAT_SECONDS = 3600
+LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
 
 # wimpy_constructs/boot/wimpy-health-wait polls the health path every 2 s (its default
 # interval): the container is seen healthy at most one poll after it starts answering.
@@ -120,6 +133,12 @@ class Rollout:
     unhealthy_threshold: int
     deregistration_delay_seconds: float
     defaulted: tuple[str, ...] = ()  # settings the template left to AWS's defaults
+    # An instance refresh (AutoScalingInstanceRefresh): its InstanceWarmup between batches,
+    # its BakeTime after the last, and the alarms watched through both.
+    refresh: bool = False
+    warmup_seconds: float = 0
+    bake_seconds: float = 0
+    alarms: int = 0
 
 
 @dataclass(frozen=True)
@@ -232,9 +251,38 @@ def read_rollout(template: Mapping[str, Any]) -> Rollout:
     defaulted: list[str] = []
 
     rolling = (group.get("UpdatePolicy") or {}).get("AutoScalingRollingUpdate")
+    refresh = (group.get("UpdatePolicy") or {}).get("AutoScalingInstanceRefresh")
     max_batch = min_in_service = pause = None
     wait_on_signals = False
-    if isinstance(rolling, Mapping):
+    warmup = bake = 0.0
+    alarms = 0
+    if isinstance(refresh, Mapping):
+        preferences = refresh.get("Preferences") or {}
+
+        def percent(key: str, default: int) -> int:
+            if key in preferences:
+                return _whole(preferences[key], what=f"{where} {key}")
+            defaulted.append(f"{key} (the default {default}%)")
+            return default
+
+        low = percent("MinHealthyPercentage", REFRESH_DEFAULT_MIN_HEALTHY_PERCENT)
+        high = percent("MaxHealthyPercentage", REFRESH_DEFAULT_MAX_HEALTHY_PERCENT)
+        # Instances replaced at once: what the healthy range leaves room for, at least one.
+        max_batch = max(1, math.floor(min_size * (high - low) / 100))
+        min_in_service = math.floor(min_size * low / 100)
+        hooks = [hook for hook in properties.get("LifecycleHookSpecificationList", [])
+                 if isinstance(hook, Mapping) and hook.get("LifecycleTransition") == LAUNCHING]
+        # A launch hook holds each new instance out of service until its boot completes
+        # it: the instance refresh's readiness gate, as signals are a rolling update's.
+        wait_on_signals = bool(hooks)
+        if hooks:
+            pause = _number(hooks[0].get("HeartbeatTimeout", HOOK_DEFAULT_HEARTBEAT_SECONDS),
+                            what=f"{where} launch hook HeartbeatTimeout")
+        warmup = _number(preferences.get("InstanceWarmup", properties.get("HealthCheckGracePeriod", 0)),
+                         what=f"{where} InstanceWarmup")
+        bake = _number(preferences.get("BakeTime", 0), what=f"{where} BakeTime")
+        alarms = len((preferences.get("AlarmSpecification") or {}).get("Alarms", []))
+    elif isinstance(rolling, Mapping):
         wait_on_signals = str(rolling.get("WaitOnResourceSignals", False)).lower() == "true"
         if "MaxBatchSize" in rolling:
             max_batch = _whole(rolling["MaxBatchSize"], what=f"{where} MaxBatchSize")
@@ -285,7 +333,8 @@ def read_rollout(template: Mapping[str, Any]) -> Rollout:
                    creation_timeout_seconds=creation_timeout,
                    health_interval_seconds=interval, healthy_threshold=healthy,
                    unhealthy_threshold=unhealthy, deregistration_delay_seconds=deregistration,
-                   defaulted=tuple(defaulted))
+                   defaulted=tuple(defaulted), refresh=isinstance(refresh, Mapping),
+                   warmup_seconds=warmup, bake_seconds=bake, alarms=alarms)
 
 
 # -- the model -----------------------------------------------------------------------
@@ -335,6 +384,10 @@ def _launch_phases(a: Assumptions, times: int, label: str) -> list[Phase]:
 
 
 def _health_phase(r: Rollout, times: int, label: str) -> Phase:
+    if r.refresh:
+        return Phase("warm-up before the next batch", times * r.warmup_seconds,
+                     f"{label}{_s(r.warmup_seconds)} InstanceWarmup (the instance refresh's wait "
+                     "once an instance is in service)")
     each = r.healthy_threshold * r.health_interval_seconds
     return Phase("healthy in the target group", times * each,
                  f"{label}{r.healthy_threshold} healthy checks x {_s(r.health_interval_seconds)} interval")
@@ -345,10 +398,10 @@ def estimate_rolling(rollout: Rollout, assumptions: Assumptions = Assumptions(),
     """A rolling update of `capacity` instances (default: the group's MinSize)."""
     if rollout.max_batch_size is None:
         raise WimpyError(
-            f"the Auto Scaling group {rollout.group} has no UpdatePolicy.AutoScalingRollingUpdate "
-            "(MaxBatchSize, MinInstancesInService, PauseTime, WaitOnResourceSignals): without it "
-            "CloudFormation does not replace instances on an update, so there is no rolling "
-            "deploy to estimate",
+            f"the Auto Scaling group {rollout.group} has neither "
+            "UpdatePolicy.AutoScalingInstanceRefresh nor UpdatePolicy.AutoScalingRollingUpdate: "
+            "without one CloudFormation does not replace instances on an update, so there is "
+            "no rolling deploy to estimate",
             hint="Estimate the application stack Wimpy synthesizes (wimpy synth --version V), "
                  "or use --strategy blue-green.")
     count = _capacity(rollout, capacity)
@@ -364,7 +417,14 @@ def estimate_rolling(rollout: Rollout, assumptions: Assumptions = Assumptions(),
                 f"the assumed launch-to-healthy time ({_s(a.instance_ready_seconds)}) is longer "
                 f"than the signal timeout (PauseTime {_s(pause)}): such a deploy fails and "
                 "rolls back; raise deploy.signal_timeout_seconds or check the assumptions")
-        worst_launch, worst_what = pause, f"{_s(pause)} signal timeout (PauseTime)"
+        worst_launch, worst_what = pause, (f"{_s(pause)} launch hook timeout" if rollout.refresh
+                                           else f"{_s(pause)} signal timeout (PauseTime)")
+    elif rollout.refresh:
+        phases = _launch_phases(a, batches, label)
+        warnings.append(f"the Auto Scaling group {rollout.group} has no launch lifecycle hook: "
+                        "an instance refresh counts an instance ready once it is running, "
+                        "before its container answers")
+        worst_launch, worst_what = a.instance_ready_seconds, f"{_s(a.instance_ready_seconds)} launch"
     else:
         # Without signals CloudFormation waits PauseTime after each batch, whatever the
         # instances are doing: the launch is then PauseTime, expected and worst.
@@ -377,11 +437,21 @@ def estimate_rolling(rollout: Rollout, assumptions: Assumptions = Assumptions(),
     phases.append(_health_phase(rollout, batches, label))
     phases.append(Phase("drain of the replaced instance", batches * rollout.deregistration_delay_seconds,
                         f"{label}{_s(rollout.deregistration_delay_seconds)} deregistration delay"))
+    if rollout.bake_seconds:
+        phases.append(Phase("bake (alarms watched)", rollout.bake_seconds,
+                            f"{_s(rollout.bake_seconds)} BakeTime, {rollout.alarms} alarm"
+                            f"{'s' if rollout.alarms != 1 else ''} watched; one firing rolls back"))
+    elif rollout.refresh and rollout.alarms:
+        warnings.append("BakeTime is 0: the alarms stop watching as the last instance is "
+                        "replaced, before its errors can show")
     expected = sum(p.seconds for p in phases)
-    health = rollout.healthy_threshold * rollout.health_interval_seconds
-    worst = batches * (worst_launch + health + rollout.deregistration_delay_seconds)
-    worst_formula = (f"{batches} x ({worst_what} + {_s(health)} target-group health + "
-                     f"{_s(rollout.deregistration_delay_seconds)} drain)")
+    health, health_what = ((rollout.warmup_seconds, "warm-up") if rollout.refresh else
+                           (rollout.healthy_threshold * rollout.health_interval_seconds,
+                            "target-group health"))
+    worst = batches * (worst_launch + health + rollout.deregistration_delay_seconds) + rollout.bake_seconds
+    worst_formula = (f"{batches} x ({worst_what} + {_s(health)} {health_what} + "
+                     f"{_s(rollout.deregistration_delay_seconds)} drain)"
+                     + (f" + {_s(rollout.bake_seconds)} bake" if rollout.bake_seconds else ""))
     return DeployEstimate(strategy=ROLLING, capacity=count, batches=batches, phases=tuple(phases),
                           expected_seconds=expected, worst_seconds=worst,
                           worst_formula=worst_formula, assumptions=a, warnings=tuple(warnings))
@@ -486,6 +556,7 @@ def compare(rollout: Rollout, assumptions: Assumptions = Assumptions(), *,
             timeout = peer.timeout_seconds
         settings = replace(
             rollout, max_batch_size=batch, wait_on_signals=True, pause_seconds=timeout,
+            refresh=False, bake_seconds=0, alarms=0,
             health_interval_seconds=peer.health_interval_seconds,
             healthy_threshold=peer.healthy_threshold,
             deregistration_delay_seconds=peer.deregistration_delay_seconds)

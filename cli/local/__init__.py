@@ -30,9 +30,10 @@ What the emulator does NOT do (so what a local deploy does not prove):
   something evaluates it.
 - Some properties are accepted and ignored: S3 buckets get their encryption and tags, not
   their versioning, lifecycle rules, public access block, ownership or access logging.
-- UpdatePolicy, CreationPolicy and cfn-signal are not acted out: a rolling update of an
-  Auto Scaling group is not rolled, no deploy waits for an instance's signal, and nothing
-  is ever rolled back. A resource type moto cannot update in place is kept as it was
+- UpdatePolicy, CreationPolicy, lifecycle hooks and cfn-signal are not acted out: an
+  instance refresh of an Auto Scaling group is not rolled, no deploy waits for an
+  instance's signal, and nothing is ever rolled back (under `wimpy local start`, the data
+  plane and cli/local/rollout.py act them out). A resource type moto cannot update in place is kept as it was
   (logged by cli.local.moto_fixes); a failed change set leaves the stack in
   ROLLBACK_FAILED (create) or UPDATE_FAILED (update), with the error as its reason.
 - Stack events are the stack's own (IN_PROGRESS, COMPLETE), not one per resource.

@@ -1,10 +1,12 @@
 """What CloudFormation does on AWS after it changes an Auto Scaling group, and the emulator
-does not: wait for the instances' signals, and roll the stack back when one signals
-failure. With the local data plane running, `cdk deploy` against the emulator returns as
-soon as the group's launch template changed; this then waits until the data plane has
-put the group's instances of that launch template in service (or seen one fail), and on
-failure deploys the stack's previous template again, so the previous version's instances
-stay or come back, and the deploy ends as a rolled-back one would on AWS.
+does not: wait for the instance refresh (or the instances' signals), watch the refresh's
+alarms through it and its bake time, and roll the stack back when an instance fails or an
+alarm fires. With the local data plane running, `cdk deploy` against the emulator returns
+as soon as the group's launch template changed; this then waits until the data plane has
+put the group's instances of that launch template in service (or seen one fail), keeps
+reading the alarms the group's AutoScalingInstanceRefresh policy names for its BakeTime,
+and on failure deploys the stack's previous template again, so the previous version's
+instances stay or come back, and the deploy ends as a rolled-back one would on AWS.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from cli.errors import ExitCode, WimpyError
@@ -26,10 +28,20 @@ WAIT_LIMIT_SECONDS = 3600
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A stack as it was before a deploy: what a rollback deploys again."""
+    """A stack as it was before a deploy: what a rollback deploys again, and its groups'
+    launch template versions (a group whose version changes is refreshed)."""
 
     template: dict | None  # None: the stack did not exist
     parameters: list[dict]
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """An instance refresh's AlarmSpecification and BakeTime, as a template declares them."""
+
+    alarms: tuple[str, ...]
+    bake_seconds: float
 
 
 class Rollout:
@@ -63,7 +75,7 @@ class Rollout:
                 snapshots[stack] = Snapshot(None, [])
                 continue
             snapshots[stack] = Snapshot(json.loads(body) if isinstance(body, str) else body,
-                                        described.get("Parameters", []))
+                                        described.get("Parameters", []), dict(self._groups(stack)))
         return snapshots
 
     def after(self, stacks: Sequence[str], snapshots: dict[str, Snapshot], *,
@@ -73,15 +85,22 @@ class Rollout:
         if show is not None:
             self.show = show
         for stack in stacks:
+            snapshot = snapshots.get(stack)
             for group, version in self._groups(stack):
-                status = self._wait(group, version)
+                # An instance refresh: the group existed and its launch template changed.
+                refreshed = snapshot is not None and snapshot.versions.get(group) not in (None, version)
+                guard = self._guard(stack, group) if refreshed else None
+                status = self._wait(group, version, guard)
+                if status["state"] == "complete" and guard is not None and guard.bake_seconds:
+                    status = self._bake(group, guard)
                 if status["state"] == "failed":
-                    self._roll_back(stack, snapshots.get(stack))
+                    self._roll_back(stack, snapshot)
                     raise WimpyError(
                         f"CloudFormation rolled {stack} back (UPDATE_ROLLBACK_COMPLETE); the "
                         f"previous version keeps serving. What failed:\n  - {group}: "
                         f"{status['reason']}", code=ExitCode.ROLLED_BACK,
-                        hint="The instance's unit log named above shows what the container did.")
+                        hint=status.get("hint", "The instance's unit log named above shows what "
+                                                "the container did."))
 
     def _groups(self, stack: str) -> list[tuple[str, str]]:
         resources = self._client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
@@ -98,11 +117,51 @@ class Rollout:
                 result.append((group["AutoScalingGroupName"], str(version["VersionNumber"])))
         return result
 
-    def _wait(self, group: str, version: str) -> dict:
+    def _guard(self, stack: str, group: str) -> Guard | None:
+        """The alarms and bake time of `group`'s AutoScalingInstanceRefresh policy."""
+        cloudformation = self._client("cloudformation")
+        resources = cloudformation.describe_stack_resources(StackName=stack)["StackResources"]
+        # (moto lists the resource types it accepts without effect with no logical id)
+        logical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in resources
+                   if "LogicalResourceId" in r}
+        name = next((r.get("LogicalResourceId") for r in resources if r.get("PhysicalResourceId") == group), None)
+        body = cloudformation.get_template(StackName=stack)["TemplateBody"]
+        template = json.loads(body) if isinstance(body, str) else body
+        policy = template.get("Resources", {}).get(name, {}).get("UpdatePolicy", {})
+        refresh = policy.get("AutoScalingInstanceRefresh")
+        if not refresh:
+            return None
+        preferences = refresh.get("Preferences", {})
+        alarms = tuple(logical.get(a["Ref"], "") if isinstance(a, dict) else str(a)
+                       for a in preferences.get("AlarmSpecification", {}).get("Alarms", []))
+        return Guard(alarms=alarms, bake_seconds=float(preferences.get("BakeTime", 0)))
+
+    def _firing(self, guard: Guard | None) -> str | None:
+        """The first of the guard's alarms in ALARM, or None."""
+        if guard is None or not guard.alarms:
+            return None
+        described = self._client("cloudwatch").describe_alarms(AlarmNames=list(guard.alarms))
+        return next((a["AlarmName"] for a in described["MetricAlarms"] if a["StateValue"] == "ALARM"), None)
+
+    def _bake(self, group: str, guard: Guard) -> dict:
+        """Keep watching the alarms for the bake time once every instance is replaced."""
+        self.show(f"{group}: replaced; its alarms are watched for {guard.bake_seconds:g}s (bake time)")
+        deadline = time.monotonic() + guard.bake_seconds
+        while time.monotonic() < deadline:
+            alarm = self._firing(guard)
+            if alarm is not None:
+                return _alarm_failure(alarm, f"{guard.bake_seconds:g}s bake time after the instance refresh")
+            time.sleep(self._poll)
+        return {"state": "complete"}
+
+    def _wait(self, group: str, version: str, guard: Guard | None = None) -> dict:
         ssm = self._client("ssm")
         deadline = time.monotonic() + WAIT_LIMIT_SECONDS
         shown = ""
         while time.monotonic() < deadline:
+            alarm = self._firing(guard)
+            if alarm is not None:
+                return _alarm_failure(alarm, "instance refresh")
             status = publish.group_status(ssm, group)
             if status and status["version"] == version:
                 line = f"{group}: {status['in_service']}/{status['desired']} instances in service"
@@ -134,3 +193,10 @@ class Rollout:
             StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 600})
         for group, version in self._groups(stack):
             self._wait(group, version)
+
+
+def _alarm_failure(alarm: str, during: str) -> dict:
+    return {"state": "failed",
+            "reason": f"the alarm {alarm} went into ALARM during the {during}",
+            "hint": "`wimpy status` shows the alarms' states and `wimpy logs` what the "
+                    "version's containers wrote."}

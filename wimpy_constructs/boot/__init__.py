@@ -22,6 +22,10 @@ HEALTH_WAIT_SCRIPT = BOOT_DIR / "wimpy-health-wait"
 UNIT_TEMPLATE = BOOT_DIR / "app.service"
 BOOT_TEMPLATE = BOOT_DIR / "boot.sh"
 
+# The launch lifecycle hook (ContainerService declares it) that holds a new instance out of
+# the load balancer until the boot script completes it.
+READY_HOOK = "wimpy-instance-ready"
+
 INSTALL_DIR = "/usr/local/lib/wimpy"
 CONF_FILE = "/etc/wimpy/container.conf"
 ENV_FILE = "/etc/wimpy/app.env"
@@ -88,8 +92,9 @@ def unit_file(*, app: str, start_timeout_seconds: int, stop_timeout_seconds: int
 
 def boot_script(settings: ContainerSettings, *, stack_name: str, signal_resource: str,
                 health_path: str, health_timeout_seconds: int, start_timeout_seconds: int) -> str:
-    """The user data: install Docker, write the files above, start the unit, then tell
-    CloudFormation success only once the container answers on its health path."""
+    """The user data: install Docker, write the files above, start the unit, then let the
+    instance join the load balancer (its group's launch hook) and tell CloudFormation
+    success only once the container answers on its health path."""
     files = {
         f"{INSTALL_DIR}/wimpy-container": CONTAINER_SCRIPT.read_text(),
         f"{INSTALL_DIR}/wimpy-health-wait": HEALTH_WAIT_SCRIPT.read_text(),
@@ -109,6 +114,7 @@ def boot_script(settings: ContainerSettings, *, stack_name: str, signal_resource
         "@HEALTH_URL@": shlex.quote(f"http://127.0.0.1:{settings.port}{health_path}"),
         "@HEALTH_TIMEOUT@": str(health_timeout_seconds),
         "@APP@": settings.app,
+        "@READY_HOOK@": READY_HOOK,
         "@WRITE_FILES@": writes,
     }
     text = BOOT_TEMPLATE.read_text()

@@ -49,7 +49,7 @@ class DataPlane:
         self._interval = interval_seconds
         self._groups: dict[str, Group] = {}
         self._specs: dict[tuple[str, str], LaunchSpec] = {}
-        self._batches: dict[str, int] = {}
+        self._batches: dict[tuple[str, int], int] = {}
         self._balancers: dict[str, Balancer] = {}
         self._published: dict[str, str] = {}
         self._target_groups: dict[str, tuple[float, TargetGroup]] = {}
@@ -121,7 +121,8 @@ class DataPlane:
                 groups_of_target_group.setdefault(arn, []).append(name)
             group = self._groups.setdefault(name, Group(name, self._launcher(name)))
             status = group.step(spec, desired=int(described.get("DesiredCapacity", described["MinSize"])),
-                                batch=self._batch(name), drain_seconds=self._drain_seconds(described))
+                                batch=self._batch(name, int(described["MinSize"])),
+                                drain_seconds=self._drain_seconds(described))
             self._publish(f"groups/{name}", status.as_dict())
         for name in set(self._groups) - seen:  # the group was deleted: so are its instances
             threading.Thread(target=self._groups.pop(name).terminate_all, daemon=True).start()
@@ -228,9 +229,11 @@ class DataPlane:
             self._specs[key] = LaunchSpec.from_boot(str(version["VersionNumber"]), boot)
         return self._specs[key]
 
-    def _batch(self, group: str) -> int:
-        """MaxBatchSize of the group's AutoScalingRollingUpdate, from its stack's template."""
-        if group not in self._batches:
+    def _batch(self, group: str, min_size: int) -> int:
+        """Instances the group's update policy replaces at once, from its stack's template:
+        an instance refresh's healthy range (as much of the minimum as it leaves room for),
+        or a rolling update's MaxBatchSize."""
+        if (group, min_size) not in self._batches:
             cloudformation = self._client("cloudformation")
             batch = 1
             try:
@@ -239,11 +242,17 @@ class DataPlane:
                 if isinstance(template, str):
                     template = json.loads(template)
                 policy = template["Resources"][resource["LogicalResourceId"]].get("UpdatePolicy", {})
-                batch = int(policy.get("AutoScalingRollingUpdate", {}).get("MaxBatchSize", 1))
+                if "AutoScalingInstanceRefresh" in policy:
+                    preferences = policy["AutoScalingInstanceRefresh"].get("Preferences", {})
+                    room = int(preferences.get("MaxHealthyPercentage", 110)) - int(
+                        preferences.get("MinHealthyPercentage", 100))
+                    batch = max(1, min_size * room // 100)
+                else:
+                    batch = int(policy.get("AutoScalingRollingUpdate", {}).get("MaxBatchSize", 1))
             except Exception:  # a group no stack made: one at a time
                 pass
-            self._batches[group] = batch
-        return self._batches[group]
+            self._batches[(group, min_size)] = batch
+        return self._batches[(group, min_size)]
 
     def _drain_seconds(self, described: dict) -> float:
         elbv2 = self._client("elbv2")

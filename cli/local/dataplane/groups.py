@@ -2,12 +2,14 @@
 group asks for, replaced batch by batch when its launch template changes.
 
 The emulator records the group's size and launch template but never acts on them; this
-does what Auto Scaling and CloudFormation's AutoScalingRollingUpdate (with
-WaitOnResourceSignals and MinInstancesInService at the group's minimum, as Wimpy's
-stacks declare it) do on AWS:
+does what Auto Scaling and CloudFormation's AutoScalingInstanceRefresh (minimum healthy
+100%, a launch lifecycle hook the boot script completes, as Wimpy's stacks declare it) or
+AutoScalingRollingUpdate (WaitOnResourceSignals, MinInstancesInService at the minimum) do
+on AWS (the refresh's alarms and bake time are cli/local/rollout.py's):
 
 - a batch of new instances starts beside the old ones, so the minimum stays in service;
-- an instance is in service once `wimpy-health-wait` succeeds (its success signal);
+- an instance is in service once `wimpy-health-wait` succeeds (the boot script then
+  completes its launch hook and signals);
 - only then does a batch of old instances leave the load balancer, and each is stopped
   once the target group's deregistration delay has passed;
 - a new instance that signals failure (not healthy within the signal timeout) stops the

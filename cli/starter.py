@@ -51,7 +51,8 @@ deploy:
   max_batch_size: 1           # capacity.max must be >= capacity.min + max_batch_size
   signal_timeout_seconds: 600
   rolling_bake_seconds: 300   # rolling: alarms watched this long after the last instance
-  keep_releases: 1            # blue-green: previous releases kept (scaled to zero) for rollback
+  keep_releases: 1            # blue-green: previous releases kept for rollback
+  kept_release_capacity: zero # blue-green: kept releases at zero instances, or warm
   dns_ttl_seconds: 60
   canary:                     # blue-green only
     steps: [10, 50, 100]      # percent of traffic, each watched for bake_seconds

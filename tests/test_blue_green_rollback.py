@@ -42,6 +42,24 @@ def test_rollback_to_the_kept_release_scales_it_up_and_moves_traffic(site, v2_pr
     assert site.weights() == {v1: site.full}
 
 
+def test_a_warm_kept_release_keeps_its_instances_and_a_rollback_skips_the_scale_up(site, v1_live):
+    """deploy.kept_release_capacity: warm. The replaced release leaves the listener but
+    keeps its capacity, so a rollback only attaches it and waits for its health checks."""
+    import dataclasses
+
+    site.config = dataclasses.replace(site.config, deploy=dataclasses.replace(
+        site.config.deploy, kept_release_capacity="warm"))
+    v2 = site.deploy("v2.0.0", cached=True)["stack"]
+    assert site.weights() == {v2: site.full}
+    assert site.parameters(v1_live)["Capacity"] == "on"
+    assert site.record().get("v1.0.0").state == "kept"
+    result = site.wimpy("rollback", "--json")
+    assert result.exit_code == 0, result.output
+    assert "scale up" not in result.stderr and "healthy instances" in result.stderr, result.stderr
+    assert site.weights() == {v1_live: site.full}
+    assert site.release_stacks() == [v1_live]
+
+
 def test_rollback_when_the_previous_release_is_gone_redeploys_it(site, v2_promoted):
     from cli.release.bluegreen import delete_release
 

@@ -312,3 +312,39 @@ def test_wimpy_cost_on_the_example():
         deploy_hours = overlap["expected_seconds"] / 3600
         assert overlap["per_deploy"] == pytest.approx(per_hour * deploy_hours)
         assert overlap["per_month"] == pytest.approx(per_hour * deploy_hours * 10)
+
+
+@pytest.mark.parametrize("traffic, kept", [("load-balancer", "zero"), ("load-balancer", "warm"),
+                                           ("dns", "zero")])
+def test_blue_green_prices_the_front_the_live_release_and_the_kept_one_per_mode(tmp_path, traffic, kept):
+    """Behind the front, one load balancer per environment (the front's) and a kept release
+    pays its alarms, and its instances when warm; through DNS each release, kept ones
+    included, has its own load balancer. The overlap of a deploy adds a load balancer only
+    through DNS."""
+    import yaml
+
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command(name="cost")(reporting.reports_errors(cost))
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    data = yaml.safe_load((EXAMPLE.parent / "blue-green.yml").read_text())
+    data["deploy"].update({"traffic": traffic, "keep_releases": 2, "kept_release_capacity": kept})
+    path = tmp_path / "wimpy.yml"
+    path.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(app, ["cost", "-c", str(path), "--env", "production", "--json",
+                                      "--deploys-per-month", "10"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    lines = {line["item"]: line["monthly"] for line in document["groups"]["production"]["lines"]}
+    alb, addresses = 0.0252 * 730, 2 * 0.005 * 730  # 18.396 and 7.3 a load balancer
+    instances = 2 * 0.0228 * 730 + 2 * 20 * 0.088 + 2 * 7 * 0.30  # 33.288 + 3.52 + 4.2
+    assert lines["Application Load Balancers"] == pytest.approx(alb)  # the front's or the release's
+    assert lines["EC2 instances (t3.small)"] == pytest.approx(2 * 0.0228 * 730)  # the live release
+    each = 3 * 0.10 + (instances if kept == "warm" else 0) + (alb + addresses if traffic == "dns" else 0)
+    assert lines[f"Kept releases for rollback (2, {kept})"] == pytest.approx(2 * each)
+    (overlap,) = document["blue_green_overlap"]
+    per_hour = (2 * 0.0228 + (3.52 + 4.2) / 730) + ((0.0252 + 0.01) if traffic == "dns" else 0)
+    assert overlap["per_hour"] == pytest.approx(per_hour)

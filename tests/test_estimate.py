@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import typer
+import yaml
 from typer.testing import CliRunner
 
 from cli import reporting
@@ -228,6 +229,41 @@ def test_blue_green_creates_a_release_then_walks_the_canary():
     assert result.worst_seconds == 150 + 600 + 20 + 1140 + 30
 
 
+def test_blue_green_behind_the_front_creates_no_load_balancer_and_waits_no_ttl():
+    plan_ = model.canary_plan((10, 50, 100), 300, 0)
+    result = model.estimate(app_template(), strategy="blue-green", assumptions=FIXED,
+                            canary=plan_, through_front=True)
+    # 120 s launch + 20 s health + 3 x 300 s bake + 30 s drain: no ALB, no TTL.
+    assert result.expected_seconds == 120 + 20 + 3 * 300 + 30
+    assert not [p for p in result.phases if "load balancer" in p.name]
+    assert phase(result, "canary step 10%").formula == "300 s bake (listener weights: in effect at once)"
+    assert result.worst_seconds == 600 + 20 + 900 + 30
+
+
+def test_rollback_from_a_kept_release_at_zero_or_warm_in_both_traffic_modes():
+    """What `wimpy plan` prints for deploy.kept_release_capacity: from zero the instances
+    boot first; warm, behind the front only its health checks (it left the listener, so
+    nothing checked it), through DNS only the clients' TTL (its own load balancer kept
+    checking it)."""
+    def rollbacks(**kwargs):
+        return {r.kept: r for r in model.estimate(app_template(), strategy="blue-green",
+                                                  assumptions=FIXED, **kwargs).rollbacks}
+
+    behind = rollbacks(canary=model.canary_plan((100,), 0, 0), through_front=True, kept="warm")
+    assert (behind["zero"].seconds, behind["warm"].seconds) == (120 + 20, 20)
+    assert behind["warm"].configured and not behind["zero"].configured
+    dns = rollbacks(canary=model.canary_plan((100,), 0, 60))
+    assert (dns["zero"].seconds, dns["warm"].seconds) == (120 + 20 + 60, 60)
+    assert dns["zero"].configured and "60 s TTL" in dns["zero"].formula
+    # None kept: the release is deployed again, through DNS with its load balancer.
+    none = rollbacks(canary=model.canary_plan((100,), 0, 60), keep_releases=0)
+    assert none["none"].seconds == 150 + 120 + 20 + 60 and none["none"].configured
+    assert not none["zero"].configured and not none["warm"].configured
+    # Rolling: the previous version deployed again, as long as a deploy.
+    (rolling,) = model.estimate(app_template(), assumptions=FIXED).rollbacks
+    assert (rolling.kept, rolling.seconds) == ("rolling", 680)
+
+
 def test_blue_green_needs_no_update_policy_and_takes_its_defaults():
     result = model.estimate(app_template(update_policy=False), strategy="blue-green",
                             assumptions=FIXED)
@@ -334,14 +370,42 @@ def test_plan_json_and_compare(template_file):
     assert names[0] == "Wimpy (this template)" and "Kamal" in names
 
 
-def test_plan_blue_green_flags(template_file):
-    result = invoke("--env", "staging", "--template", str(template_file), "--json",
-                    "--strategy", "blue-green", "--steps", "25,100", "--bake-seconds", "60",
-                    "--ttl-seconds", "10", "--load-balancer-seconds", "100",
+def test_plan_blue_green_flags(template_file, tmp_path):
+    flags = ["--env", "staging", "--template", str(template_file), "--json", "--strategy", "blue-green",
+             "--steps", "25,100", "--bake-seconds", "60", "--ttl-seconds", "10",
+             "--load-balancer-seconds", "100", "--boot-seconds", "40", "--install-seconds", "50",
+             "--pull-seconds", "20", "--start-seconds", "8"]
+    # The example's deploy.traffic is the default, load-balancer: no ALB per release, no TTL.
+    result = invoke(*flags)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["expected_seconds"] == 120 + 20 + 60 + 60 + 30
+    assert [(r["kept"], r["seconds"], r["configured"]) for r in document["rollbacks"]] == [
+        ("zero", 140, True), ("warm", 20, False)]
+    # Through DNS: the release's ALB and a TTL per step (two at 100%).
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["deploy"] = {"traffic": "dns", "kept_release_capacity": "warm"}
+    dns = tmp_path / "dns.yml"
+    dns.write_text(yaml.safe_dump(data))
+    result = runner.invoke(command(), ["plan", "-c", str(dns), *flags])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["expected_seconds"] == 100 + 120 + 20 + 70 + 80 + 30
+    assert [(r["kept"], r["seconds"], r["configured"]) for r in document["rollbacks"]] == [
+        ("zero", 150, False), ("warm", 10, True)]
+
+
+def test_plan_prints_the_rollback_time_of_each_kept_release_size(template_file):
+    result = invoke("--env", "staging", "--template", str(template_file), "--strategy", "blue-green",
                     "--boot-seconds", "40", "--install-seconds", "50", "--pull-seconds", "20",
                     "--start-seconds", "8")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["expected_seconds"] == 100 + 120 + 20 + 70 + 80 + 30
+    assert "behind the application's load balancer" in result.stdout
+    lines = result.stdout.splitlines()
+    (zero,) = [line for line in lines if line.strip().startswith("kept at zero")]
+    (warm,) = [line for line in lines if line.strip().startswith("kept warm")]
+    assert "2m20s" in zero and "(wimpy.yml)" in zero and "instances boot" in zero
+    assert "20s" in warm and "(wimpy.yml)" not in warm
 
 
 @pytest.mark.parametrize("args, words", [

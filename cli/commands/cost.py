@@ -4,6 +4,7 @@ dated price table and stated assumptions."""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 from typing import Any, Optional
@@ -37,6 +38,7 @@ def cost(
     from cli.commands.plan import synthesize
     from cli.estimate import cost as model
     from cli.estimate import deploy_time
+    from cli.release.names import release_name
 
     loaded = load(config, env)
     environments = list(env or loaded.environment_names)
@@ -47,9 +49,18 @@ def cost(
     assumptions = model.CostAssumptions(deploys_per_month=deploys_per_month, nat_gb_per_month=nat_gb)
 
     app = loaded.app.name
+    deploy = loaded.deploy
+    blue_green = getattr(deploy, "strategy", "rolling") == "blue-green"
+    # Behind one long-lived load balancer (the front stack), releases have none of their own.
+    through_front = blue_green and getattr(deploy, "traffic", "load-balancer") == "load-balancer"
+    release = release_name(VERSION) if blue_green else None
     output.info(f"Synthesizing {app} ({', '.join(environments)}) ...")
     with tempfile.TemporaryDirectory(prefix="wimpy-cost-") as folder:
-        templates = synthesize(config, environments, VERSION, Path(folder))
+        templates = synthesize(config, environments, VERSION, Path(folder), release=release)
+
+    def application_stack(environment: str) -> str:
+        return (naming.release_stack(environment, app, release) if release
+                else naming.rolling_stack(environment, app))
 
     shared = {naming.baseline_stack(), naming.registry_stack(app)}
     groups: dict[str, dict[str, Any]] = {name: {} for name in environments}
@@ -58,7 +69,7 @@ def cost(
         for stack in (naming.environment_stack(environment),
                       naming.application_data_stack(environment, app),
                       naming.application_resources_stack(environment, app),
-                      naming.rolling_stack(environment, app)):
+                      naming.front_stack(environment, app), application_stack(environment)):
             if stack in templates:
                 groups[environment][stack] = templates[stack]
     placed = {stack for group in groups.values() for stack in group}
@@ -74,20 +85,31 @@ def cost(
                       deploy_time.DEFAULT_CANARY_STEPS)),
         getattr(getattr(loaded.deploy, "canary", None), "bake_seconds",
                 deploy_time.DEFAULT_BAKE_SECONDS),
-        # On AWS clients keep an alias answer 60 s whatever wimpy.yml says (cli/release/dns.py).
-        client_cache_seconds(getattr(loaded.deploy, "dns_ttl_seconds", deploy_time.DEFAULT_TTL_SECONDS),
-                             local=False))
+        # On AWS clients keep an alias answer 60 s whatever wimpy.yml says (cli/release/dns.py);
+        # listener weights are in effect at once.
+        0 if through_front else client_cache_seconds(
+            getattr(loaded.deploy, "dns_ttl_seconds", deploy_time.DEFAULT_TTL_SECONDS), local=False))
     applications, seconds = {}, {}
     for environment in environments:
-        template = groups[environment].get(naming.rolling_stack(environment, app))
+        template = groups[environment].get(application_stack(environment))
         if template is None:
             continue
-        timing = deploy_time.estimate(template, strategy=deploy_time.BLUE_GREEN, canary=canary)
+        timing = deploy_time.estimate(template, strategy=deploy_time.BLUE_GREEN, canary=canary,
+                                      through_front=through_front)
         applications[environment] = template
         seconds[environment] = (timing.expected_seconds, timing.worst_seconds)
 
     result = model.estimate(groups, prices=table, assumptions=assumptions,
-                            application_templates=applications, deploy_seconds=seconds)
+                            application_templates=applications, deploy_seconds=seconds,
+                            own_load_balancer=not through_front)
+    kept = getattr(deploy, "keep_releases", 0) if blue_green else 0
+    if kept:
+        warm = getattr(deploy, "kept_release_capacity", "zero") == "warm"
+        result = dataclasses.replace(result, groups={
+            group: lines + ((model.kept_release_cost(applications[group], table, assumptions, count=kept,
+                                                     warm=warm, own_load_balancer=not through_front),)
+                            if group in applications else ())
+            for group, lines in result.groups.items()})
     output.result({"app": app, **result.to_dict()}, render(result, app), as_json=as_json)
 
 
@@ -132,8 +154,9 @@ def render(result: Any, app: str) -> str:
         lines.append("")
     lines.append(f"Total: ${result.grand_total:,.2f}/month")
     if result.overlaps:
-        lines += ["", "Blue/green overlap (a second load balancer and set of instances while both "
-                      "releases run; the deploy duration from `wimpy plan --strategy blue-green`):"]
+        lines += ["", "Blue/green overlap (a second set of instances, and through DNS a second load "
+                      "balancer, while both releases run; the deploy duration from "
+                      "`wimpy plan --strategy blue-green`):"]
         for o in result.overlaps:
             lines.append(f"  {o.environment}: ${o.per_hour:.4f}/h x {minutes(o.expected_seconds)} "
                          f"= ${o.per_deploy:.4f} per deploy (worst {minutes(o.worst_seconds)}: "

@@ -24,10 +24,13 @@ DEFAULT_VERSION = "plan"
 
 
 def synthesize(config: Path, environments: Sequence[str] | None, version: str,
-               out_dir: Path) -> dict[str, dict[str, Any]]:
+               out_dir: Path, *, release: str | None = None) -> dict[str, dict[str, Any]]:
     """Every template of `environments` (all when None) with the application stack of
-    `version`, through the same CDK CLI path as `wimpy synth`; stack name -> template."""
+    `version` (a blue/green release stack, named `release`, when given), through the same
+    CDK CLI path as `wimpy synth`; stack name -> template."""
     context = cdk.context_arguments(config, list(environments) if environments else None)
+    if release is not None:
+        context += ["--context", f"release={release}"]
     cdk.run(["synth", "--app", cdk.app_argument(), *context, "--context", f"version={version}",
              *OFFLINE_CDK_FLAGS, "--output", str(out_dir), "--quiet"], what="Synthesis",
             extra_env=offline_cdk_environment())
@@ -56,7 +59,7 @@ def plan(
     load_balancer_seconds: float = NumberOption(180, "--load-balancer-seconds", help="Assumed ALB creation (blue-green).", unit="seconds"),
     steps: Optional[str] = typer.Option(None, "--steps", help="Canary traffic steps in percent (blue-green). Default: wimpy.yml's deploy.canary.steps, else 10,50,100."),
     bake_seconds: Optional[float] = NumberOption(None, "--bake-seconds", help="Bake time per step (blue-green). Default: wimpy.yml's, else 300.", unit="seconds", example=300),
-    ttl_seconds: Optional[float] = NumberOption(None, "--ttl-seconds", help="DNS TTL clients may cache (blue-green). Default: wimpy.yml's deploy.dns_ttl_seconds, at least the 60 s Route 53 gives an alias to a load balancer.", unit="seconds", example=60),
+    ttl_seconds: Optional[float] = NumberOption(None, "--ttl-seconds", help="DNS TTL clients may cache (blue-green through DNS; behind the load balancer a step needs none). Default: wimpy.yml's deploy.dns_ttl_seconds, at least the 60 s Route 53 gives an alias to a load balancer.", unit="seconds", example=60),
     compare: bool = typer.Option(False, "--compare", help="Also evaluate the model with each peer tool's published defaults."),
     template: Optional[Path] = typer.Option(None, "--template", help="Estimate this synthesized application template instead of synthesizing.",
                                             metavar="FILE", parser=path_parser("--template", what="a synthesized application template (JSON)", example="cdk.out/wimpy-staging-hello.template.json")),
@@ -78,6 +81,8 @@ def plan(
         raise WimpyError(f"--strategy {shown(chosen)} is not accepted; use one of "
                          f"{', '.join(model.STRATEGIES)}", code=ExitCode.USAGE)
     canary_config = getattr(deploy, "canary", None)
+    # Behind the application's long-lived load balancer a step is in effect at once.
+    through_front = chosen == model.BLUE_GREEN and getattr(deploy, "traffic", "load-balancer") == "load-balancer"
     plan_steps = parse_steps(steps) if steps is not None else tuple(
         getattr(canary_config, "steps", model.DEFAULT_CANARY_STEPS))
     canary = model.canary_plan(
@@ -85,7 +90,7 @@ def plan(
         bake_seconds if bake_seconds is not None else getattr(canary_config, "bake_seconds",
                                                               model.DEFAULT_BAKE_SECONDS),
         # On AWS clients keep an alias answer 60 s whatever wimpy.yml says (cli/release/dns.py).
-        ttl_seconds if ttl_seconds is not None else client_cache_seconds(
+        0 if through_front else ttl_seconds if ttl_seconds is not None else client_cache_seconds(
             getattr(deploy, "dns_ttl_seconds", model.DEFAULT_TTL_SECONDS), local=False))
     assumptions = model.Assumptions(boot_seconds=boot_seconds, install_seconds=install_seconds,
                                     pull_seconds=pull_seconds, start_seconds=start_seconds,
@@ -104,7 +109,9 @@ def plan(
         document, source = templates[stack], f"{stack}.template.json (synthesized)"
 
     result = model.estimate(document, strategy=chosen, assumptions=assumptions,
-                            capacity=capacity, canary=canary)
+                            capacity=capacity, canary=canary, through_front=through_front,
+                            keep_releases=getattr(deploy, "keep_releases", 1),
+                            kept=getattr(deploy, "kept_release_capacity", "zero"))
     rows = (model.compare(model.read_rollout(document), assumptions, capacity=capacity)
             if compare else [])
     data: dict[str, Any] = {"app": loaded.app.name, "environment": env, "template": source,
@@ -131,13 +138,17 @@ def render(result: Any, app: str, env: str, source: str, rows: Sequence[Any]) ->
     from cli.estimate.deploy_time import minutes
 
     a = result.assumptions
+    first = result.phases[0].name if result.phases else ""
     batches = (f"{result.capacity} instances in {result.batches} batch"
                f"{'es' if result.batches != 1 else ''}" if result.strategy == "rolling"
                else f"a new release stack of {result.capacity} instances started in parallel")
+    if result.strategy != "rolling":
+        batches += (", through its own load balancer and DNS" if first.startswith("release stack")
+                    else ", behind the application's load balancer")
     lines = [f"Deploy-time estimate for {app} in {env}: {result.strategy}, {batches}",
              f"from {source}; assumed boot {a.boot_seconds:g} s, install {a.install_seconds:g} s, "
              f"pull {a.pull_seconds:g} s, start {a.start_seconds:g} s"
-             + (f", ALB {a.load_balancer_seconds:g} s" if result.strategy != "rolling" else ""),
+             + (f", ALB {a.load_balancer_seconds:g} s" if first.startswith("release stack") else ""),
              ""]
     width = max(len(p.name) for p in result.phases) + 2
     lines.append(f"  {'Phase':<{width}}{'Time':>9}  Formula")
@@ -149,6 +160,14 @@ def render(result: Any, app: str, env: str, source: str, rows: Sequence[Any]) ->
                  f"({result.worst_seconds:g} s) {result.worst_formula}")
     for warning in result.warnings:
         lines.append(f"Warning: {warning}")
+    if result.rollbacks:
+        lines += ["", "Rollback, until all traffic is on the previous version "
+                      "(deploy.kept_release_capacity: zero or warm):"]
+        for rollback in result.rollbacks:
+            mark = "  (wimpy.yml)" if rollback.configured and len(result.rollbacks) > 1 else ""
+            name = {"zero": "kept at zero", "warm": "kept warm", "none": "none kept",
+                    "rolling": "rolling"}[rollback.kept]
+            lines.append(f"  {name:<{width - 2}}{minutes(rollback.seconds):>11}  {rollback.formula}{mark}")
     if rows:
         lines += ["", "The same rolling model with each tool's published defaults (boot, "
                       "install, pull and start held at the assumptions above):", ""]

@@ -717,6 +717,13 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
                           "long-lived load balancer) or dns (weighted Route53 records)")
         return value
 
+    def kept_release_capacity(value: Any) -> str:
+        if value not in ("zero", "warm"):
+            raise Invalid("is not a size for an idle kept release; use zero (no instance, a "
+                          "rollback boots them) or warm (app.capacity.min instances, a rollback "
+                          "in seconds)")
+        return value
+
     canary_section = reader.section(section, "canary", "deploy.canary", keys_under("deploy.canary"))
 
     def steps(value: Any) -> tuple[float, ...]:
@@ -764,6 +771,9 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
         canary=canary,
         keep_releases=reader.value(section, "keep_releases", "deploy.keep_releases",
                                    integer(0, 5), DeployConfig.keep_releases),
+        kept_release_capacity=reader.value(section, "kept_release_capacity",
+                                           "deploy.kept_release_capacity", kept_release_capacity,
+                                           DeployConfig.kept_release_capacity),
         dns_ttl_seconds=reader.value(section, "dns_ttl_seconds", "deploy.dns_ttl_seconds",
                                      integer(0, 3600), DeployConfig.dns_ttl_seconds),
         strategy=reader.value(section, "strategy", "deploy.strategy", strategy, "rolling"),

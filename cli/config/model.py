@@ -145,6 +145,10 @@ class DeployConfig:
     rolling_bake_seconds: int = 300
     canary: CanaryConfig = field(default_factory=CanaryConfig)
     keep_releases: int = 1
+    # A kept release while idle: "zero" instances (costs nothing; a rollback waits for
+    # instances to boot) or "warm" at the minimum capacity (costs as much as the live one;
+    # a rollback waits only for its health checks).
+    kept_release_capacity: str = "zero"
     dns_ttl_seconds: int = 60
 
 

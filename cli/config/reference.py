@@ -99,8 +99,13 @@ KEYS: tuple[Key, ...] = (
     Key("deploy.canary.judge.min_requests", "500", "Blue/green: requests each release needs "
         "in a step's window for the 5xx comparison; with fewer it is inconclusive and the "
         "alarms alone decide (1-10000000)."),
-    Key("deploy.keep_releases", "1", "Blue/green: previous releases kept, scaled to zero, for "
-        "`wimpy rollback` in seconds (0-5)."),
+    Key("deploy.keep_releases", "1", "Blue/green: previous releases kept (at the size "
+        "deploy.kept_release_capacity says) for a `wimpy rollback` that needs no new stack (0-5)."),
+    Key("deploy.kept_release_capacity", "zero", "Blue/green: a kept release's size while idle. "
+        "`zero`: no instance, nothing to pay but its alarms (and, with `traffic: dns`, its load "
+        "balancer); a rollback waits for instances to boot. `warm`: app.capacity.min instances, "
+        "paid as the live ones; a rollback waits only for their health checks. `wimpy plan` "
+        "shows the rollback time of each."),
     Key("deploy.dns_ttl_seconds", "60", "How long clients may keep a DNS answer; each traffic "
         "step waits this long before it is judged. On AWS the wait is at least 60 s, the TTL "
         "Route 53 gives an alias to a load balancer (alias records have none of their own); "

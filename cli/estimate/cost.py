@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from cli.errors import ExitCode, WimpyError
+from cli.estimate.deploy_time import serving
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
 SECONDS_PER_HOUR = 3600
@@ -346,8 +347,9 @@ def _group_lines(templates: list[Mapping[str, Any]], p: PriceTable, a: CostAssum
 def _instance_lines(name: str, group: Mapping[str, Any], launch_templates: Mapping[str, Any],
                     p: PriceTable, a: CostAssumptions) -> list[CostLine]:
     props = _props(group)
-    count = _int(props.get("MinSize"), f"{name} MinSize")
-    maximum = props.get("MaxSize")
+    # A blue/green release priced serving (a kept one is kept_release_cost's).
+    count = _int(serving(props.get("MinSize")), f"{name} MinSize")
+    maximum = serving(props.get("MaxSize"))
     reference = _ref((props.get("LaunchTemplate") or {}).get("LaunchTemplateId"))
     if reference not in launch_templates:
         raise WimpyError(f"the Auto Scaling group {name} does not name a launch template of "
@@ -465,28 +467,49 @@ def hosted_zones(templates: Iterable[Mapping[str, Any]]) -> list[str]:
 
 # -- the blue/green overlap ----------------------------------------------------------
 
+_INSTANCE_ITEMS = ("EC2 instances", "EBS root volumes", "Detailed monitoring")
+_LOAD_BALANCER_ITEMS = ("Application Load Balancers", "Load balancer public")
+
+
 def overlap_cost(environment: str, template: Mapping[str, Any], p: PriceTable,
-                 a: CostAssumptions, *, expected_seconds: float, worst_seconds: float) -> Overlap:
-    """A blue/green deploy runs a second load balancer and a second set of instances (with
-    their volumes and metrics) until the old release is gone: what that costs an hour, per
-    deploy (for `expected_seconds`) and per month at the assumed number of deploys.
-    LCUs are not doubled: the same traffic is split between the two."""
-    lines = [line for line in _group_lines([template], p, a)
-             if line.item.startswith(("Application Load Balancers", "Load balancer public",
-                                      "EC2 instances", "EBS root volumes", "Detailed monitoring"))]
-    if not any(line.item.startswith("Application Load Balancers") for line in lines):
+                 a: CostAssumptions, *, expected_seconds: float, worst_seconds: float,
+                 own_load_balancer: bool = True) -> Overlap:
+    """A blue/green deploy runs a second set of instances (with their volumes and metrics)
+    and, through DNS (`own_load_balancer`), a second load balancer, until the old release
+    is gone: what that costs an hour, per deploy (for `expected_seconds`) and per month at
+    the assumed number of deploys. LCUs are not doubled: the same traffic is split."""
+    items = _INSTANCE_ITEMS + (_LOAD_BALANCER_ITEMS if own_load_balancer else ())
+    lines = [line for line in _group_lines([template], p, a) if line.item.startswith(items)]
+    if own_load_balancer and not any(line.item.startswith("Application Load Balancers") for line in lines):
         raise WimpyError(f"the application template of {environment} has no load balancer; "
-                         "cannot price a blue/green overlap")
+                         "cannot price a blue/green overlap through DNS")
     per_hour = sum(line.monthly for line in lines) / p.hours_per_month
     per_deploy = per_hour * expected_seconds / SECONDS_PER_HOUR
     worst = per_hour * worst_seconds / SECONDS_PER_HOUR
     per_month = per_deploy * a.deploys_per_month
-    formula = (f"{_usd(per_hour)}/h (ALB + its addresses + instances, volumes, metrics) x "
+    what = "ALB + its addresses + instances, volumes, metrics" if own_load_balancer else \
+        "instances, volumes, metrics; the load balancer is shared"
+    formula = (f"{_usd(per_hour)}/h ({what}) x "
                f"{expected_seconds / SECONDS_PER_HOUR:.2f} h deploy x "
                f"{_n(a.deploys_per_month)} deploys/month assumed")
     return Overlap(environment=environment, expected_seconds=expected_seconds,
                    worst_seconds=worst_seconds, per_hour=per_hour, per_deploy=per_deploy,
                    per_deploy_worst=worst, per_month=per_month, formula=formula)
+
+
+def kept_release_cost(template: Mapping[str, Any], p: PriceTable, a: CostAssumptions, *,
+                      count: int, warm: bool, own_load_balancer: bool) -> CostLine:
+    """What `count` releases kept for rollback cost a month: their alarms always; their
+    instances only when kept warm; through DNS, their own load balancers too."""
+    items = ("CloudWatch alarms",) + (_INSTANCE_ITEMS if warm else ()) + (
+        _LOAD_BALANCER_ITEMS if own_load_balancer else ())
+    lines = [line for line in _group_lines([template], p, a) if line.item.startswith(items)]
+    each = sum(line.monthly for line in lines)
+    what = ", ".join(line.item for line in lines) or "nothing"
+    size = "warm, at the minimum capacity" if warm else "at zero instances"
+    return CostLine(f"Kept release{'s' if count != 1 else ''} for rollback ({count}, {'warm' if warm else 'zero'})",
+                    count * each,
+                    f"{count} (deploy.keep_releases) x {_usd(each)}/month ({size}: {what})")
 
 
 # -- the estimate --------------------------------------------------------------------
@@ -506,7 +529,8 @@ SHARED = "account"
 def estimate(groups: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
              prices: PriceTable | None = None, assumptions: CostAssumptions = CostAssumptions(),
              application_templates: Mapping[str, Mapping[str, Any]] | None = None,
-             deploy_seconds: Mapping[str, tuple[float, float]] | None = None) -> CostEstimate:
+             deploy_seconds: Mapping[str, tuple[float, float]] | None = None,
+             own_load_balancer: bool = True) -> CostEstimate:
     """The monthly cost of `groups` (group name -> stack name -> template), e.g. the
     account-wide stacks under "account" and each environment's under its name.
 
@@ -535,7 +559,7 @@ def estimate(groups: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
     for environment, template in (application_templates or {}).items():
         expected, worst = (deploy_seconds or {})[environment]
         overlaps.append(overlap_cost(environment, template, p, a, expected_seconds=expected,
-                                     worst_seconds=worst))
+                                     worst_seconds=worst, own_load_balancer=own_load_balancer))
     notes = (f"Prices: {p.region}, on-demand, {p.currency}, as of {p.as_of} ({_shown(p.path)}).",
              "Lines marked * use an assumption (see --json for all of them); the rest are "
              "counts from the synthesized templates.",

@@ -21,10 +21,16 @@ ceil(capacity / batch) batches, one after another; each batch
 then an instance refresh's alarms keep watching for its BakeTime before CloudFormation
 calls the update done.
 
-Blue/green: a whole release stack is created (a load balancer, then every instance in
-parallel, healthy in its target group), traffic moves through the canary steps (each
-watched for one DNS TTL plus the bake time, two TTLs at 100%, exactly as
+Blue/green: a whole release stack is created (through DNS, a load balancer of its own;
+behind the application's long-lived load balancer, none), then every instance in
+parallel, healthy in its target group; traffic moves through the canary steps (each
+watched for the bake time, and through DNS one TTL more, two at 100%, exactly as
 cli/release/canary.py waits), then the old release drains.
+
+Rollback: a rolling deploy of the previous version; for blue/green, the kept release
+brought back (from zero instances, or warm at its capacity) and traffic moved to it once
+it is healthy, as cli/release/bluegreen.py does, or the release deployed again when none
+is kept.
 """
 
 from __future__ import annotations
@@ -159,9 +165,11 @@ class DeployEstimate:
     worst_formula: str
     assumptions: Assumptions
     warnings: tuple[str, ...] = ()
+    rollbacks: tuple["RollbackEstimate", ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "rollbacks": [asdict(rollback) for rollback in self.rollbacks],
             "strategy": self.strategy,
             "capacity": self.capacity,
             "batches": self.batches,
@@ -172,6 +180,16 @@ class DeployEstimate:
             "assumptions": asdict(self.assumptions),
             "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True)
+class RollbackEstimate:
+    """How long `wimpy rollback` takes until all traffic is back on the previous version."""
+
+    kept: str  # "zero", "warm", "none" (no kept release), or "rolling"
+    configured: bool  # what wimpy.yml chooses
+    seconds: float
+    formula: str
 
 
 # -- reading the template ------------------------------------------------------------
@@ -194,6 +212,14 @@ def _number(value: Any, *, what: str) -> float:
     except (TypeError, ValueError):
         raise WimpyError(f"{what} is {value!r}, not a number (a template to estimate must "
                          "have literal values there, not references)") from None
+
+
+def serving(value: Any) -> Any:
+    """A blue/green release's group size is `Fn::If [ScaledToZero, 0, size]` (none while
+    kept idle at zero): the size it has while it serves."""
+    if isinstance(value, Mapping) and isinstance(value.get("Fn::If"), list) and len(value["Fn::If"]) == 3:
+        return value["Fn::If"][2]
+    return value
 
 
 def _whole(value: Any, *, what: str) -> int:
@@ -246,8 +272,8 @@ def read_rollout(template: Mapping[str, Any]) -> Rollout:
     for key in ("MinSize", "MaxSize"):
         if key not in properties:
             raise WimpyError(f"{where} has no Properties.{key}")
-    min_size = _whole(properties["MinSize"], what=f"{where} MinSize")
-    max_size = _whole(properties["MaxSize"], what=f"{where} MaxSize")
+    min_size = _whole(serving(properties["MinSize"]), what=f"{where} MinSize")
+    max_size = _whole(serving(properties["MaxSize"]), what=f"{where} MaxSize")
     defaulted: list[str] = []
 
     rolling = (group.get("UpdatePolicy") or {}).get("AutoScalingRollingUpdate")
@@ -458,23 +484,30 @@ def estimate_rolling(rollout: Rollout, assumptions: Assumptions = Assumptions(),
 
 
 def estimate_blue_green(rollout: Rollout, assumptions: Assumptions = Assumptions(), *,
-                        canary: CanaryPlan | None = None,
-                        capacity: int | None = None) -> DeployEstimate:
-    """A release stack created beside the live one, the canary, then the old one drained."""
+                        canary: CanaryPlan | None = None, capacity: int | None = None,
+                        through_front: bool = False) -> DeployEstimate:
+    """A release stack created beside the live one, the canary, then the old one drained.
+    `through_front`: behind the application's long-lived load balancer (deploy.traffic
+    load-balancer), so the release creates none and a step needs no DNS wait (give a
+    canary plan with no TTL)."""
     plan = canary or canary_plan()
     count = _capacity(rollout, capacity)
     a = assumptions
     warnings: list[str] = []
-    phases = [Phase("release stack: load balancer", a.load_balancer_seconds,
-                    f"{_s(a.load_balancer_seconds)} assumed ALB creation (--load-balancer-seconds)")]
+    load_balancer = 0 if through_front else a.load_balancer_seconds
+    phases = [] if through_front else [
+        Phase("release stack: load balancer", a.load_balancer_seconds,
+              f"{_s(a.load_balancer_seconds)} assumed ALB creation (--load-balancer-seconds)")]
     phases += _launch_phases(a, 1, "")
-    phases.append(_health_phase(rollout, 1, ""))
+    # A new group's instances: healthy in the target group (no refresh, so no warm-up).
+    phases.append(_health_phase(replace(rollout, refresh=False), 1, ""))
     for step in plan.steps:
         wait = plan.wait_for(step)
         ttls = 2 if step == 100 else 1
         name = "promotion at 100%" if step == 100 else f"canary step {step:g}%"
         phases.append(Phase(name, wait, f"{ttls} x {_s(plan.ttl_seconds)} TTL + "
-                                        f"{_s(plan.bake_seconds)} bake"))
+                                        f"{_s(plan.bake_seconds)} bake" if plan.ttl_seconds else
+                            f"{_s(plan.bake_seconds)} bake (listener weights: in effect at once)"))
     phases.append(Phase("drain of the old release", rollout.deregistration_delay_seconds,
                         f"{_s(rollout.deregistration_delay_seconds)} deregistration delay"))
     expected = sum(p.seconds for p in phases)
@@ -493,27 +526,73 @@ def estimate_blue_green(rollout: Rollout, assumptions: Assumptions = Assumptions
                             f"is longer than the creation signal timeout ({_s(timeout)})")
     canary_total = sum(plan.wait_for(step) for step in plan.steps)
     health = rollout.healthy_threshold * rollout.health_interval_seconds
-    worst = (a.load_balancer_seconds + timeout + health + canary_total
+    worst = (load_balancer + timeout + health + canary_total
              + rollout.deregistration_delay_seconds)
-    worst_formula = (f"{_s(a.load_balancer_seconds)} ALB + {timeout_what} + {_s(health)} "
-                     f"target-group health + {_s(canary_total)} canary + "
-                     f"{_s(rollout.deregistration_delay_seconds)} drain")
+    worst_formula = ((f"{_s(a.load_balancer_seconds)} ALB + " if not through_front else "")
+                     + f"{timeout_what} + {_s(health)} target-group health + "
+                       f"{_s(canary_total)} canary + {_s(rollout.deregistration_delay_seconds)} drain")
     return DeployEstimate(strategy=BLUE_GREEN, capacity=count, batches=1, phases=tuple(phases),
                           expected_seconds=expected, worst_seconds=worst,
                           worst_formula=worst_formula, assumptions=a, warnings=tuple(warnings))
 
 
+def estimate_rollbacks(rollout: Rollout, assumptions: Assumptions = Assumptions(), *,
+                       strategy: str = ROLLING, through_front: bool = False,
+                       ttl_seconds: float = DEFAULT_TTL_SECONDS, keep_releases: int = 1,
+                       kept: str = "zero", capacity: int | None = None) -> tuple[RollbackEstimate, ...]:
+    """How long a rollback takes until all traffic is on the previous version: for
+    blue/green, with the kept release at zero and warm (the one wimpy.yml chooses marked),
+    or deployed again when none is kept; for rolling, a rolling deploy of it."""
+    a = assumptions
+    if strategy == ROLLING:
+        again = estimate_rolling(rollout, a, capacity=capacity)
+        return (RollbackEstimate("rolling", True, again.expected_seconds,
+                                 f"a rolling deploy of the previous version ({_s(again.expected_seconds)}, "
+                                 "the deploy estimate above)"),)
+    health = rollout.healthy_threshold * rollout.health_interval_seconds
+    checked = f"{_s(health)} healthy in its target group ({rollout.healthy_threshold} x {_s(rollout.health_interval_seconds)})"
+    # Through DNS clients move within one TTL; listener weights are in effect at once.
+    moved, moved_what = ((0, "") if through_front else
+                         (ttl_seconds, f" + {_s(ttl_seconds)} TTL for clients to move"))
+    zero = a.instance_ready_seconds + health + moved
+    rows = [
+        RollbackEstimate("zero", kept == "zero" and keep_releases > 0, zero,
+                         f"{_s(a.instance_ready_seconds)} instances boot, install, pull and start "
+                         f"(the assumptions above) + {checked}{moved_what}"),
+        # A warm release behind the front left its listener, so nothing checked it since;
+        # through DNS its own load balancer never stopped.
+        RollbackEstimate("warm", kept == "warm" and keep_releases > 0,
+                         (health if through_front else 0) + moved,
+                         (f"{checked} once back in the listener" if through_front else
+                          "its own load balancer kept checking it")
+                         + (moved_what or " (listener weights: in effect at once)")),
+    ]
+    if keep_releases == 0:
+        again = (0 if through_front else a.load_balancer_seconds) + zero
+        rows.append(RollbackEstimate(
+            "none", True, again, ("" if through_front else f"{_s(a.load_balancer_seconds)} ALB + ")
+            + f"the release stack deployed again: {_s(zero)} as from zero (deploy.keep_releases is 0)"))
+    return tuple(rows)
+
+
 def estimate(template: Mapping[str, Any], *, strategy: str = ROLLING,
              assumptions: Assumptions = Assumptions(), capacity: int | None = None,
-             canary: CanaryPlan | None = None) -> DeployEstimate:
-    """The deploy-time estimate of an application stack's template."""
+             canary: CanaryPlan | None = None, through_front: bool = False,
+             keep_releases: int = 1, kept: str = "zero") -> DeployEstimate:
+    """The deploy-time estimate of an application stack's template, with its rollbacks."""
     if strategy not in STRATEGIES:
         raise WimpyError(f"--strategy {strategy!r} is not one of {', '.join(STRATEGIES)}",
                          code=ExitCode.USAGE)
     rollout = read_rollout(template)
     if strategy == ROLLING:
-        return estimate_rolling(rollout, assumptions, capacity=capacity)
-    return estimate_blue_green(rollout, assumptions, canary=canary, capacity=capacity)
+        result = estimate_rolling(rollout, assumptions, capacity=capacity)
+    else:
+        result = estimate_blue_green(rollout, assumptions, canary=canary, capacity=capacity,
+                                     through_front=through_front)
+    ttl = canary.ttl_seconds if canary is not None else DEFAULT_TTL_SECONDS
+    return replace(result, rollbacks=estimate_rollbacks(
+        rollout, assumptions, strategy=strategy, through_front=through_front, ttl_seconds=ttl,
+        keep_releases=keep_releases, kept=kept, capacity=capacity))
 
 
 # -- the peers -----------------------------------------------------------------------

@@ -371,8 +371,13 @@ class BlueGreen(Strategy):
                 exists = release in existing
                 if release.version in keep and exists:
                     self.router.detach(release.stack)
-                    traffic.set_capacity(cloudformation, release.stack, on=False)
-                    self.phases.note(f"kept {release.stack} ({release.version}) at zero capacity for rollback")
+                    if self.config.deploy.kept_release_capacity == "warm":
+                        self.phases.note(f"kept {release.stack} ({release.version}) warm, at its "
+                                         "capacity, for rollback in seconds")
+                    else:
+                        traffic.set_capacity(cloudformation, release.stack, on=False)
+                        self.phases.note(f"kept {release.stack} ({release.version}) at zero "
+                                         "capacity for rollback")
                 elif exists:
                     self._remove(release.stack)
                     self.phases.note(f"deleted {release.stack} ({release.version})")

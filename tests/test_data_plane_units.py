@@ -104,10 +104,32 @@ def test_a_new_launch_template_is_rolled_out_one_batch_at_a_time_with_the_minimu
         if status.state == "complete":
             break
         serve(group)
+        group.left_balancers()  # the controller applies the balancers after each step
         group._clock.now += 10  # past the drain
     assert status.state == "complete" and in_service(group, "2") == 2 and in_service(group, "1") == 0
     # Old instances left the load balancer first (draining), then were stopped.
     assert all(i.terminated for i in group.launched if i.version == "1")
+
+
+def test_a_drained_instance_is_stopped_only_its_drain_time_after_the_balancer_dropped_it(group):
+    v1, v2 = spec("1"), spec("2")
+    group.step(v1, desired=1, batch=1, drain_seconds=5)
+    serve(group)
+    group.step(v2, desired=1, batch=1, drain_seconds=5)
+    serve(group)
+    group.step(v2, desired=1, batch=1, drain_seconds=5)  # the old one starts draining
+    (old,) = [i for i in group.instances if i.version == "1"]
+    assert old.state is State.DRAINING
+    group._clock.now += 60  # the balancer has not been applied yet: it may still send requests
+    group.step(v2, desired=1, batch=1, drain_seconds=5)
+    assert not old.terminated
+    group.left_balancers()
+    group._clock.now += 4
+    group.step(v2, desired=1, batch=1, drain_seconds=5)
+    assert not old.terminated
+    group._clock.now += 1
+    group.step(v2, desired=1, batch=1, drain_seconds=5)
+    assert old.terminated
 
 
 def test_a_new_instance_that_fails_stops_the_update_and_the_old_ones_keep_serving(group):
@@ -133,6 +155,7 @@ def test_a_group_scaled_to_zero_drains_and_stops_every_instance(group):
     serve(group)
     group.step(v1, desired=0, batch=1, drain_seconds=5)
     assert [i.state for i in group.instances] == [State.DRAINING] * 2
+    group.left_balancers()
     group._clock.now += 5
     assert group.step(v1, desired=0, batch=1, drain_seconds=5).state == "complete"
     assert group.instances == []

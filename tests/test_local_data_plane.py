@@ -102,10 +102,8 @@ def test_a_version_that_never_becomes_healthy_is_rolled_back_and_the_last_keeps_
     assert {body for _, body in seen.seen} == {live}
 
 
-@pytest.fixture(scope="module")
-def canary_app(data_plane, registry, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("canary-app")
-    config = write_app(folder, app="canary", registry=registry.host, strategy="blue-green")
+def first_release(folder, app: str, registry, traffic: str = "load-balancer"):
+    config = write_app(folder, app=app, registry=registry.host, strategy="blue-green", traffic=traffic)
     set_version(folder, "v1")
     result = deploy(config, "v1")
     assert result.exit_code == 0, result.output
@@ -114,11 +112,22 @@ def canary_app(data_plane, registry, tmp_path_factory):
     return folder, config, url
 
 
+@pytest.fixture(scope="module")
+def canary_app(data_plane, registry, tmp_path_factory):
+    """Behind the application's load balancer (deploy.traffic's default)."""
+    return first_release(tmp_path_factory.mktemp("canary-app"), "canary", registry)
 
-def canary_steps(emulator, version):
+
+@pytest.fixture(scope="module")
+def dns_canary_app(data_plane, registry, tmp_path_factory):
+    """A load balancer per release and weighted Route53 records (deploy.traffic: dns)."""
+    return first_release(tmp_path_factory.mktemp("dns-canary-app"), "dnscanary", registry, traffic="dns")
+
+
+def canary_steps(emulator, version, app: str = "canary"):
     from cli.release.session import read_record
 
-    return read_record(emulator.client("dynamodb"), env="staging", app="canary").get(version).judged
+    return read_record(emulator.client("dynamodb"), env="staging", app=app).get(version).judged
 
 
 def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_rolls_back_cleanly(
@@ -191,8 +200,10 @@ def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm
     back. Only the bad version's own answers failed."""
     folder, config, url = rolling_app
     live = live_version(url)
-    # The bake outlasts two bad 10 s periods and their evaluation.
-    write_app(folder, app="roller", rolling_bake_seconds=40)
+    # The bake outlasts two bad 10 s periods and their evaluation. Each answer of the bad
+    # version is a CGI run, which a loaded machine can slow past 2 s: a longer drain lets
+    # the last ones finish before its instances stop.
+    write_app(folder, app="roller", rolling_bake_seconds=40, drain_seconds=6)
     load = LoadGenerator(url, tmp_path, pace_ms=8)
     try:
         set_version(folder, "v6-5xx", failing=True)
@@ -215,35 +226,39 @@ def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm
     assert states[live] == "live" and states["v6-5xx"] == "failed", states
 
 
-def deploy_under_load(canary_app, registry, tmp_path, version: str, *, bake_seconds: int, **answers):
+def deploy_under_load(canary_app, registry, tmp_path, version: str, *, bake_seconds: int,
+                      app: str = "canary", traffic: str = "load-balancer", **answers):
     """Deploy `version` (answering as `set_version`'s `answers` say) with steps baked for
     `bake_seconds`, under steady load; then the app's usual settings and a healthy next
     version again. (the deploy's result, what the load saw)."""
     folder, config, url = canary_app
-    write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=bake_seconds)
+    settings = dict(app=app, registry=registry.host, strategy="blue-green", traffic=traffic)
+    write_app(folder, bake_seconds=bake_seconds, **settings)
     load = LoadGenerator(url, tmp_path, pace_ms=8)
     try:
         set_version(folder, version, **answers)
         result = deploy(config, version)
     finally:
         seen = load.stop()
-        write_app(folder, app="canary", registry=registry.host, strategy="blue-green")
+        write_app(folder, **settings)
         set_version(folder, f"after-{version}")
     return result, seen
 
 
 def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
-        canary_app, emulator, registry, tmp_path):
-    """Only the bad release's share of requests fails, and only while it is watched: its
-    errors alarm, evaluated on the requests HAProxy logged, fires after two bad 10 s
-    periods, and the deploy rolls back and exits 4."""
-    _, _, url = canary_app
+        dns_canary_app, emulator, registry, tmp_path):
+    """Through DNS (a load balancer per release, weighted records; the other canary tests
+    go through the application's load balancer): only the bad release's share of requests
+    fails, and only while it is watched: its errors alarm, evaluated on the requests its
+    HAProxy logged, fires after two bad 10 s periods, and the deploy rolls back and exits 4."""
+    _, _, url = dns_canary_app
     live = live_version(url)
     # Its first step watched long enough for two whole bad periods and their evaluation.
-    result, seen = deploy_under_load(canary_app, registry, tmp_path, "v5-5xx", bake_seconds=45, failing=True)
+    result, seen = deploy_under_load(dns_canary_app, registry, tmp_path, "v5-5xx", bake_seconds=45,
+                                     app="dnscanary", traffic="dns", failing=True)
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
-    assert "wimpy-staging-canary-" in result.stderr and "errors is in ALARM" in result.stderr, result.stderr
-    (judged,) = canary_steps(emulator, "v5-5xx")
+    assert "wimpy-staging-dnscanary-" in result.stderr and "errors is in ALARM" in result.stderr, result.stderr
+    (judged,) = canary_steps(emulator, "v5-5xx", app="dnscanary")
     assert (judged.percent, judged.outcome) == (25, "failed")
     assert "errors is in ALARM" in judged.problems[0]
     failed = {key: count for key, count in seen.seen.items() if key[0] >= 500}

@@ -152,6 +152,47 @@ def test_an_alarm_during_a_bake_stops_the_canary_at_once():
     assert clock.time - 1000 <= 410  # stopped within one poll of the alarm
 
 
+class LaggingWatch(ScriptedWatch):
+    """Judged at each step's end; the step's last period reaches CloudWatch `arrives`
+    seconds after the step (never, with None)."""
+
+    metrics_lag_seconds = 180
+
+    def __init__(self, clock, arrives: float | None, fail_at: float | None = None):
+        super().__init__(clock, fail_at=fail_at)
+        self.arrives, self.judged = arrives, []
+
+    def window_complete(self, start, end):
+        return self.arrives is not None and self.clock.now() >= end + self.arrives
+
+    def judge(self, start, end):
+        self.judged.append((start, end, self.clock.now()))
+
+
+ONE_STEP = CanaryPlan(steps=(100,), bake_seconds=60, ttl_seconds=0, poll_seconds=10)
+
+
+def test_the_judge_waits_for_the_steps_last_period_and_judges_the_step_alone():
+    clock = FakeClock()
+    watch = LaggingWatch(clock, arrives=25)
+    watched = run_steps(Canary(ONE_STEP, RecordingTraffic(), watch, clock, wall=clock.now), (100,))
+    # Baked 60 s, then waited in 10 s polls until the metrics were there (at 85 s).
+    assert watched == [90]
+    assert watch.judged == [(1000, 1060, 1090)]  # the step's window, not the wait
+
+
+def test_metrics_that_never_arrive_are_waited_for_the_lag_only_and_alarms_still_stop_it():
+    clock = FakeClock()
+    watch = LaggingWatch(clock, arrives=None)
+    watched = run_steps(Canary(ONE_STEP, RecordingTraffic(), watch, clock, wall=clock.now), (100,))
+    assert watched == [60 + 180] and watch.judged == [(1000, 1060, 1240)]
+    clock = FakeClock()
+    watch = LaggingWatch(clock, arrives=None, fail_at=100)  # an alarm while waiting
+    with pytest.raises(CanaryFailed, match="errors in ALARM"):
+        run_steps(Canary(ONE_STEP, RecordingTraffic(), watch, clock, wall=clock.now), (100,))
+    assert watch.judged == [] and clock.time == 1100
+
+
 def test_dns_waits_on_aws_never_undercut_the_alias_ttl_clients_see():
     """Route 53 answers an alias to a load balancer with a 60 s TTL, whatever wimpy.yml
     says: a smaller deploy.dns_ttl_seconds cannot shorten the wait on AWS, a larger one

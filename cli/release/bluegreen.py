@@ -25,7 +25,7 @@ from .names import InvalidVersion, release_name
 from .record import (DEPLOYING, KEPT, PAUSED, RESTORING, RETIRING, ROLLING_BACK, SHIFTING,
                      WATCHING, Release)
 from .strategy import Strategy
-from .watch import ReleaseWatch
+from .watch import ReleaseWatch, metrics_lag_seconds
 
 
 class BlueGreen(Strategy):
@@ -414,7 +414,10 @@ class BlueGreen(Strategy):
                              live_target_group_arn=_outputs(self.client("cloudformation"), old_stack).get(
                                  "TargetGroupArn"),
                              judge_settings=JudgeSettings.from_config(self.config.deploy.canary.judge),
-                             period_seconds=self.config.app.alarms.period_seconds)
+                             period_seconds=self.config.app.alarms.period_seconds,
+                             metrics_lag_seconds=metrics_lag_seconds(
+                                 local=self.target.is_local,
+                                 metrics=not self.target.is_local or self.target.rollout is not None))
         return Canary(plan, _RoutedTraffic(self.router, new_stack=new_stack, old_stack=old_stack),
                       watch, self.clock)
 

@@ -64,6 +64,12 @@ class Watch(Protocol):
         cli.release.judge.Verdict, or None when there is nothing to compare with."""
         ...
 
+    # Optional: how long after a window's end its metrics may still be arriving, and
+    # whether those of [start, end) have all arrived (the judge waits for them, up to it).
+    metrics_lag_seconds: float
+
+    def window_complete(self, start: float, end: float) -> bool: ...
+
 
 class CanaryFailed(Exception):
     def __init__(self, step: float, split: Split, problems: Sequence[str]):
@@ -104,8 +110,27 @@ class Canary:
         # Judged once, on the whole step: looking again and again at a growing window would
         # give a difference by chance many chances to pass for a real one.
         judge = getattr(self.watch_, "judge", None)
-        self.verdict = judge(wall_started, self.wall()) if judge is not None else None
+        if judge is not None:
+            wall_ended = self.wall()
+            self._await_metrics(percent, split, wall_started, wall_ended)
+            self.verdict = judge(wall_started, wall_ended)
         if self.verdict is not None and self.verdict.failures:
             raise CanaryFailed(percent, split, [f"worse than the live release: {failure}"
                                                 for failure in self.verdict.failures])
         return self.clock.now() - started
+
+    def _await_metrics(self, percent: float, split: Split, start: float, end: float) -> None:
+        """The step's last period is published after it ends (a minute or two on AWS, the
+        data plane's send interval locally): judging at once would leave it out, or count
+        it half sent. Wait until both releases have it, up to the lag the watch allows,
+        still stopping at the first problem."""
+        complete = getattr(self.watch_, "window_complete", None)
+        give_up = self.clock.now() + getattr(self.watch_, "metrics_lag_seconds", 0)
+        while complete is not None and not complete(start, end):
+            problems = self.watch_.problems()
+            if problems:
+                raise CanaryFailed(percent, split, problems)
+            remaining = give_up - self.clock.now()
+            if remaining <= 0:
+                return  # judged on what arrived; a release with no traffic there has none
+            self.clock.sleep(min(self.plan.poll_seconds, remaining))

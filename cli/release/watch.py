@@ -12,17 +12,33 @@ from cli import naming
 from .judge import JudgeSettings, Sample, Verdict, judge
 
 NAMESPACE = "AWS/ApplicationELB"
+# How long after a period ends its datapoint may still be on its way, which the judge waits
+# for at most. A load balancer sends each minute's metrics to CloudWatch once that minute is
+# over, and they take some time more to be read back: assumed 3 minutes at most (AWS
+# publishes no bound). The local data plane sends each 10 s period within 5 s.
+AWS_METRICS_LAG_SECONDS = 180
+LOCAL_METRICS_LAG_SECONDS = 20
+
+
+def metrics_lag_seconds(*, local: bool, metrics: bool = True) -> float:
+    """`metrics`: whether anything sends them (the local target without its data plane has
+    no load balancer to, so there is nothing to wait for)."""
+    if not metrics:
+        return 0
+    return LOCAL_METRICS_LAG_SECONDS if local else AWS_METRICS_LAG_SECONDS
 
 
 class ReleaseWatch:
     def __init__(self, *, cloudwatch: Any, elbv2: Any, stack: str, extra_alarms: Sequence[str],
                  target_group_arn: str | None, live_target_group_arn: str | None = None,
-                 judge_settings: JudgeSettings = JudgeSettings(), period_seconds: int = 60):
+                 judge_settings: JudgeSettings = JudgeSettings(), period_seconds: int = 60,
+                 metrics_lag_seconds: float = 0):
         self.cloudwatch, self.elbv2 = cloudwatch, elbv2
         self.alarm_names = [*naming.stack_alarms(stack), *extra_alarms]
         self.target_group_arn = target_group_arn
         self.live_target_group_arn = live_target_group_arn
         self.judge_settings, self.period_seconds = judge_settings, period_seconds
+        self.metrics_lag_seconds = metrics_lag_seconds
 
     def problems(self) -> list[str]:
         found = []
@@ -51,20 +67,40 @@ class ReleaseWatch:
         return judge(self._sample(self.target_group_arn, first, last),
                      self._sample(self.live_target_group_arn, first, last), self.judge_settings)
 
-    def _sample(self, target_group_arn: str, start: int, end: int) -> Sample:
+    def window_complete(self, start: float, end: float) -> bool:
+        """Whether both releases' last whole period of [start, end) has its request count."""
+        if not self.target_group_arn or not self.live_target_group_arn:
+            return True
+        last = int(end // self.period_seconds) * self.period_seconds
+        if last - self.period_seconds < start:
+            return True  # no whole period: nothing to wait for
+        return all(self._requests(arn, last - self.period_seconds, last)
+                   for arn in (self.target_group_arn, self.live_target_group_arn))
+
+    def _requests(self, target_group_arn: str, start: int, end: int) -> list[float]:
+        return self._points(self._dimensions(target_group_arn), "RequestCount", "Sum", start, end)
+
+    def _dimensions(self, target_group_arn: str) -> list[dict]:
         dimensions = [{"Name": "TargetGroup", "Value": target_group_arn.split(":", 5)[-1]}]
         balancers = self.elbv2.describe_target_groups(
             TargetGroupArns=[target_group_arn])["TargetGroups"][0].get("LoadBalancerArns", [])
         if balancers:
             dimensions.append({"Name": "LoadBalancer", "Value": balancers[0].split(":loadbalancer/", 1)[1]})
+        return dimensions
+
+    def _points(self, dimensions: list[dict], metric: str, statistic: str, start: int, end: int) -> list[float]:
+        found = self.cloudwatch.get_metric_statistics(
+            Namespace=NAMESPACE, MetricName=metric, Dimensions=dimensions,
+            StartTime=datetime.datetime.fromtimestamp(start, datetime.timezone.utc),
+            EndTime=datetime.datetime.fromtimestamp(end, datetime.timezone.utc),
+            Period=self.period_seconds, Statistics=[statistic])["Datapoints"]
+        return [point[statistic] for point in sorted(found, key=lambda p: p["Timestamp"])]
+
+    def _sample(self, target_group_arn: str, start: int, end: int) -> Sample:
+        dimensions = self._dimensions(target_group_arn)
 
         def points(metric: str, statistic: str) -> list[float]:
-            found = self.cloudwatch.get_metric_statistics(
-                Namespace=NAMESPACE, MetricName=metric, Dimensions=dimensions,
-                StartTime=datetime.datetime.fromtimestamp(start, datetime.timezone.utc),
-                EndTime=datetime.datetime.fromtimestamp(end, datetime.timezone.utc),
-                Period=self.period_seconds, Statistics=[statistic])["Datapoints"]
-            return [point[statistic] for point in sorted(found, key=lambda p: p["Timestamp"])]
+            return self._points(dimensions, metric, statistic, start, end)
         return Sample(requests=int(sum(points("RequestCount", "Sum"))),
                       errors=int(sum(points("HTTPCode_Target_5XX_Count", "Sum"))),
                       latencies=tuple(points("TargetResponseTime", "Average")))

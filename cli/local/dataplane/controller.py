@@ -127,6 +127,8 @@ class DataPlane:
         for name in set(self._groups) - seen:  # the group was deleted: so are its instances
             threading.Thread(target=self._groups.pop(name).terminate_all, daemon=True).start()
         self._route(groups_of_target_group)
+        for group in self._groups.values():
+            group.left_balancers()
         self._judge_alarms()
         self._send_metrics()
 

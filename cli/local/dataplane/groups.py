@@ -11,7 +11,8 @@ on AWS (the refresh's alarms and bake time are cli/local/rollout.py's):
 - an instance is in service once `wimpy-health-wait` succeeds (the boot script then
   completes its launch hook and signals);
 - only then does a batch of old instances leave the load balancer, and each is stopped
-  once the target group's deregistration delay has passed;
+  once the target group's deregistration delay has passed since the balancer stopped
+  sending it requests (`left_balancers`, once HAProxy runs without it);
 - a new instance that signals failure (not healthy within the signal timeout) stops the
   update: no further batch starts, the new instances stop, the old ones keep serving, and
   the group reports the failure for its launch template version, as the stack update
@@ -20,6 +21,7 @@ on AWS (the refresh's alarms and bake time are cli/local/rollout.py's):
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -51,6 +53,8 @@ class Group:
         self._clock = clock
         self.instances: list[Instance] = []
         self.failed: dict[str, str] = {}  # launch template version -> why its update failed
+        # Draining instances still in the balancer as last applied -> their drain time.
+        self._leaving: dict[str, float] = {}
 
     def in_service(self) -> list[Instance]:
         return [i for i in self.instances if i.state is State.IN_SERVICE]
@@ -100,7 +104,17 @@ class Group:
         if instance.state is State.BOOTING:  # never took a request
             self._stop(instance)
         else:
-            instance.drain(self._clock() + seconds)
+            # Its drain time counts from when the balancer stops sending it requests: on a
+            # loaded machine HAProxy's reload can take a good part of a short delay.
+            instance.drain(math.inf)
+            self._leaving[instance.id] = seconds
+
+    def left_balancers(self) -> None:
+        """The balancers now run without the instances drained since the last call: their
+        deregistration delay starts."""
+        for instance in self.instances:
+            if instance.id in self._leaving:
+                instance.drain_until = self._clock() + self._leaving.pop(instance.id)
 
     def _finish_draining(self) -> None:
         for instance in list(self.instances):  # _stop removes from the list

@@ -61,7 +61,7 @@ end
 def write_app(folder: Path, *, app: str, registry: str | None = None, strategy: str = "rolling",
               capacity: tuple[int, int] = (2, 4), steps: list[int] | None = None,
               bake_seconds: int = 6, traffic: str = "load-balancer",
-              rolling_bake_seconds: int = 0, drain_seconds: int = 2) -> Path:
+              rolling_bake_seconds: int = 0) -> Path:
     """A busybox application answering its version on / and "ok" on /health, with the
     short health intervals, drain and alarm periods a laptop wants, set in its wimpy.yml.
     `registry`: a registry's host to push to (default: the app's ECR repository, which the
@@ -77,7 +77,7 @@ def write_app(folder: Path, *, app: str, registry: str | None = None, strategy: 
                 "health_check": {"path": "/health", "interval_seconds": 5, "timeout_seconds": 2,
                                  "healthy_threshold": 2, "unhealthy_threshold": 2},
                 "capacity": {"min": capacity[0], "max": capacity[1]},
-                "deregistration_delay_seconds": drain_seconds,
+                "deregistration_delay_seconds": 2,
                 # An alarm fires on two bad 10 s datapoints out of three.
                 "alarms": {"period_seconds": 10}},
         "account": {"id": "111111111111", "region": "eu-west-1",

@@ -225,8 +225,9 @@ def test_blue_green_creates_a_release_then_walks_the_canary():
     # must have left) and the bake: in the model and in what cli/release/canary.py waits.
     assert [p.seconds for p in result.phases if "%" in p.name] == [60 + 300, 60 + 300, 2 * 60 + 300]
     assert [plan_.wait_for(step) for step in plan_.steps] == [60 + 300, 60 + 300, 2 * 60 + 300]
-    # Worst: the creation signal timeout instead of the launch.
-    assert result.worst_seconds == 150 + 600 + 20 + 1140 + 30
+    # Worst: the creation signal timeout instead of the launch, and the judge waiting the
+    # longest for each step's metrics.
+    assert result.worst_seconds == 150 + 600 + 20 + 1140 + 3 * 180 + 30
 
 
 def test_blue_green_behind_the_front_creates_no_load_balancer_and_waits_no_ttl():
@@ -237,7 +238,7 @@ def test_blue_green_behind_the_front_creates_no_load_balancer_and_waits_no_ttl()
     assert result.expected_seconds == 120 + 20 + 3 * 300 + 30
     assert not [p for p in result.phases if "load balancer" in p.name]
     assert phase(result, "canary step 10%").formula == "300 s bake (listener weights: in effect at once)"
-    assert result.worst_seconds == 600 + 20 + 900 + 30
+    assert result.worst_seconds == 600 + 20 + 900 + 3 * 180 + 30
 
 
 def test_rollback_from_a_kept_release_at_zero_or_warm_in_both_traffic_modes():

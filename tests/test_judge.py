@@ -73,3 +73,43 @@ def test_settings_come_from_wimpy_yml():
                                                      max_latency_increase_percent=50, min_requests=200))
     assert (settings.confidence, settings.error_margin_points, settings.latency_margin_percent,
             settings.min_requests) == (0.98, 1, 50, 200)
+
+
+class FakeMetrics:
+    """CloudWatch's request counts per target group (period start -> count), and the
+    target groups' load balancer, as ReleaseWatch reads them."""
+
+    def __init__(self, counts: dict[str, dict[int, float]]):
+        self.counts = counts
+
+    def describe_target_groups(self, TargetGroupArns):
+        return {"TargetGroups": [{"LoadBalancerArns": [
+            "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/front/1"]}]}
+
+    def get_metric_statistics(self, Namespace, MetricName, Dimensions, StartTime, EndTime, Period, Statistics):
+        import datetime
+
+        name = Dimensions[0]["Value"]
+        return {"Datapoints": [
+            {"Timestamp": datetime.datetime.fromtimestamp(at, datetime.timezone.utc), "Sum": count}
+            for at, count in self.counts.get(name, {}).items()
+            if StartTime.timestamp() <= at < EndTime.timestamp()]}
+
+
+def test_a_window_is_complete_once_each_release_with_requests_has_its_last_period():
+    from cli.release.watch import ReleaseWatch
+
+    new, live = "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/new/1", \
+        "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/live/1"
+    metrics = FakeMetrics({"targetgroup/new/1": {1000: 5, 1010: 6}, "targetgroup/live/1": {1000: 50}})
+    watch = ReleaseWatch(cloudwatch=metrics, elbv2=metrics, stack="s", extra_alarms=(),
+                         target_group_arn=new, live_target_group_arn=live, period_seconds=10)
+    # The step ran 995-1025: whole periods 1000 and 1010; the live release's 1010 is missing.
+    assert not watch.window_complete(995, 1025)
+    metrics.counts["targetgroup/live/1"][1010] = 49
+    assert watch.window_complete(995, 1025)
+    # A release with no requests in the window (the live one at 100%) has nothing coming.
+    metrics.counts["targetgroup/live/1"] = {}
+    assert watch.window_complete(995, 1025)
+    # Less than a whole period: nothing to wait for.
+    assert watch.window_complete(1001, 1009)

@@ -161,8 +161,8 @@ def render(result: Any, app: str, env: str, source: str, rows: Sequence[Any]) ->
     for warning in result.warnings:
         lines.append(f"Warning: {warning}")
     if result.rollbacks:
-        lines += ["", "Rollback, until all traffic is on the previous version "
-                      "(deploy.kept_release_capacity: zero or warm):"]
+        lines += ["", "Rollback, until all traffic is on the previous version"
+                  + (" (deploy.kept_release_capacity: zero or warm):" if result.strategy != "rolling" else ":")]
         for rollback in result.rollbacks:
             mark = "  (wimpy.yml)" if rollback.configured and len(result.rollbacks) > 1 else ""
             name = {"zero": "kept at zero", "warm": "kept warm", "none": "none kept",

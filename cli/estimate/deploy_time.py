@@ -42,6 +42,7 @@ from typing import Any, Mapping, Sequence
 
 from cli.errors import ExitCode, WimpyError
 from cli.release.canary import CanaryPlan
+from cli.release.watch import AWS_METRICS_LAG_SECONDS
 
 ROLLING = "rolling"
 BLUE_GREEN = "blue-green"
@@ -526,11 +527,14 @@ def estimate_blue_green(rollout: Rollout, assumptions: Assumptions = Assumptions
                             f"is longer than the creation signal timeout ({_s(timeout)})")
     canary_total = sum(plan.wait_for(step) for step in plan.steps)
     health = rollout.healthy_threshold * rollout.health_interval_seconds
-    worst = (load_balancer + timeout + health + canary_total
+    # After each step the judge waits for the step's last metric period, up to this long.
+    metrics = len(plan.steps) * AWS_METRICS_LAG_SECONDS
+    worst = (load_balancer + timeout + health + canary_total + metrics
              + rollout.deregistration_delay_seconds)
     worst_formula = ((f"{_s(a.load_balancer_seconds)} ALB + " if not through_front else "")
                      + f"{timeout_what} + {_s(health)} target-group health + "
-                       f"{_s(canary_total)} canary + {_s(rollout.deregistration_delay_seconds)} drain")
+                       f"{_s(canary_total)} canary + {len(plan.steps)} x {AWS_METRICS_LAG_SECONDS} s "
+                       f"the judge's wait for metrics + {_s(rollout.deregistration_delay_seconds)} drain")
     return DeployEstimate(strategy=BLUE_GREEN, capacity=count, batches=1, phases=tuple(phases),
                           expected_seconds=expected, worst_seconds=worst,
                           worst_formula=worst_formula, assumptions=a, warnings=tuple(warnings))
@@ -621,7 +625,10 @@ def compare(rollout: Rollout, assumptions: Assumptions = Assumptions(), *,
 
     count = _capacity(rollout, capacity)
     rows = [_row("Wimpy (this template)", rollout, assumptions, count,
-                 sources="the synthesized template", assumed=rollout.defaulted)]
+                 sources="the synthesized template", assumed=rollout.defaulted,
+                 note=(f"its {_s(rollout.bake_seconds)} bake, the alarms watched after the last "
+                       "instance, is in its times; the other rows count none"
+                       if rollout.bake_seconds else ""))]
     for peer in PEERS:
         batch = peer.batch_size(count, rollout.max_batch_size or CFN_DEFAULT_MAX_BATCH_SIZE)
         if peer.timeout_seconds is None:

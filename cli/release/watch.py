@@ -17,7 +17,7 @@ NAMESPACE = "AWS/ApplicationELB"
 # over, and they take some time more to be read back: assumed 3 minutes at most (AWS
 # publishes no bound). The local data plane sends each 10 s period within 5 s.
 AWS_METRICS_LAG_SECONDS = 180
-LOCAL_METRICS_LAG_SECONDS = 20
+LOCAL_METRICS_LAG_SECONDS = 12
 
 
 def metrics_lag_seconds(*, local: bool, metrics: bool = True) -> float:
@@ -68,17 +68,29 @@ class ReleaseWatch:
                      self._sample(self.live_target_group_arn, first, last), self.judge_settings)
 
     def window_complete(self, start: float, end: float) -> bool:
-        """Whether both releases' last whole period of [start, end) has its request count."""
+        """Whether each release that had requests in the whole periods of [start, end) has
+        its last one's count too. One that had none (no traffic, or the live release at a
+        100% step) has nothing on its way."""
         if not self.target_group_arn or not self.live_target_group_arn:
             return True
+        first = int(start // self.period_seconds + 1) * self.period_seconds
         last = int(end // self.period_seconds) * self.period_seconds
-        if last - self.period_seconds < start:
+        if last <= first:
             return True  # no whole period: nothing to wait for
-        return all(self._requests(arn, last - self.period_seconds, last)
-                   for arn in (self.target_group_arn, self.live_target_group_arn))
+        for arn in (self.target_group_arn, self.live_target_group_arn):
+            periods = self._request_periods(arn, first, last)
+            if periods and max(periods) < last - self.period_seconds:
+                return False
+        return True
 
-    def _requests(self, target_group_arn: str, start: int, end: int) -> list[float]:
-        return self._points(self._dimensions(target_group_arn), "RequestCount", "Sum", start, end)
+    def _request_periods(self, target_group_arn: str, start: int, end: int) -> list[float]:
+        """The start (epoch seconds) of each period of [start, end) with a request count."""
+        found = self.cloudwatch.get_metric_statistics(
+            Namespace=NAMESPACE, MetricName="RequestCount", Dimensions=self._dimensions(target_group_arn),
+            StartTime=datetime.datetime.fromtimestamp(start, datetime.timezone.utc),
+            EndTime=datetime.datetime.fromtimestamp(end, datetime.timezone.utc),
+            Period=self.period_seconds, Statistics=["Sum"])["Datapoints"]
+        return [point["Timestamp"].timestamp() for point in found]
 
     def _dimensions(self, target_group_arn: str) -> list[dict]:
         dimensions = [{"Name": "TargetGroup", "Value": target_group_arn.split(":", 5)[-1]}]

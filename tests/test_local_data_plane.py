@@ -55,11 +55,10 @@ def wait_for_answer(url: str, body: str, timeout: float = 60) -> None:
     raise AssertionError(f"{url} did not answer {body!r} within {timeout}s")
 
 
-@pytest.fixture(scope="module")
-def rolling_app(data_plane, tmp_path_factory):
-    """In the app's ECR repository (the default), which the data plane's registry backs."""
-    folder = tmp_path_factory.mktemp("rolling-app")
-    config = write_app(folder, app="roller")
+def first_release(folder, app: str, **settings):
+    """`app` (written by write_app with `settings`) deployed at v1 and answering; (folder,
+    config path, its local URL)."""
+    config = write_app(folder, app=app, **settings)
     set_version(folder, "v1")
     result = deploy(config, "v1")
     assert result.exit_code == 0, result.output
@@ -67,6 +66,12 @@ def rolling_app(data_plane, tmp_path_factory):
     assert url.startswith("http://localhost:"), url
     wait_for_answer(url, "v1")
     return folder, config, url
+
+
+@pytest.fixture(scope="module")
+def rolling_app(data_plane, tmp_path_factory):
+    """In the app's ECR repository (the default), which the data plane's registry backs."""
+    return first_release(tmp_path_factory.mktemp("rolling-app"), "roller")
 
 
 def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, tmp_path):
@@ -87,41 +92,28 @@ def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, tmp_path):
 
 def test_a_version_that_never_becomes_healthy_is_rolled_back_and_the_last_keeps_serving(
         rolling_app, tmp_path):
-    folder, config, url = rolling_app
+    _, _, url = rolling_app
     live = live_version(url)
-    load = LoadGenerator(url, tmp_path, pace_ms=8)
-    try:
-        set_version(folder, "v9-broken", healthy=False)
-        result = deploy(config, "v9-broken")
-    finally:
-        seen = load.stop()
-        set_version(folder, "v10")
+    result, seen = deploy_under_load(rolling_app, tmp_path, "v9-broken", settings={"app": "roller"},
+                                     healthy=False)
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "did not answer on" in result.stderr
     assert seen.failed == 0, seen
     assert {body for _, body in seen.seen} == {live}
 
 
-def first_release(folder, app: str, registry, traffic: str = "load-balancer"):
-    config = write_app(folder, app=app, registry=registry.host, strategy="blue-green", traffic=traffic)
-    set_version(folder, "v1")
-    result = deploy(config, "v1")
-    assert result.exit_code == 0, result.output
-    url = json.loads(result.stdout)["url"]
-    wait_for_answer(url, "v1")
-    return folder, config, url
-
-
 @pytest.fixture(scope="module")
 def canary_app(data_plane, registry, tmp_path_factory):
     """Behind the application's load balancer (deploy.traffic's default)."""
-    return first_release(tmp_path_factory.mktemp("canary-app"), "canary", registry)
+    return first_release(tmp_path_factory.mktemp("canary-app"), "canary", registry=registry.host,
+                         strategy="blue-green")
 
 
 @pytest.fixture(scope="module")
 def dns_canary_app(data_plane, registry, tmp_path_factory):
     """A load balancer per release and weighted Route53 records (deploy.traffic: dns)."""
-    return first_release(tmp_path_factory.mktemp("dns-canary-app"), "dnscanary", registry, traffic="dns")
+    return first_release(tmp_path_factory.mktemp("dns-canary-app"), "dnscanary", registry=registry.host,
+                         strategy="blue-green", traffic="dns")
 
 
 def canary_steps(emulator, version, app: str = "canary"):
@@ -198,18 +190,11 @@ def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm
     refresh completes; the errors alarm, on the requests HAProxy logged, fires during the
     refresh or its bake, and CloudFormation's rollback (acted out) brings the last version
     back. Only the bad version's own answers failed."""
-    folder, config, url = rolling_app
+    _, config, url = rolling_app
     live = live_version(url)
     # The bake outlasts two bad 10 s periods and their evaluation.
-    write_app(folder, app="roller", rolling_bake_seconds=40)
-    load = LoadGenerator(url, tmp_path, pace_ms=8)
-    try:
-        set_version(folder, "v6-5xx", failing=True)
-        result = deploy(config, "v6-5xx")
-    finally:
-        seen = load.stop()
-        write_app(folder, app="roller")
-        set_version(folder, "v11")
+    result, seen = deploy_under_load(rolling_app, tmp_path, "v6-5xx", settings={"app": "roller"},
+                                     during={"rolling_bake_seconds": 40}, failing=True)
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "the alarm wimpy-staging-roller-errors went into ALARM during the" in result.stderr, result.stderr
     assert "rolled wimpy-staging-roller back" in result.stderr
@@ -229,21 +214,23 @@ def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm
     assert states[live] == "live" and states["v6-5xx"] == "failed", states
 
 
-def deploy_under_load(canary_app, registry, tmp_path, version: str, *, bake_seconds: int,
-                      app: str = "canary", traffic: str = "load-balancer", **answers):
-    """Deploy `version` (answering as `set_version`'s `answers` say) with steps baked for
-    `bake_seconds`, under steady load; then the app's usual settings and a healthy next
-    version again. (the deploy's result, what the load saw)."""
-    folder, config, url = canary_app
-    settings = dict(app=app, registry=registry.host, strategy="blue-green", traffic=traffic)
-    write_app(folder, bake_seconds=bake_seconds, **settings)
+def deploy_under_load(deployed, tmp_path, version: str, *, settings: dict, during: dict | None = None,
+                      **answers):
+    """Deploy `version` of the `deployed` app (answering as `set_version`'s `answers` say)
+    under steady load, its wimpy.yml written by write_app with `settings` and, for this
+    deploy only, `during`; then a healthy next version again. (the deploy's result, what
+    the load saw)."""
+    folder, config, url = deployed
+    if during:
+        write_app(folder, **settings, **during)
     load = LoadGenerator(url, tmp_path, pace_ms=8)
     try:
         set_version(folder, version, **answers)
         result = deploy(config, version)
     finally:
         seen = load.stop()
-        write_app(folder, **settings)
+        if during:
+            write_app(folder, **settings)
         set_version(folder, f"after-{version}")
     return result, seen
 
@@ -257,8 +244,9 @@ def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
     _, _, url = dns_canary_app
     live = live_version(url)
     # Its first step watched long enough for two whole bad periods and their evaluation.
-    result, seen = deploy_under_load(dns_canary_app, registry, tmp_path, "v5-5xx", bake_seconds=45,
-                                     app="dnscanary", traffic="dns", failing=True)
+    result, seen = deploy_under_load(
+        dns_canary_app, tmp_path, "v5-5xx", failing=True, during={"bake_seconds": 45},
+        settings=dict(app="dnscanary", registry=registry.host, strategy="blue-green", traffic="dns"))
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "wimpy-staging-dnscanary-" in result.stderr and "errors is in ALARM" in result.stderr, result.stderr
     (judged,) = canary_steps(emulator, "v5-5xx", app="dnscanary")
@@ -282,8 +270,9 @@ def test_a_canary_with_a_few_percent_more_5xx_is_rolled_back_by_the_judge_below_
     over the same window, rolls it back with the numbers."""
     _, config, url = canary_app
     live = live_version(url)
-    result, seen = deploy_under_load(canary_app, registry, tmp_path, "v7-3pct", bake_seconds=25,
-                                     failing_percent=3)
+    result, seen = deploy_under_load(
+        canary_app, tmp_path, "v7-3pct", failing_percent=3, during={"bake_seconds": 25},
+        settings=dict(app="canary", registry=registry.host, strategy="blue-green"))
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "worse than the live release: 5xx" in result.stderr, result.stderr
     (judged,) = canary_steps(emulator, "v7-3pct")

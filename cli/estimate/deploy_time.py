@@ -223,6 +223,15 @@ def serving(value: Any) -> Any:
     return value
 
 
+def _given_or_default(values: Mapping[str, Any], key: str, default: float, *, where: str,
+                      defaulted: list[str], default_is: str) -> float:
+    """`values[key]` as a number, or `default` noted in `defaulted` as what AWS gives."""
+    if key in values:
+        return _number(values[key], what=f"{where} {key}")
+    defaulted.append(f"{key} ({default_is})")
+    return default
+
+
 def _whole(value: Any, *, what: str) -> int:
     number = _number(value, what=what)
     if number != int(number):
@@ -287,10 +296,8 @@ def read_rollout(template: Mapping[str, Any]) -> Rollout:
         preferences = refresh.get("Preferences") or {}
 
         def percent(key: str, default: int) -> int:
-            if key in preferences:
-                return _whole(preferences[key], what=f"{where} {key}")
-            defaulted.append(f"{key} (the default {default}%)")
-            return default
+            return int(_given_or_default(preferences, key, default, where=where, defaulted=defaulted,
+                                         default_is=f"the default {default}%"))
 
         low = percent("MinHealthyPercentage", REFRESH_DEFAULT_MIN_HEALTHY_PERCENT)
         high = percent("MaxHealthyPercentage", REFRESH_DEFAULT_MAX_HEALTHY_PERCENT)
@@ -337,10 +344,8 @@ def read_rollout(template: Mapping[str, Any]) -> Rollout:
     tg_where = f"{target_name} ({TARGET_GROUP_TYPE})"
 
     def setting(key: str, default: int) -> float:
-        if key in target:
-            return _number(target[key], what=f"{tg_where} {key}")
-        defaulted.append(f"{key} (AWS's default {default})")
-        return default
+        return _given_or_default(target, key, default, where=tg_where, defaulted=defaulted,
+                                 default_is=f"AWS's default {default}")
 
     interval = setting("HealthCheckIntervalSeconds", ALB_DEFAULT_INTERVAL_SECONDS)
     healthy = int(setting("HealthyThresholdCount", ALB_DEFAULT_HEALTHY_THRESHOLD))

@@ -39,8 +39,8 @@ class ContainerService(Construct):
 
     :param vpc: the environment's VPC. :param vpc_subnets: where instances go (private).
     :param security_group: the instances' group (from ApplicationAccess).
-    :param role: the instance role; the service adds only what its own stack needs
-        (signalling this stack).
+    :param role: the instance role; the service adds only what its own instances need
+        (signalling this stack, completing this group's launch hook).
     :param machine_image: pinned image; a change replaces every instance, so pass a fixed one.
     :param instance_type: e.g. ``t3.small``.
     :param settings: the container to run (image, port, environment, secret parameter

@@ -185,7 +185,7 @@ def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_ro
     wait_for_answer(url, "v1", timeout=10)
 
 
-def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm(rolling_app, tmp_path):
+def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm(rolling_app, emulator, tmp_path):
     """Healthy on /health, 503 on /: every instance passes its checks and the instance
     refresh completes; the errors alarm, on the requests HAProxy logged, fires during the
     refresh or its bake, and CloudFormation's rollback (acted out) brings the last version
@@ -212,6 +212,20 @@ def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm
     assert releases.exit_code == 0, releases.output
     states = {r["version"]: r["state"] for r in json.loads(releases.stdout)["releases"]}
     assert states[live] == "live" and states["v6-5xx"] == "failed", states
+    # The alarm clears on the restored version's answers. Until it has, any rolling deploy
+    # of this app would be rolled back at once (README): the module's next test waits too.
+    wait_for_alarm(emulator, "wimpy-staging-roller-errors", "OK", timeout=90)
+
+
+def wait_for_alarm(emulator, name: str, state: str, timeout: float) -> None:
+    cloudwatch = emulator.client("cloudwatch")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        (alarm,) = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        if alarm["StateValue"] == state:
+            return
+        time.sleep(1)
+    raise AssertionError(f"{name} is {alarm['StateValue']}, not {state}, after {timeout}s")
 
 
 def deploy_under_load(deployed, tmp_path, version: str, *, settings: dict, during: dict | None = None,

@@ -117,7 +117,7 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
         stacks.environments[environment.name] = network
         stacks.application_resources[environment.name] = resources
         stacks.application_data[environment.name] = data
-        through_front = config.deploy.strategy == "blue-green" and config.deploy.traffic == "load-balancer"
+        through_front = config.deploy.through_front
         if through_front:
             front = FrontStack(
                 app, naming.front_stack(environment.name, app_config.name), env=env,

@@ -50,9 +50,9 @@ def cost(
 
     app = loaded.app.name
     deploy = loaded.deploy
-    blue_green = getattr(deploy, "strategy", "rolling") == "blue-green"
+    blue_green = deploy.strategy == "blue-green"
     # Behind one long-lived load balancer (the front stack), releases have none of their own.
-    through_front = blue_green and getattr(deploy, "traffic", "load-balancer") == "load-balancer"
+    through_front = deploy.through_front
     release = release_name(VERSION) if blue_green else None
     output.info(f"Synthesizing {app} ({', '.join(environments)}) ...")
     with tempfile.TemporaryDirectory(prefix="wimpy-cost-") as folder:
@@ -102,9 +102,9 @@ def cost(
     result = model.estimate(groups, prices=table, assumptions=assumptions,
                             application_templates=applications, deploy_seconds=seconds,
                             own_load_balancer=not through_front)
-    kept = getattr(deploy, "keep_releases", 0) if blue_green else 0
+    kept = deploy.keep_releases if blue_green else 0
     if kept:
-        warm = getattr(deploy, "kept_release_capacity", "zero") == "warm"
+        warm = deploy.kept_release_capacity == "warm"
         result = dataclasses.replace(result, groups={
             group: lines + ((model.kept_release_cost(applications[group], table, assumptions, count=kept,
                                                      warm=warm, own_load_balancer=not through_front),)

@@ -4,6 +4,7 @@ peer tool's published defaults."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from dataclasses import asdict
@@ -82,7 +83,7 @@ def plan(
                          f"{', '.join(model.STRATEGIES)}", code=ExitCode.USAGE)
     canary_config = getattr(deploy, "canary", None)
     # Behind the application's long-lived load balancer a step is in effect at once.
-    through_front = chosen == model.BLUE_GREEN and getattr(deploy, "traffic", "load-balancer") == "load-balancer"
+    through_front = dataclasses.replace(deploy, strategy=chosen).through_front
     plan_steps = parse_steps(steps) if steps is not None else tuple(
         getattr(canary_config, "steps", model.DEFAULT_CANARY_STEPS))
     canary = model.canary_plan(
@@ -110,8 +111,7 @@ def plan(
 
     result = model.estimate(document, strategy=chosen, assumptions=assumptions,
                             capacity=capacity, canary=canary, through_front=through_front,
-                            keep_releases=getattr(deploy, "keep_releases", 1),
-                            kept=getattr(deploy, "kept_release_capacity", "zero"))
+                            keep_releases=deploy.keep_releases, kept=deploy.kept_release_capacity)
     rows = (model.compare(model.read_rollout(document), assumptions, capacity=capacity)
             if compare else [])
     data: dict[str, Any] = {"app": loaded.app.name, "environment": env, "template": source,

@@ -149,6 +149,12 @@ class DeployConfig:
     # instances to boot) or "warm" at the minimum capacity (costs as much as the live one;
     # a rollback waits only for its health checks).
     kept_release_capacity: str = "zero"
+
+    @property
+    def through_front(self) -> bool:
+        """Blue/green releases behind the application's long-lived load balancer (the front
+        stack), rather than each with its own load balancer and DNS record."""
+        return self.strategy == "blue-green" and self.traffic == "load-balancer"
     dns_ttl_seconds: int = 60
 
 

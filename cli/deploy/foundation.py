@@ -31,7 +31,7 @@ def foundation_stacks(config: WimpyConfig, env: str) -> list[str]:
         names.append(naming.registry_stack(config.app.name))
     names += [naming.environment_stack(env), naming.application_data_stack(env, config.app.name),
               naming.application_resources_stack(env, config.app.name)]
-    if config.deploy.strategy == "blue-green" and config.deploy.traffic == "load-balancer":
+    if config.deploy.through_front:
         # Long-lived like the resources: releases come and go behind it.
         names.append(naming.front_stack(env, config.app.name))
     return names

@@ -215,6 +215,13 @@ def _number(value: Any, *, what: str) -> float:
                          "have literal values there, not references)") from None
 
 
+def refresh_batch(min_size: int, min_healthy: int = REFRESH_DEFAULT_MIN_HEALTHY_PERCENT,
+                  max_healthy: int = REFRESH_DEFAULT_MAX_HEALTHY_PERCENT) -> int:
+    """Instances an instance refresh replaces at once: as many of the group's as its healthy
+    range (in percent) leaves room for, at least one. The local data plane rolls so too."""
+    return max(1, math.floor(min_size * (max_healthy - min_healthy) / 100))
+
+
 def serving(value: Any) -> Any:
     """A blue/green release's group size is `Fn::If [ScaledToZero, 0, size]` (none while
     kept idle at zero): the size it has while it serves."""
@@ -301,8 +308,7 @@ def read_rollout(template: Mapping[str, Any]) -> Rollout:
 
         low = percent("MinHealthyPercentage", REFRESH_DEFAULT_MIN_HEALTHY_PERCENT)
         high = percent("MaxHealthyPercentage", REFRESH_DEFAULT_MAX_HEALTHY_PERCENT)
-        # Instances replaced at once: what the healthy range leaves room for, at least one.
-        max_batch = max(1, math.floor(min_size * (high - low) / 100))
+        max_batch = refresh_batch(min_size, low, high)
         min_in_service = math.floor(min_size * low / 100)
         hooks = [hook for hook in properties.get("LifecycleHookSpecificationList", [])
                  if isinstance(hook, Mapping) and hook.get("LifecycleTransition") == LAUNCHING]

@@ -33,8 +33,8 @@ What the emulator does NOT do (so what a local deploy does not prove):
 - UpdatePolicy, CreationPolicy, lifecycle hooks and cfn-signal are not acted out: an
   instance refresh of an Auto Scaling group is not rolled, no deploy waits for an
   instance's signal, and nothing is ever rolled back (under `wimpy local start`, the data
-  plane and cli/local/rollout.py act them out). A resource type moto cannot update in place is kept as it was
-  (logged by cli.local.moto_fixes); a failed change set leaves the stack in
+  plane and cli/local/rollout.py act them out). A resource type moto cannot update in
+  place is kept as it was (logged by cli.local.moto_fixes); a failed change set leaves the stack in
   ROLLBACK_FAILED (create) or UPDATE_FAILED (update), with the error as its reason.
 - Stack events are the stack's own (IN_PROGRESS, COMPLETE), not one per resource.
 - IAM policies, key policies, bucket policies and security groups are stored, not

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from cli.errors import ExitCode, WimpyError
-from cli.local.dataplane import launch_template_version, publish
+from cli.local.dataplane import group_update_policy, launch_template_version, publish
 
 GROUP = "AWS::AutoScaling::AutoScalingGroup"
 # Longer than any signal timeout a stack may give (the data plane fails an instance at its
@@ -119,20 +119,12 @@ class Rollout:
 
     def _guard(self, stack: str, group: str) -> Guard | None:
         """The alarms and bake time of `group`'s AutoScalingInstanceRefresh policy."""
-        cloudformation = self._client("cloudformation")
-        resources = cloudformation.describe_stack_resources(StackName=stack)["StackResources"]
-        # (moto lists the resource types it accepts without effect with no logical id)
-        logical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in resources
-                   if "LogicalResourceId" in r}
-        name = next((r.get("LogicalResourceId") for r in resources if r.get("PhysicalResourceId") == group), None)
-        body = cloudformation.get_template(StackName=stack)["TemplateBody"]
-        template = json.loads(body) if isinstance(body, str) else body
-        policy = template.get("Resources", {}).get(name, {}).get("UpdatePolicy", {})
+        policy, physical = group_update_policy(self._client("cloudformation"), group, stack)
         refresh = policy.get("AutoScalingInstanceRefresh")
         if not refresh:
             return None
         preferences = refresh.get("Preferences", {})
-        alarms = tuple(logical.get(a["Ref"], "") if isinstance(a, dict) else str(a)
+        alarms = tuple(physical.get(a["Ref"], "") if isinstance(a, dict) else str(a)
                        for a in preferences.get("AlarmSpecification", {}).get("Alarms", []))
         return Guard(alarms=alarms, bake_seconds=float(preferences.get("BakeTime", 0)))
 

@@ -60,8 +60,7 @@ class ReleaseWatch:
         whole metric periods inside it; None when there is no live release to compare with."""
         if not self.target_group_arn or not self.live_target_group_arn:
             return None
-        first = int(start // self.period_seconds + 1) * self.period_seconds  # whole periods only
-        last = int(end // self.period_seconds) * self.period_seconds
+        first, last = self._whole_periods(start, end)
         if last <= first:
             return judge(Sample(0, 0), Sample(0, 0), self.judge_settings)
         return judge(self._sample(self.target_group_arn, first, last),
@@ -73,24 +72,19 @@ class ReleaseWatch:
         100% step) has nothing on its way."""
         if not self.target_group_arn or not self.live_target_group_arn:
             return True
-        first = int(start // self.period_seconds + 1) * self.period_seconds
-        last = int(end // self.period_seconds) * self.period_seconds
+        first, last = self._whole_periods(start, end)
         if last <= first:
             return True  # no whole period: nothing to wait for
         for arn in (self.target_group_arn, self.live_target_group_arn):
-            periods = self._request_periods(arn, first, last)
-            if periods and max(periods) < last - self.period_seconds:
+            found = self._datapoints(self._dimensions(arn), "RequestCount", "Sum", first, last)
+            if found and max(p["Timestamp"].timestamp() for p in found) < last - self.period_seconds:
                 return False
         return True
 
-    def _request_periods(self, target_group_arn: str, start: int, end: int) -> list[float]:
-        """The start (epoch seconds) of each period of [start, end) with a request count."""
-        found = self.cloudwatch.get_metric_statistics(
-            Namespace=NAMESPACE, MetricName="RequestCount", Dimensions=self._dimensions(target_group_arn),
-            StartTime=datetime.datetime.fromtimestamp(start, datetime.timezone.utc),
-            EndTime=datetime.datetime.fromtimestamp(end, datetime.timezone.utc),
-            Period=self.period_seconds, Statistics=["Sum"])["Datapoints"]
-        return [point["Timestamp"].timestamp() for point in found]
+    def _whole_periods(self, start: float, end: float) -> tuple[int, int]:
+        """The first and the end of the whole metric periods inside [start, end)."""
+        return (int(start // self.period_seconds + 1) * self.period_seconds,
+                int(end // self.period_seconds) * self.period_seconds)
 
     def _dimensions(self, target_group_arn: str) -> list[dict]:
         dimensions = [{"Name": "TargetGroup", "Value": target_group_arn.split(":", 5)[-1]}]
@@ -100,19 +94,19 @@ class ReleaseWatch:
             dimensions.append({"Name": "LoadBalancer", "Value": balancers[0].split(":loadbalancer/", 1)[1]})
         return dimensions
 
-    def _points(self, dimensions: list[dict], metric: str, statistic: str, start: int, end: int) -> list[float]:
-        found = self.cloudwatch.get_metric_statistics(
+    def _datapoints(self, dimensions: list[dict], metric: str, statistic: str, start: int, end: int) -> list[dict]:
+        return self.cloudwatch.get_metric_statistics(
             Namespace=NAMESPACE, MetricName=metric, Dimensions=dimensions,
             StartTime=datetime.datetime.fromtimestamp(start, datetime.timezone.utc),
             EndTime=datetime.datetime.fromtimestamp(end, datetime.timezone.utc),
             Period=self.period_seconds, Statistics=[statistic])["Datapoints"]
-        return [point[statistic] for point in sorted(found, key=lambda p: p["Timestamp"])]
 
     def _sample(self, target_group_arn: str, start: int, end: int) -> Sample:
         dimensions = self._dimensions(target_group_arn)
 
         def points(metric: str, statistic: str) -> list[float]:
-            return self._points(dimensions, metric, statistic, start, end)
+            found = self._datapoints(dimensions, metric, statistic, start, end)
+            return [point[statistic] for point in sorted(found, key=lambda p: p["Timestamp"])]
         return Sample(requests=int(sum(points("RequestCount", "Sum"))),
                       errors=int(sum(points("HTTPCode_Target_5XX_Count", "Sum"))),
                       latencies=tuple(points("TargetResponseTime", "Average")))

@@ -12,6 +12,7 @@ local target works as a control plane only, and says once what is missing.
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -50,6 +51,26 @@ def launch_template_version(ec2: Any, template: dict) -> dict:
     return ec2.describe_launch_template_versions(
         LaunchTemplateId=template["LaunchTemplateId"],
         Versions=[str(template.get("Version", "$Latest"))])["LaunchTemplateVersions"][0]
+
+
+def group_update_policy(cloudformation: Any, group: str, stack: str | None = None) -> tuple[dict, dict[str, str]]:
+    """The UpdatePolicy its stack's template (`stack`'s, or found among the stacks) gives the
+    Auto Scaling group named `group`, and that stack's physical ids by logical id (what the
+    policy's Refs name). ({}, {}) for a group no stack made. (The emulator does not look a
+    resource up by its physical id alone.)"""
+    names = [stack] if stack else [s["StackName"] for page in cloudformation.get_paginator(
+        "describe_stacks").paginate() for s in page["Stacks"]]
+    for name in names:
+        resources = cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+        # (moto lists the resource types it accepts without effect with no logical id)
+        physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in resources
+                    if "LogicalResourceId" in r}
+        logical = next((key for key, id_ in physical.items() if id_ == group), None)
+        if logical is not None:
+            body = cloudformation.get_template(StackName=name)["TemplateBody"]
+            template = json.loads(body) if isinstance(body, str) else body
+            return template.get("Resources", {}).get(logical, {}).get("UpdatePolicy", {}), physical
+    return {}, {}
 
 
 def free_port() -> int:

@@ -22,7 +22,8 @@ from typing import Any, Callable
 
 from wimpy_constructs.boot import read_boot_script
 
-from cli.local.dataplane import alarms, free_port, launch_template_version, publish
+from cli.estimate.deploy_time import refresh_batch
+from cli.local.dataplane import alarms, free_port, group_update_policy, launch_template_version, publish
 from cli.local.dataplane.balancer import Backend, Balancer, Server
 from cli.local.dataplane.metrics import KEEP_SECONDS, Dimensions, MetricStore, RequestLog, dimensions, now_second
 from cli.local.dataplane.groups import Group
@@ -236,19 +237,15 @@ class DataPlane:
         an instance refresh's healthy range (as much of the minimum as it leaves room for),
         or a rolling update's MaxBatchSize."""
         if (group, min_size) not in self._batches:
-            cloudformation = self._client("cloudformation")
             batch = 1
             try:
-                resource = cloudformation.describe_stack_resources(PhysicalResourceId=group)["StackResources"][0]
-                template = cloudformation.get_template(StackName=resource["StackName"])["TemplateBody"]
-                if isinstance(template, str):
-                    template = json.loads(template)
-                policy = template["Resources"][resource["LogicalResourceId"]].get("UpdatePolicy", {})
+                policy, _ = group_update_policy(self._client("cloudformation"), group)
                 if "AutoScalingInstanceRefresh" in policy:
                     preferences = policy["AutoScalingInstanceRefresh"].get("Preferences", {})
-                    room = int(preferences.get("MaxHealthyPercentage", 110)) - int(
-                        preferences.get("MinHealthyPercentage", 100))
-                    batch = max(1, min_size * room // 100)
+                    healthy = {name: int(preferences[key]) for name, key in (
+                        ("min_healthy", "MinHealthyPercentage"), ("max_healthy", "MaxHealthyPercentage"))
+                        if key in preferences}
+                    batch = refresh_batch(min_size, **healthy)
                 else:
                     batch = int(policy.get("AutoScalingRollingUpdate", {}).get("MaxBatchSize", 1))
             except Exception:  # a group no stack made: one at a time

@@ -23,7 +23,7 @@ app:
   secrets: {{}}                 # VARIABLE: /ssm/parameter/name, read when the container starts
   database_ports: [5432]      # what the app may reach in the database security group
   deregistration_delay_seconds: 30   # in-flight requests finish before an instance leaves
-  machine_image: ""           # "" = Amazon Linux 2023, resolved once, kept until you update it
+  machine_image: ""           # "" = ECS-optimized Amazon Linux 2023 (Docker on it), kept until you update it
   scaling:
     cpu_target_percent: 60
     requests_per_target: 1000 # per instance per minute
@@ -48,7 +48,8 @@ registry:
 deploy:
   strategy: rolling           # or blue-green
   traffic: load-balancer      # blue-green: listener weights on one load balancer, or dns
-  max_batch_size: 1           # capacity.max must be >= capacity.min + max_batch_size
+  max_batch_size: all         # rolling: all = a whole new set at once where capacity.max
+                              # allows (max >= 2 x min); or a number of instances per batch
   signal_timeout_seconds: 600
   rolling_bake_seconds: 300   # rolling: alarms watched this long after the last instance
   keep_releases: 1            # blue-green: previous releases kept for rollback
@@ -94,6 +95,14 @@ environments:
     cidr: 10.0.0.0/16
     nat_gateways: 1
     # domain: {name}.staging.example.com   # the default, with a hosted zone
+    app:                      # this environment's own settings; the rest are app's
+      instance_type: t3.micro
+      capacity:
+        min: 1
+        max: 2
+      environment: {{}}         # added to app.environment (same name: replaced)
+      secrets: {{}}             # added to app.secrets, e.g. API_TOKEN: /{name}/staging/token
+      # scaling, machine_image: as under app
   production:
     cidr: 10.1.0.0/16         # must not overlap another environment
     nat_gateways: 2           # one per zone, so losing a zone keeps egress

@@ -34,8 +34,9 @@ try:
     release = None
     if version:
         # The machine image is chosen by `wimpy deploy` (recorded per application and
-        # environment); offline synthesis uses the one recorded in cdk.json.
-        machine_image = (app.node.try_get_context("machine_image") or config.app.machine_image
+        # environment); offline synthesis uses the one recorded in cdk.json. An
+        # environment's pinned one wins over both (stacks.composition).
+        machine_image = (app.node.try_get_context("machine_image")
                          or app.node.try_get_context("wimpy:offline-machine-image"))
         image = app.node.try_get_context("image") or naming.image_reference(
             registry_url=config.registry.url, account=config.account.id,

@@ -26,6 +26,8 @@ class Release:
 
     version: str
     image: str
+    # The machine image chosen for this deploy; an environment that pins its own
+    # (environments.<name>.app.machine_image, or app.machine_image) runs that one.
     machine_image_id: str
     name: str | None = None  # blue/green release name; None for the rolling stack
 
@@ -77,6 +79,7 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
     listener_ports = (80, 443) if config.hosted_zone else (80,)
 
     for environment in selected:
+        app_here = config.app_in(environment.name)  # the application as it runs here
         network = EnvironmentStack(
             app, naming.environment_stack(environment.name), env=env,
             environment=environment.name,
@@ -103,7 +106,7 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
             availability_zones=account.availability_zones,
             listener_ports=listener_ports,
             database_ports=app_config.database_ports,
-            secret_parameter_names=sorted(app_config.secrets.values()),
+            secret_parameter_names=sorted(set(app_here.secrets.values())),
             description=f"Wimpy {app_config.name} in {environment.name}: security groups, "
                         "instance role, log group",
         )
@@ -121,7 +124,7 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
         if through_front:
             front = FrontStack(
                 app, naming.front_stack(environment.name, app_config.name), env=env,
-                app=app_config, environment=environment, hosted_zone=config.hosted_zone,
+                app=app_here, environment=environment, hosted_zone=config.hosted_zone,
                 availability_zones=account.availability_zones,
                 description=f"Wimpy {app_config.name} in {environment.name}: the load balancer "
                             "whose listener weights move traffic between releases")
@@ -136,10 +139,11 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
                           if blue_green else naming.rolling_stack(environment.name, app_config.name))
             service = ServiceStack(
                 app, stack_name, env=env, scalable_to_zero=blue_green,
-                app=app_config, environment=environment, deploy=config.deploy,
+                app=app_here, environment=environment, deploy=config.deploy,
                 hosted_zone=config.hosted_zone, availability_zones=account.availability_zones,
                 image=release.image, registry_login="ecr" if config.registry.is_ecr else "none",
-                machine_image_id=release.machine_image_id, version=release.version,
+                machine_image_id=app_here.machine_image or release.machine_image_id,
+                version=release.version,
                 # A new release takes no traffic until the canary gives it some.
                 initial_weight=0 if blue_green else 100,
                 behind_front=blue_green and through_front,

@@ -127,7 +127,7 @@ class ServiceStack(cdk.Stack):
             health_check_path=app.health_check.path,
             min_capacity=app.capacity.min,
             max_capacity=app.capacity.max,
-            max_batch_size=deploy.max_batch_size,
+            max_batch_size=deploy.batch_for(app.capacity),
             signal_timeout=cdk.Duration.seconds(deploy.signal_timeout_seconds),
             health_check_grace=cdk.Duration.seconds(deploy.signal_timeout_seconds),
             # Joined the load balancer: healthy once its checks pass this many times.

@@ -146,6 +146,7 @@ os.execv({curl!r}, [{curl!r}, *args])
 """
 
 INSTANCE_ID = "i-0123456789abcdef0"
+GROUP_NAME = "wimpy-production-hello-ServiceGroupASG15272EA1-0AB1CD2EF3GH"
 TARGET_GROUP = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/x/0123"
 
 
@@ -175,6 +176,8 @@ class FakeMetadataService:
                     return self._send(401, "")
                 if self.path == "/latest/meta-data/instance-id":
                     return self._send(200, INSTANCE_ID)
+                if self.path == "/latest/meta-data/tags/instance/aws:autoscaling:groupName":
+                    return self._send(200, GROUP_NAME)
                 return self._send(404, "")
 
             def _send(self, status: int, body: str) -> None:
@@ -311,3 +314,140 @@ def test_the_fake_metadata_service_is_live(instance):
         ("GET", "/latest/meta-data/instance-id", FakeMetadataService.TOKEN),
     ]
     assert [args[-1] for args in instance.calls("curl")] == [metadata, "X-aws-ec2-metadata-token-ttl-seconds: 60", metadata]
+
+
+# --- the boot script itself, run on this machine ---------------------------------------------
+
+# What the boot script runs beside the tools faked below; nothing else of this machine is on
+# its PATH, so a Docker or AWS CLI installed here cannot stand in for the image's.
+REAL_TOOLS = ("install", "chmod", "cat", "tee", "sleep")
+
+
+class Boot:
+    """The rendered boot script with its absolute paths moved under a temporary folder, run
+    with `aws`, `docker`, `dnf`, `systemctl` and `curl` faked (curl reaching the fake
+    metadata service and a local health endpoint)."""
+
+    def __init__(self, folder, imds: FakeMetadataService, *, image_has: tuple[str, ...]):
+        self.folder, self.log = folder, folder / "calls.jsonl"
+        bin_dir = folder / "bin"
+        bin_dir.mkdir()
+        for tool in ("dnf", "systemctl", *image_has):
+            (bin_dir / tool).write_text(FAKE_TOOL.format(python=sys.executable, log=str(self.log)))
+        (bin_dir / "curl").write_text(FAKE_CURL.format(python=sys.executable, log=str(self.log),
+                                                       imds=imds.url, curl=require("curl")))
+        for tool in bin_dir.iterdir():
+            tool.chmod(0o755)
+        for tool in REAL_TOOLS:
+            (bin_dir / tool).symlink_to(shutil.which(tool))
+        self.env = {"PATH": str(bin_dir), "HOME": str(folder)}
+        self.root = folder / "root"
+
+    def run(self, health_url: str) -> subprocess.CompletedProcess:
+        script = boot.boot_script(SETTINGS, stack_name="wimpy-production-hello",
+                                  signal_resource="ServiceGroupASG15272EA1", health_path="/health",
+                                  health_timeout_seconds=3, start_timeout_seconds=600)
+        for path in ("/usr/local/lib/wimpy", "/etc/wimpy", "/etc/systemd/system", "/var/log"):
+            (self.root / path.lstrip("/")).mkdir(parents=True, exist_ok=True)
+            script = script.replace(path, f"{self.root}{path}")
+        script = script.replace("health_url=http://127.0.0.1:8080/health", f"health_url={health_url}")
+        (self.folder / "boot.sh").write_text(script)
+        return subprocess.run([shutil.which("bash"), str(self.folder / "boot.sh")], env=self.env,
+                              capture_output=True, text=True, timeout=60)
+
+    def calls(self) -> list:
+        return [[r["tool"], r["args"]] for r in map(json.loads, self.log.read_text().splitlines())
+                if r["tool"] != "curl"]
+
+
+@pytest.fixture
+def health_endpoint():
+    """127.0.0.1's /health, answering what `status` holds (200 until told otherwise)."""
+    status = {"code": 200}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(status["code"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/health", status
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def metadata_service():
+    imds = FakeMetadataService()
+    imds.thread.start()
+    try:
+        yield imds
+    finally:
+        imds.server.shutdown()
+        imds.server.server_close()
+
+
+SIGNAL = ["cloudformation", "signal-resource", "--region", "eu-west-1", "--stack-name",
+          "wimpy-production-hello", "--logical-resource-id", "ServiceGroupASG15272EA1",
+          "--unique-id", INSTANCE_ID, "--status"]
+JOIN = ["autoscaling", "complete-lifecycle-action", "--region", "eu-west-1",
+        "--auto-scaling-group-name", GROUP_NAME, "--lifecycle-hook-name", "wimpy-instance-ready",
+        "--instance-id", INSTANCE_ID, "--lifecycle-action-result", "CONTINUE"]
+ECS_OFF = ["disable", "--now", "--no-block", "ecs.service", "amazon-ecs-volume-plugin.service",
+           "amazon-ecs-volume-plugin.socket"]
+
+
+def test_a_boot_from_the_image_installs_nothing_and_joins_once_healthy(
+        tmp_path, metadata_service, health_endpoint):
+    """From the ECS-optimized image (Docker and the AWS CLI on it): the ECS agent is turned
+    off, nothing comes from dnf, the unit starts, and once the container answers the
+    instance completes its launch hook and signals CloudFormation through the AWS CLI."""
+    url, _ = health_endpoint
+    instance = Boot(tmp_path, metadata_service, image_has=("docker", "aws"))
+    result = instance.run(url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert instance.calls() == [
+        ["systemctl", ECS_OFF],
+        ["systemctl", ["enable", "--now", "docker"]],
+        ["systemctl", ["daemon-reload"]],
+        ["systemctl", ["enable", "--now", "--no-block", "hello.service"]],
+        ["aws", JOIN],
+        ["aws", [*SIGNAL, "SUCCESS"]],
+    ]
+    written = instance.root / "etc/wimpy/container.conf"
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert (instance.root / "etc/systemd/system/hello.service").exists()
+
+
+def test_an_image_without_docker_or_the_cli_gets_them_from_dnf(tmp_path, metadata_service, health_endpoint):
+    """A machine image pinned in wimpy.yml may be plain Amazon Linux: the boot pays the
+    install then, and only for what is missing."""
+    url, _ = health_endpoint
+    instance = Boot(tmp_path, metadata_service, image_has=())
+    result = instance.run(url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ["dnf", ["install", "-y", "docker", "awscli-2"]] in instance.calls()
+    (tmp_path / "with-docker").mkdir()
+    instance = Boot(tmp_path / "with-docker", metadata_service, image_has=("docker",))
+    result = instance.run(url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ["dnf", ["install", "-y", "awscli-2"]] in instance.calls()
+
+
+def test_a_container_that_never_answers_joins_and_signals_failure(tmp_path, metadata_service, health_endpoint):
+    """It joins anyway (the load balancer then finds it unhealthy and the alarm fails the
+    refresh), and tells a creation it failed."""
+    url, status = health_endpoint
+    status["code"] = 503
+    instance = Boot(tmp_path, metadata_service, image_has=("docker", "aws"))
+    result = instance.run(url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert instance.calls()[-3:] == [["systemctl", ["status", "--no-pager", "hello.service"]],
+                                     ["aws", JOIN], ["aws", [*SIGNAL, "FAILURE"]]]

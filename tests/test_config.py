@@ -361,6 +361,17 @@ EVERY_KEY = {
     "environments.<name>.cidr": ("10.20.0.0/16", ipaddress.IPv4Network("10.20.0.0/16")),
     "environments.<name>.domain": ("shop-qa.example.org", "shop-qa.example.org"),
     "environments.<name>.nat_gateways": (2, 2),
+    # An environment's own settings: a value of its own, or added to the application's.
+    "environments.<name>.app.instance_type": ("t3.micro", "t3.micro"),
+    "environments.<name>.app.capacity.min": (1, 1),
+    "environments.<name>.app.capacity.max": (3, 3),
+    "environments.<name>.app.scaling.cpu_target_percent": (40, 40),
+    "environments.<name>.app.scaling.requests_per_target": (2000, 2000),
+    "environments.<name>.app.environment.<NAME>": ({"STAGE": "qa"}, {"GREETING": "hi", "STAGE": "qa"}),
+    "environments.<name>.app.secrets.<NAME>": ({"QA_TOKEN": "/shop/qa-token"},
+                                               {"DB_PASSWORD": "/shop/db-password",
+                                                "QA_TOKEN": "/shop/qa-token"}),
+    "environments.<name>.app.machine_image": ("ami-0fedcba9876543210", "ami-0fedcba9876543210"),
 }
 # A file with only what is required, to show that each value above changed something.
 REQUIRED_ONLY = {"app": {"name": "web"}, "account": {"id": "111111111111"},
@@ -379,9 +390,11 @@ def _set(data: dict, path: str, value) -> None:
 
 
 def _get(config, path: str):
-    if path.startswith("environments.<name>."):
-        return getattr(config.environment("qa"), path.rsplit(".", 1)[1])
     value = config
+    if path.startswith("environments.<name>.app."):
+        value, path = config.app_in("qa"), path.removeprefix("environments.<name>.app.")
+    elif path.startswith("environments.<name>."):
+        return getattr(config.environment("qa"), path.rsplit(".", 1)[1])
     for part in path.split("."):
         if part == "<NAME>":
             return dict(value)

@@ -226,7 +226,7 @@ def set_path(data: dict, path: str, value) -> None:
 
 
 # Keys that take any text (or any list of commands): a long value there may be accepted.
-TAKES_ANY_TEXT = {"app.environment.X", "build.args.X", "hooks.before_deploy", "hooks.after_deploy"}
+TAKES_ANY_TEXT = {"app.environment.X", "environments.staging.app.environment.X", "build.args.X", "hooks.before_deploy", "hooks.after_deploy"}
 
 
 @pytest.mark.parametrize("path", paths_of_every_key())

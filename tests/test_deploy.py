@@ -96,10 +96,11 @@ def test_the_machine_image_is_recorded_and_reused(emulator, first_deploy):
     # AWS publishes a newer image; the next deploy must not pick it up unasked.
     from cli.local.bootstrap import _publish
 
-    _publish(emulator, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-             "ami-0fffffffffffffff0")
-    assert ssm.get_parameter(Name="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-"
-                                  "x86_64")["Parameter"]["Value"] == "ami-0fffffffffffffff0"
+    from cli.deploy.machine_image import PUBLIC_IMAGE_PARAMETERS
+
+    _publish(emulator, PUBLIC_IMAGE_PARAMETERS["x86_64"], "ami-0fffffffffffffff0")
+    assert ssm.get_parameter(Name=PUBLIC_IMAGE_PARAMETERS["x86_64"])["Parameter"]["Value"] \
+        == "ami-0fffffffffffffff0"
     second = deploy("--version", "v1.0.1")
     assert second.exit_code == 0, second.output
     assert json.loads(second.stdout)["machine_image"] == recorded

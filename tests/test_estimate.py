@@ -92,19 +92,19 @@ def test_slower_health_checks_and_longer_drain_add_per_batch():
 
 
 def test_the_phases_add_up_to_the_total():
-    """With the default assumptions (40 s boot, 60 s install, 30 s pull, 5 s start), three
-    instances two at a time: ceil(3 / 2) = 2 batches, each phase twice."""
+    """With the default assumptions (40 s boot, 3 s starting the image's Docker, 30 s pull,
+    5 s start), three instances two at a time: ceil(3 / 2) = 2 batches, each phase twice."""
     result = model.estimate(app_template(min_size=3, batch=2), assumptions=model.Assumptions())
     assert [(p.name, p.seconds) for p in result.phases] == [
         ("instance boot", 2 * 40),
-        ("Docker install", 2 * 60),
+        ("Docker start", 2 * 3),
         ("image pull", 2 * 30),
         ("container start to healthy locally", 2 * (5 + 2)),  # + the health wait's 2 s poll
         ("healthy in the target group", 2 * 2 * 10),  # 2 checks x 10 s
         ("drain of the replaced instance", 2 * 30),
     ]
-    # 80 + 120 + 60 + 14 + 40 + 60 = 374 = 2 batches x (137 s ready + 20 s + 30 s).
-    assert result.expected_seconds == 374
+    # 80 + 6 + 60 + 14 + 40 + 60 = 260 = 2 batches x (80 s ready + 20 s + 30 s).
+    assert result.expected_seconds == 260
 
 
 def test_a_template_without_an_update_policy_is_refused_naming_what_is_missing():
@@ -164,7 +164,8 @@ def test_durations_and_bad_values():
 
 def test_the_synthesized_template_reads_as_wimpy_configures_it():
     rollout = model.read_rollout(json.loads(SNAPSHOT.read_text()))
-    assert (rollout.min_size, rollout.max_size, rollout.max_batch_size) == (2, 4, 1)
+    # The default batch is the whole group (a surge), where max leaves room for it.
+    assert (rollout.min_size, rollout.max_size, rollout.max_batch_size) == (2, 4, 2)
     # The launch hook's timeout bounds a launch, as the signal's did.
     assert (rollout.pause_seconds, rollout.creation_timeout_seconds) == (600, 600)
     assert rollout.wait_on_signals and rollout.defaulted == ()
@@ -172,10 +173,11 @@ def test_the_synthesized_template_reads_as_wimpy_configures_it():
     assert (rollout.health_interval_seconds, rollout.healthy_threshold,
             rollout.deregistration_delay_seconds) == (10, 2, 30)
     result = model.estimate_rolling(rollout, FIXED)
-    # 2 x (120 s ready + 20 s warm-up + 30 s drain), then the 300 s bake.
-    assert result.expected_seconds == 2 * 170 + 300
+    # One batch of both (the surge): 120 s ready + 20 s warm-up + 30 s drain, then the
+    # 300 s bake.
+    assert result.batches == 1 and result.expected_seconds == 170 + 300
     assert phase(result, "bake (alarms watched)").formula == "300 s BakeTime, 3 alarms watched; one firing rolls back"
-    assert result.worst_seconds == 2 * (600 + 20 + 30) + 300
+    assert result.worst_seconds == (600 + 20 + 30) + 300
 
 
 def refresh_template(*, min_size=4, low=100, high=150, warmup=20, bake=120, hook=True) -> dict:
@@ -320,7 +322,9 @@ def test_wimpy_defaults_are_faster_than_aws_defaults_for_the_example():
         model.read_rollout(json.loads(SNAPSHOT.read_text())), FIXED)}
     wimpy, aws = rows["Wimpy (this template)"], rows["AWS defaults (ALB + CFN rolling update)"]
     # Wimpy's row also watches its alarms for the 300 s bake, which AWS's defaults skip.
-    assert aws.expected_seconds - (wimpy.expected_seconds - 300) == 2 * ((150 - 20) + (300 - 30))
+    # One batch each (the same MaxBatchSize): 130 s less health checking, 270 s less drain.
+    assert (wimpy.batches, aws.batches) == (1, 1)
+    assert aws.expected_seconds - (wimpy.expected_seconds - 300) == (150 - 20) + (300 - 30)
 
 
 # -- the command ---------------------------------------------------------------------
@@ -439,8 +443,10 @@ def test_plan_synthesizes_the_application_stack():
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["template"].startswith("wimpy-production-hello.template.json")
-    # The example: 2 instances, batch 1, 20 s warm-up, 30 s drain, then the bake.
-    assert document["expected_seconds"] == 2 * 170 + document["phases"][-1]["seconds"]
+    # The example: 2 instances in one batch (the default surge), 20 s warm-up, 30 s
+    # drain, then the bake.
+    assert document["batches"] == 1
+    assert document["expected_seconds"] == 170 + document["phases"][-1]["seconds"]
     assert document["phases"][-1]["name"] == "bake (alarms watched)"
 
 

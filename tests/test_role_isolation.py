@@ -32,8 +32,21 @@ OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 VIA_SSM, VIA_S3 = f"ssm.{REGION}.amazonaws.com", f"s3.{REGION}.amazonaws.com"
 
 
-def secret_of(app: str) -> str:
-    return f"/{app}/db-password"
+def secret_of(env: str, app: str) -> str:
+    """Production reads the application's secret; staging sets its own
+    (environments.staging.app.secrets), as a team keeps production's out of staging."""
+    return f"/{app}/db-password" if env == "production" else f"/{app}/{env}/db-password"
+
+
+def with_secrets(config, app: str):
+    """`config` for application `app`, its DB_PASSWORD secret per environment."""
+    environments = tuple(
+        dataclasses.replace(environment, app_settings=MappingProxyType({
+            **environment.app_settings, "secrets": {"DB_PASSWORD": secret_of(environment.name, app)}}))
+        if environment.name != "production" else environment
+        for environment in config.environments)
+    return dataclasses.replace(config, environments=environments, app=dataclasses.replace(
+        config.app, name=app, secrets=MappingProxyType({"DB_PASSWORD": secret_of("production", app)})))
 
 
 def parameter_arn(name: str) -> str:
@@ -89,9 +102,7 @@ def role_policies(example_config) -> dict[tuple[str, str], list[dict]]:
 
     policies = {}
     for app in APPS:
-        config = dataclasses.replace(example_config, app=dataclasses.replace(
-            example_config.app, name=app, secrets=MappingProxyType({"DB_PASSWORD": secret_of(app)})))
-        _, stacks = synthesize(config)
+        _, stacks = synthesize(with_secrets(example_config, app))
         for env in ENVIRONMENTS:
             resources = stacks.application_resources[env]
             template = Template.from_stack(resources).to_json()
@@ -149,9 +160,9 @@ def test_secrets_are_readable_only_by_their_own_application(role_policies, owner
     policies = role_policies[owner]
     env, app = owner
     for target in PAIRS:
-        arn = parameter_arn(secret_of(target[1]))
-        # Secrets are named per application in wimpy.yml (the same in each environment).
-        expected = target[1] == app
+        arn = parameter_arn(secret_of(*target))
+        # Each environment's role reads its own secrets only: staging not production's.
+        expected = target == owner
         for action in ("ssm:GetParameter", "ssm:GetParameters"):
             assert evaluate(policies, action, arn) is expected, (owner, action, arn)
         # Wimpy's own records of every application stay out of reach, its own included.
@@ -164,24 +175,24 @@ def test_secrets_are_readable_only_by_their_own_application(role_policies, owner
     for action in ("ssm:PutParameter", "ssm:DeleteParameter", "ssm:DescribeParameters",
                    "ssm:SendCommand", "ssm:StartSession", "secretsmanager:GetSecretValue"):
         assert not evaluate(policies, action, "*"), (owner, action)
-        assert not evaluate(policies, action, parameter_arn(secret_of(app))), (owner, action)
+        assert not evaluate(policies, action, parameter_arn(secret_of(env, app))), (owner, action)
 
 
 @pytest.mark.parametrize("owner", PAIRS, ids=lambda p: "/".join(p))
 def test_the_master_key_is_usable_only_through_ssm_for_its_secrets_and_s3_for_its_bucket(
         role_policies, owner):
     policies = role_policies[owner]
-    app = owner[1]
+    env, app = owner
     for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:ReEncryptFrom",
                    "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext"):
         # Directly, with no service in between: never, whatever context is claimed.
-        for context in ({}, {"kms:EncryptionContext:PARAMETER_ARN": parameter_arn(secret_of(app))},
+        for context in ({}, {"kms:EncryptionContext:PARAMETER_ARN": parameter_arn(secret_of(env, app))},
                         {"kms:EncryptionContext:aws:s3:arn": BUCKET}):
             assert not evaluate(policies, action, MASTER_KEY, context), (owner, action, context)
-    for target in APPS:
+    for target in PAIRS:
         via_ssm = {"kms:ViaService": VIA_SSM,
-                   "kms:EncryptionContext:PARAMETER_ARN": parameter_arn(secret_of(target))}
-        assert evaluate(policies, "kms:Decrypt", MASTER_KEY, via_ssm) is (target == app), (owner, target)
+                   "kms:EncryptionContext:PARAMETER_ARN": parameter_arn(secret_of(*target))}
+        assert evaluate(policies, "kms:Decrypt", MASTER_KEY, via_ssm) is (target == owner), (owner, target)
         assert not evaluate(policies, "kms:Decrypt", OTHER_KEY, via_ssm)
         assert not evaluate(policies, "kms:Encrypt", MASTER_KEY, via_ssm)
     wimpy_record = {"kms:ViaService": VIA_SSM, "kms:EncryptionContext:PARAMETER_ARN":

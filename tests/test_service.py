@@ -67,7 +67,7 @@ def test_launch_template_pins_the_image_requires_imdsv2_and_encrypts_the_disk(pr
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 2
     assert data["BlockDeviceMappings"] == [{"DeviceName": "/dev/xvda", "Ebs": {
-        "DeleteOnTermination": True, "Encrypted": True, "VolumeSize": 20, "VolumeType": "gp3"}}]
+        "DeleteOnTermination": True, "Encrypted": True, "VolumeSize": 30, "VolumeType": "gp3"}}]
     assert data["InstanceType"] == "t3.small"
     assert data["Monitoring"] == {"Enabled": True}
     # The AMI is a literal, never an SSM lookup that changes under us.
@@ -98,8 +98,8 @@ def test_a_new_version_is_an_instance_refresh_the_alarms_guard_through_a_bake(pr
     refresh = group["UpdatePolicy"]["AutoScalingInstanceRefresh"]
     preferences = refresh["Preferences"]
     assert refresh["Strategy"] == "Rolling"
-    # Two in service (MinSize) and one more beside them: 100% to 150%.
-    assert (preferences["MinHealthyPercentage"], preferences["MaxHealthyPercentage"]) == (100, 150)
+    # Two in service (MinSize) and, by default, a whole new set beside them: 100% to 200%.
+    assert (preferences["MinHealthyPercentage"], preferences["MaxHealthyPercentage"]) == (100, 200)
     assert preferences["SkipMatching"] is False
     assert preferences["InstanceWarmup"] == 20  # 2 healthy checks x 10 s
     assert preferences["BakeTime"] == 300
@@ -115,6 +115,35 @@ def test_a_new_version_is_an_instance_refresh_the_alarms_guard_through_a_bake(pr
     assert template["Properties"]["LaunchTemplateData"]["MetadataOptions"]["InstanceMetadataTags"] == "enabled"
 
 
+def test_each_environment_runs_the_application_at_its_own_size(staging, production):
+    """examples/hello runs staging on one t3.micro (up to two) and production on the
+    application's two t3.small (up to four); each refresh is a surge of its own size."""
+    sizes = {}
+    for name, template in (("staging", staging), ("production", production)):
+        group = one(template, "AWS::AutoScaling::AutoScalingGroup")
+        launch = one(template, "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"]
+        preferences = group["UpdatePolicy"]["AutoScalingInstanceRefresh"]["Preferences"]
+        sizes[name] = (launch["InstanceType"], group["Properties"]["MinSize"],
+                       group["Properties"]["MaxSize"], group["CreationPolicy"]["ResourceSignal"]["Count"],
+                       preferences["MaxHealthyPercentage"])
+    assert sizes == {"staging": ("t3.micro", "1", "2", 1, 200),
+                     "production": ("t3.small", "2", "4", 2, 200)}
+
+
+def test_a_batch_size_goes_batch_by_batch(example_config):
+    from aws_cdk.assertions import Template
+
+    from tests.conftest import synthesize
+
+    config = dataclasses.replace(example_config, deploy=dataclasses.replace(
+        example_config.deploy, max_batch_size=1))
+    _, stacks = synthesize(config)
+    group = one(Template.from_stack(stacks.services["production"]), "AWS::AutoScaling::AutoScalingGroup")
+    preferences = group["UpdatePolicy"]["AutoScalingInstanceRefresh"]["Preferences"]
+    # Two in service and one beside them: 100% to 150%.
+    assert (preferences["MinHealthyPercentage"], preferences["MaxHealthyPercentage"]) == (100, 150)
+
+
 def test_boot_script_runs_the_version_and_signals_only_when_healthy(production):
     script = user_data(production)
     group_id = next(iter(production.find_resources("AWS::AutoScaling::AutoScalingGroup")))
@@ -125,8 +154,11 @@ def test_boot_script_runs_the_version_and_signals_only_when_healthy(production):
     assert "health_timeout=480" in script  # the 600 s signal timeout, less boot time
     # Healthy, then into service (the launch hook), then the signal.
     joined = script.index("--lifecycle-hook-name wimpy-instance-ready")
-    assert script.index('wimpy-health-wait "$health_url"') < script.index("  join\n  signal 0") and joined
-    assert "dnf install -y docker aws-cfn-bootstrap" in script
+    assert script.index('wimpy-health-wait "$health_url"') < script.index("  join\n  signal SUCCESS") and joined
+    # Nothing installed on the image that carries Docker and the AWS CLI (tests/test_boot.py
+    # runs this script), and no CloudFormation helper scripts at all.
+    assert "/opt/aws/bin/cfn-signal" not in script and "aws-cfn-bootstrap" not in script
+    assert "aws cloudformation signal-resource" in script
     assert "systemctl enable --now --no-block hello.service" in script
     assert "REGISTRY_LOGIN=ecr" in script
     assert "SECRETS=API_TOKEN=/hello/api-token" in script

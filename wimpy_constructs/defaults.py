@@ -24,13 +24,14 @@ INSTANCE_EGRESS_PORTS = (443,)
 LOAD_BALANCER_LOG_PREFIX = "alb"
 
 # Instance refreshes: one instance at a time beside the old ones, each given ten minutes to
-# install Docker, pull the image and answer its health check; once it joined the load
+# start Docker, pull the image and answer its health check; once it joined the load
 # balancer, the refresh waits the health check's healthy threshold (2 x 10 s) for the next.
 MAX_BATCH_SIZE = 1
 INSTANCE_WARMUP = cdk.Duration.seconds(20)
 SIGNAL_TIMEOUT = cdk.Duration.minutes(10)
 HEALTH_CHECK_GRACE = cdk.Duration.minutes(10)
-ROOT_VOLUME_GIB = 20
+# The ECS-optimized Amazon Linux 2023 image's snapshot is 30 GiB: EC2 refuses a smaller root.
+ROOT_VOLUME_GIB = 30
 
 # Target group health checks: healthy after 2 x 10 s, unhealthy after 2 x 10 s, and a
 # leaving instance drains for 30 s (AWS defaults: 5 x 30 s and 300 s).

@@ -30,7 +30,7 @@ def deploy(
     version: Optional[str] = typer.Option(None, "--version", help="Version (image tag) to deploy. Default: git rev-parse HEAD."),
     image: Optional[str] = typer.Option(None, "--image", help="Deploy this existing image reference instead of building one."),
     skip_build: bool = typer.Option(False, "--skip-build", help="Do not build: the version's image is already in the registry."),
-    update_machine_image: bool = typer.Option(False, "--update-machine-image", help="Move instances to the current Amazon Linux 2023 (replaces every instance)."),
+    update_machine_image: bool = typer.Option(False, "--update-machine-image", help="Move instances to the current ECS-optimized Amazon Linux 2023 (replaces every instance)."),
     manual: bool = typer.Option(False, "--manual", help="Blue/green: pause after the first canary step (then wimpy promote or wimpy abort)."),
     keep_failed: bool = typer.Option(False, "--keep-failed", help="Blue/green: keep a release that was rolled back (at no traffic), for debugging."),
     local: bool = LocalOption,

@@ -54,7 +54,7 @@ def plan(
     strategy: Optional[str] = typer.Option(None, "--strategy", help="rolling or blue-green. Default: wimpy.yml's deploy.strategy."),
     capacity: Optional[int] = NumberOption(None, "--capacity", help="Instances to replace. Default: the group's MinSize.", minimum=1, integer=True, example=4),
     boot_seconds: float = NumberOption(40, "--boot-seconds", help="Assumed instance boot until user data runs.", unit="seconds"),
-    install_seconds: float = NumberOption(60, "--install-seconds", help="Assumed Docker and helper-script install.", unit="seconds"),
+    install_seconds: float = NumberOption(60, "--install-seconds", help="Assumed start of Docker (the machine image carries it; about 60 for an image that must install it).", unit="seconds"),
     pull_seconds: float = NumberOption(30, "--pull-seconds", help="Assumed image login and pull.", unit="seconds"),
     start_seconds: float = NumberOption(5, "--start-seconds", help="Assumed container start until it answers its health path.", unit="seconds"),
     load_balancer_seconds: float = NumberOption(180, "--load-balancer-seconds", help="Assumed ALB creation (blue-green).", unit="seconds"),

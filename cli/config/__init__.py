@@ -1,6 +1,6 @@
 """wimpy.yml: parsing, validation and the frozen config objects the stacks are built from."""
 
 from .loader import ConfigError, Problem, load_config
-from .model import UnknownEnvironment, WimpyConfig
+from .model import AppConfig, UnknownEnvironment, WimpyConfig
 
-__all__ = ["ConfigError", "Problem", "UnknownEnvironment", "WimpyConfig", "load_config"]
+__all__ = ["AppConfig", "ConfigError", "Problem", "UnknownEnvironment", "WimpyConfig", "load_config"]

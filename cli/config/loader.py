@@ -310,7 +310,7 @@ def load_config(file: str | Path) -> WimpyConfig:
     deploy = _read_deploy(reader, document)
     hooks = _read_hooks(reader, document)
     notifications = _read_notifications(reader, document, account)
-    _check_room_for_a_batch(reader, document, app, deploy)
+    _check_room_for_a_batch(reader, document, environments, app, deploy)
     _check_blue_green_has_a_zone(reader, document, hosted_zone, deploy)
     if reader.problems:
         raise ConfigError(reader.problems)
@@ -371,22 +371,9 @@ def _read_app(reader: _Reader, document: SourceMap, account: AccountConfig) -> A
             raise Invalid(reason)
         return value
 
-    def instance_type(value: Any) -> str:
-        value = text(value)
-        known = aws.known_instance_types()
-        if value not in known:
-            hint = _close_match(value, sorted(known))
-            raise Invalid(f"is not an EC2 instance type; {hint}e.g. t3.small, m7g.large")
-        return value
-
     name_ = reader.value(section, "name", "app.name", name, "", required=True)
     port = reader.value(section, "port", "app.port", integer(1, 65535), AppConfig.port)
     health_check = _read_health_check(reader, section)
-    instance = reader.value(section, "instance_type", "app.instance_type", instance_type,
-                            AppConfig.instance_type)
-    capacity = _read_capacity(reader, section)
-    environment = _read_variables(reader, section, "environment", _environment_value)
-    secrets = _read_variables(reader, section, "secrets", _parameter_name)
 
     def ports(value: Any) -> tuple[int, ...]:
         if not isinstance(value, list):
@@ -395,26 +382,9 @@ def _read_app(reader: _Reader, document: SourceMap, account: AccountConfig) -> A
 
     database_ports = reader.value(section, "database_ports", "app.database_ports", ports,
                                   AppConfig.database_ports)
-    def machine_image(value: Any) -> str:
-        if value == "":
-            return ""
-        if not aws.AMI_ID.accepts(value):
-            raise Invalid("is not an AMI id; write it like ami-0123456789abcdef0, or leave it "
-                          "empty to use Amazon Linux 2023")
-        return value
-
     deregistration = reader.value(section, "deregistration_delay_seconds",
                                   "app.deregistration_delay_seconds", integer(0, 3600),
                                   AppConfig.deregistration_delay_seconds)
-    image = reader.value(section, "machine_image", "app.machine_image", machine_image, "")
-    scaling_section = reader.section(section, "scaling", "app.scaling", keys_under("app.scaling"))
-    scaling = ScalingConfig(
-        cpu_target_percent=reader.value(scaling_section, "cpu_target_percent",
-                                        "app.scaling.cpu_target_percent", integer(10, 90),
-                                        ScalingConfig.cpu_target_percent),
-        requests_per_target=reader.value(scaling_section, "requests_per_target",
-                                         "app.scaling.requests_per_target", integer(1, 100000),
-                                         ScalingConfig.requests_per_target))
     alarms_section = reader.section(section, "alarms", "app.alarms", keys_under("app.alarms"))
     alarms = AlarmsConfig(
         error_rate_percent=reader.value(alarms_section, "error_rate_percent",
@@ -424,13 +394,72 @@ def _read_app(reader: _Reader, document: SourceMap, account: AccountConfig) -> A
                                     integer(10, 60000), AlarmsConfig.p99_latency_ms),
         period_seconds=reader.value(alarms_section, "period_seconds", "app.alarms.period_seconds",
                                     alarm_period, AlarmsConfig.period_seconds))
-    for key in set(environment) & set(secrets):
-        reader.fail(f"app.secrets.{key}", section.line_of("secrets"),
-                    f"{_show(key)} is also in app.environment; give each variable one source")
-    return AppConfig(name=name_, port=port, health_check=health_check, instance_type=instance,
-                     capacity=capacity, environment=environment, secrets=secrets,
-                     database_ports=database_ports, deregistration_delay_seconds=deregistration,
-                     machine_image=image, scaling=scaling, alarms=alarms)
+    app = AppConfig(name=name_, port=port, health_check=health_check,
+                    database_ports=database_ports, deregistration_delay_seconds=deregistration,
+                    alarms=alarms)
+    return app.overridden(_read_environment_settings(reader, section, "app", app))
+
+
+# The application's settings an environment may set for itself under
+# environments.<name>.app; the rest (name, port, health check, ...) are the application's
+# own and the same everywhere, so that a version behaves alike in staging and production.
+ENVIRONMENT_SETTINGS = keys_under("environments.<name>.app")
+
+
+def _read_environment_settings(reader: _Reader, section: SourceMap, path: str,
+                               base: AppConfig) -> dict[str, Any]:
+    """The settings that may differ by environment that `section` (at `path`: `app`, or
+    `environments.<name>.app`) sets, by AppConfig field, for `base.overridden`. A capacity
+    or scaling that names one of its values takes the other from `base`."""
+
+    def instance_type(value: Any) -> str:
+        value = text(value)
+        known = aws.known_instance_types()
+        if value not in known:
+            hint = _close_match(value, sorted(known))
+            raise Invalid(f"is not an EC2 instance type; {hint}e.g. t3.small, m7g.large")
+        return value
+
+    def machine_image(value: Any) -> str:
+        if value == "":
+            return ""
+        if not aws.AMI_ID.accepts(value):
+            raise Invalid("is not an AMI id; write it like ami-0123456789abcdef0, or leave it "
+                          "empty to use the ECS-optimized Amazon Linux 2023")
+        return value
+
+    instance = reader.value(section, "instance_type", f"{path}.instance_type", instance_type,
+                            base.instance_type)
+    capacity = _read_capacity(reader, section, path, base.capacity)
+    environment = _read_variables(reader, section, path, "environment", _environment_value)
+    secrets = _read_variables(reader, section, path, "secrets", _parameter_name)
+    image = reader.value(section, "machine_image", f"{path}.machine_image", machine_image,
+                         base.machine_image)
+    scaling_section = reader.section(section, "scaling", f"{path}.scaling",
+                                     keys_under("app.scaling"))
+    scaling = ScalingConfig(
+        cpu_target_percent=reader.value(scaling_section, "cpu_target_percent",
+                                        f"{path}.scaling.cpu_target_percent", integer(10, 90),
+                                        base.scaling.cpu_target_percent),
+        requests_per_target=reader.value(scaling_section, "requests_per_target",
+                                         f"{path}.scaling.requests_per_target",
+                                         integer(1, 100000), base.scaling.requests_per_target))
+    # A variable has one source in each environment: a plain value here and a secret in
+    # the application (or the other way round) would leave which one wins to the order
+    # the instance happens to write them in.
+    for key in sorted(set(environment) & set(secrets)):
+        reader.fail(f"{path}.secrets.{key}", section.line_of("secrets"),
+                    f"{_show(key)} is also in {path}.environment; give each variable one source")
+    for key in sorted(set(environment) & set(base.secrets)):
+        reader.fail(f"{path}.environment.{key}", section.line_of("environment"),
+                    f"{_show(key)} is a secret in app.secrets; give each variable one source")
+    for key in sorted(set(secrets) & set(base.environment)):
+        reader.fail(f"{path}.secrets.{key}", section.line_of("secrets"),
+                    f"{_show(key)} is a plain variable in app.environment; give each variable "
+                    "one source")
+    given = {"instance_type": instance, "capacity": capacity, "environment": environment,
+             "secrets": secrets, "machine_image": image, "scaling": scaling}
+    return {name: value for name, value in given.items() if name in section}
 
 
 def _read_health_check(reader: _Reader, app: SourceMap) -> HealthCheckConfig:
@@ -461,13 +490,18 @@ def _read_health_check(reader: _Reader, app: SourceMap) -> HealthCheckConfig:
     return check
 
 
-def _read_capacity(reader: _Reader, app: SourceMap) -> CapacityConfig:
-    section = reader.section(app, "capacity", "app.capacity", keys_under("app.capacity"))
-    low = reader.value(section, "min", "app.capacity.min", integer(1, 100), CapacityConfig.min)
-    high = reader.value(section, "max", "app.capacity.max", integer(1, 100), CapacityConfig.max)
-    if low > high:
-        reader.fail("app.capacity.min", section.line_of("min"),
-                    f"{low} is above app.capacity.max ({high}); min must be <= max")
+def _read_capacity(reader: _Reader, parent: SourceMap, path: str,
+                   base: CapacityConfig) -> CapacityConfig:
+    section = reader.section(parent, "capacity", f"{path}.capacity", keys_under("app.capacity"))
+    low = reader.value(section, "min", f"{path}.capacity.min", integer(1, 100), base.min)
+    high = reader.value(section, "max", f"{path}.capacity.max", integer(1, 100), base.max)
+    if low > high and "min" in section:
+        reader.fail(f"{path}.capacity.min", section.line_of("min"),
+                    f"{low} is above {path}.capacity.max ({high}); min must be <= max")
+    elif low > high and "max" in section:  # an environment's max below the application's min
+        reader.fail(f"{path}.capacity.max", section.line_of("max"),
+                    f"{high} is below app.capacity.min ({low}); max must be >= min (set "
+                    f"{path}.capacity.min too)")
     return CapacityConfig(min=low, max=high)
 
 
@@ -499,12 +533,12 @@ def _parameter_name(value: Any) -> str:
     return value
 
 
-def _read_variables(reader: _Reader, app: SourceMap, key: str,
+def _read_variables(reader: _Reader, app: SourceMap, app_path: str, key: str,
                     parse: Callable[[Any], str]) -> dict[str, str]:
-    section = reader.section(app, key, f"app.{key}", None)
+    section = reader.section(app, key, f"{app_path}.{key}", None)
     result: dict[str, str] = {}
     for name, raw in section.items():
-        path, line = f"app.{key}.{name}", section.line_of(name)
+        path, line = f"{app_path}.{key}.{name}", section.line_of(name)
         if not aws.VARIABLE_NAME.accepts(name):
             reader.fail(path, line, f"{_show(name)} is not an environment variable name; use "
                         "letters, digits and underscores, not starting with a digit, at most "
@@ -587,6 +621,9 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
         domain_name = reader.value(settings, "domain", f"{path}.domain", domain,
                                    _default_domain(name, app, zone))
         _check_name_lengths(reader, name, line, app)
+        app_settings = _read_environment_settings(
+            reader, reader.section(settings, "app", f"{path}.app", ENVIRONMENT_SETTINGS),
+            f"{path}.app", app)
         if network is not None:
             for other in environments:
                 if network.overlaps(other.cidr):
@@ -594,7 +631,8 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
                                 f"'{network}' overlaps environments.{other.name}.cidr "
                                 f"('{other.cidr}'); give each environment its own range")
             environments.append(EnvironmentConfig(name=name, cidr=network, nat_gateways=nat,
-                                                  domain=domain_name))
+                                                  domain=domain_name,
+                                                  app_settings=MappingProxyType(app_settings)))
     return tuple(environments)
 
 
@@ -724,6 +762,15 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
                           "in seconds)")
         return value
 
+    def batch_size(value: Any) -> int | None:
+        if value == "all":
+            return None
+        try:
+            return integer(1, 100)(value)
+        except Invalid:
+            raise Invalid("is not a batch size; use all (the whole group at once, where "
+                          "app.capacity.max leaves room) or a whole number from 1 to 100") from None
+
     canary_section = reader.section(section, "canary", "deploy.canary", keys_under("deploy.canary"))
 
     def steps(value: Any) -> tuple[float, ...]:
@@ -779,7 +826,7 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
         strategy=reader.value(section, "strategy", "deploy.strategy", strategy, "rolling"),
         traffic=reader.value(section, "traffic", "deploy.traffic", traffic, DeployConfig.traffic),
         max_batch_size=reader.value(section, "max_batch_size", "deploy.max_batch_size",
-                                    integer(1, 100), DeployConfig.max_batch_size),
+                                    batch_size, DeployConfig.max_batch_size),
         signal_timeout_seconds=reader.value(section, "signal_timeout_seconds",
                                             "deploy.signal_timeout_seconds",
                                             integer(MIN_SIGNAL_TIMEOUT_SECONDS, 3600),
@@ -789,20 +836,37 @@ def _read_deploy(reader: _Reader, document: SourceMap) -> DeployConfig:
     )
 
 
-def _check_room_for_a_batch(reader: _Reader, document: SourceMap, app: AppConfig,
+def _check_room_for_a_batch(reader: _Reader, document: SourceMap,
+                            environments: tuple[EnvironmentConfig, ...], base: AppConfig,
                             deploy: DeployConfig) -> None:
-    """A rolling deploy keeps `min` instances in service and replaces `max_batch_size` at a
-    time, so the group must be allowed to grow to min + batch; CloudFormation also insists
-    that MinInstancesInService stays below MaxSize."""
-    needed = app.capacity.min + deploy.max_batch_size
-    if app.capacity.max < needed and app.capacity.min <= app.capacity.max:
-        app_section = document.get("app") if isinstance(document.get("app"), SourceMap) else None
-        capacity = app_section.get("capacity") if app_section is not None else None
-        line = capacity.line_of("max") if isinstance(capacity, SourceMap) else None
-        reader.fail("app.capacity.max", line,
-                    f"{app.capacity.max} leaves no room to replace instances while keeping "
-                    f"app.capacity.min ({app.capacity.min}) in service: a rolling deploy of "
-                    f"deploy.max_batch_size ({deploy.max_batch_size}) needs max >= {needed}")
+    """A rolling deploy keeps `min` instances in service and starts a batch beside them, so
+    the group must be allowed to grow to min + batch; CloudFormation also insists that
+    MinInstancesInService stays below MaxSize. Checked for each environment's capacity,
+    and reported once at the key that sets it."""
+    reported: set[CapacityConfig] = set()
+    for environment in environments:
+        capacity = base.overridden(environment.app_settings).capacity
+        needed = capacity.min + deploy.batch_for(capacity)
+        if capacity.max >= needed or capacity.min > capacity.max or capacity in reported:
+            continue
+        reported.add(capacity)
+        path, line = _capacity_key(document, environment.name, capacity == base.capacity)
+        batch = (f"deploy.max_batch_size ({deploy.max_batch_size})"
+                 if deploy.max_batch_size is not None else "a batch of one")
+        reader.fail(path, line,
+                    f"{capacity.max} leaves no room to replace instances while keeping "
+                    f"{capacity.min} in service (capacity.min): a rolling deploy of {batch} "
+                    f"needs max >= {needed}")
+
+
+def _capacity_key(document: SourceMap, environment: str, the_apps: bool) -> tuple[str, int | None]:
+    """Where a capacity was written: app.capacity.max, or the environment's own."""
+    keys = ("app",) if the_apps else ("environments", environment, "app")
+    section: Any = document
+    for key in (*keys, "capacity"):
+        section = section.get(key) if isinstance(section, SourceMap) else None
+    line = section.line_of("max") if isinstance(section, SourceMap) else None
+    return ".".join((*keys, "capacity", "max")), line
 
 
 def _check_blue_green_has_a_zone(reader: _Reader, document: SourceMap,

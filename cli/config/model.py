@@ -7,7 +7,7 @@ raw YAML. They import nothing heavy, so `wimpy validate` stays fast.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -79,9 +79,18 @@ class AppConfig:
     secrets: Mapping[str, str] = field(default_factory=_frozen)
     database_ports: tuple[int, ...] = (5432,)
     deregistration_delay_seconds: int = 30
-    machine_image: str = ""  # "" = Amazon Linux 2023, resolved once and recorded
+    machine_image: str = ""  # "" = ECS-optimized Amazon Linux 2023, resolved once and recorded
     scaling: ScalingConfig = field(default_factory=ScalingConfig)
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
+
+    def overridden(self, settings: Mapping[str, object]) -> "AppConfig":
+        """These settings with `settings` (field -> value, as an environment sets them) in
+        their place; variables and secrets are added to these by name."""
+        changed = dict(settings)
+        for name in ("environment", "secrets"):
+            if name in changed:
+                changed[name] = _frozen({**getattr(self, name), **changed[name]})  # type: ignore[dict-item]
+        return replace(self, **changed)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,7 +148,10 @@ class DeployConfig:
     # listener weights the releases' target groups) or "dns" (a load balancer per release,
     # weighted Route53 records).
     traffic: str = "load-balancer"
-    max_batch_size: int = 1
+    # Rolling: instances started beside the old ones at once. None ("all", the default):
+    # the whole group in one batch where capacity.max leaves room for it, as ECS's 200%
+    # maximum does; else as many as it leaves room for.
+    max_batch_size: int | None = None
     signal_timeout_seconds: int = 600
     # Rolling: how long the alarms keep watching once every instance is replaced.
     rolling_bake_seconds: int = 300
@@ -149,6 +161,12 @@ class DeployConfig:
     # instances to boot) or "warm" at the minimum capacity (costs as much as the live one;
     # a rollback waits only for its health checks).
     kept_release_capacity: str = "zero"
+
+    def batch_for(self, capacity: CapacityConfig) -> int:
+        """Instances a rolling deploy of a group of `capacity` starts at once."""
+        if self.max_batch_size is not None:
+            return self.max_batch_size
+        return max(1, min(capacity.min, capacity.max - capacity.min))
 
     @property
     def through_front(self) -> bool:
@@ -204,6 +222,9 @@ class EnvironmentConfig:
     cidr: ipaddress.IPv4Network
     nat_gateways: int
     domain: str = ""  # "" without a hosted zone
+    # The application's settings this environment sets for itself (environments.<name>.app),
+    # by AppConfig field; WimpyConfig.app_in puts them in place of app's.
+    app_settings: Mapping[str, object] = field(default_factory=_frozen)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,6 +263,11 @@ class WimpyConfig:
                 f"environments.{name}.nat_gateways": env.nat_gateways,
                 "account.availability_zones": list(self.account.availability_zones),
                 "account.log_retention_days": self.account.log_retention_days}
+
+    def app_in(self, environment: str) -> AppConfig:
+        """The application's settings in `environment` (its capacity, instance type,
+        variables, ...): app's, with what environments.<name>.app sets in their place."""
+        return self.app.overridden(self.environment(environment).app_settings)
 
     def environment(self, name: str) -> EnvironmentConfig:
         """The environment called `name`, or UnknownEnvironment naming the ones there are."""

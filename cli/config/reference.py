@@ -38,9 +38,12 @@ KEYS: tuple[Key, ...] = (
         "database security group."),
     Key("app.deregistration_delay_seconds", "30", "Seconds a leaving instance keeps serving "
         "requests already in flight before it is removed (0-3600)."),
-    Key("app.machine_image", "latest Amazon Linux 2023, recorded at first deploy", "An AMI id "
-        "(ami-...) to pin, or empty to let `wimpy deploy` resolve Amazon Linux 2023 once and "
-        "keep it until `--update-machine-image`."),
+    Key("app.machine_image", "latest ECS-optimized Amazon Linux 2023, recorded at first "
+        "deploy", "An AMI id (ami-...) to pin, or empty to let `wimpy deploy` resolve Amazon's "
+        "ECS-optimized Amazon Linux 2023 (Docker and the AWS CLI on it, so a boot installs "
+        "nothing; its ECS agent is turned off) once and keep it until "
+        "`--update-machine-image`. A pinned image without Docker or the AWS CLI gets them from "
+        "dnf at every boot (about a minute)."),
     Key("app.scaling.cpu_target_percent", "60", "Average CPU the group scales to hold (10-90)."),
     Key("app.scaling.requests_per_target", "1000", "Requests per instance per minute the group "
         "scales to hold (1-100000)."),
@@ -72,11 +75,14 @@ KEYS: tuple[Key, ...] = (
         "takes effect in seconds, and no hosted zone is needed. `dns`: a load balancer per "
         "release and weighted Route53 records (needs hosted_zone; each step outlasts DNS "
         "caches). Changing it is a deploy like any other: the canary moves traffic across."),
-    Key("deploy.max_batch_size", "1", "Instances replaced at once in a rolling deploy; max "
-        "capacity must leave room for min plus one batch."),
+    Key("deploy.max_batch_size", "all", "Rolling: instances started beside the old ones at "
+        "once (1-100), or `all`: the whole group in one batch (surge), as many as "
+        "app.capacity.max leaves room for beside app.capacity.min; with max >= 2 x min a "
+        "deploy takes one batch whatever the size. Capacity.max must leave room for min plus "
+        "one batch."),
     Key("deploy.signal_timeout_seconds", "600", "How long a new instance has to report its "
-        "container healthy before the deploy fails and rolls back (120-3600: two minutes go to "
-        "installing Docker and pulling the image)."),
+        "container healthy before the deploy fails and rolls back (120-3600: two minutes are "
+        "kept for starting Docker and pulling the image)."),
     Key("deploy.rolling_bake_seconds", "300", "Rolling: how long the application's alarms keep "
         "watching once every instance is replaced (0-172800); an alarm firing during the "
         "replacement or this bake rolls the deploy back. Give it at least the alarms' window "
@@ -145,6 +151,25 @@ KEYS: tuple[Key, ...] = (
         "own stacks)."),
     Key("environments.<name>.domain", "<app>.<zone> in production, <app>.<env>.<zone> "
         "elsewhere", "The application's name in DNS; must be inside hosted_zone.name."),
+    Key("environments.<name>.app.instance_type", "app.instance_type", "The application's "
+        "instance type in this environment."),
+    Key("environments.<name>.app.capacity.min", "app.capacity.min", "Fewest instances in this "
+        "environment."),
+    Key("environments.<name>.app.capacity.max", "app.capacity.max", "Most instances in this "
+        "environment."),
+    Key("environments.<name>.app.scaling.cpu_target_percent", "app.scaling.cpu_target_percent",
+        "Average CPU the group scales to hold in this environment."),
+    Key("environments.<name>.app.scaling.requests_per_target",
+        "app.scaling.requests_per_target", "Requests per instance per minute held in this "
+        "environment."),
+    Key("environments.<name>.app.environment.<NAME>", "app.environment", "Variables added to "
+        "app.environment in this environment, or replacing those of the same name."),
+    Key("environments.<name>.app.secrets.<NAME>", "app.secrets", "Secrets added to "
+        "app.secrets in this environment, or replacing those of the same name (e.g. "
+        "API_TOKEN: /hello/staging/api-token); a name is a plain variable or a secret, "
+        "never both."),
+    Key("environments.<name>.app.machine_image", "app.machine_image", "An AMI id to pin in "
+        "this environment (e.g. to try a new image in staging first)."),
     Key("environments.<name>.nat_gateways", "1, or one per zone in production", "NAT gateways "
         "for the private subnets' egress (1 to the number of zones)."),
 )

@@ -9,7 +9,15 @@ from typing import Any
 from cli import aws, naming
 from cli.errors import WimpyError
 
-AMAZON_LINUX_2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
+# AWS's public parameters for the current Amazon ECS-optimized Amazon Linux 2023 image, by
+# architecture: Amazon Linux 2023 with Docker (and the AWS CLI) already on it, so a boot
+# installs nothing (the boot script turns its ECS agent off). AWS builds it from
+# github.com/aws/amazon-ecs-ami; its root volume is 30 GiB.
+PUBLIC_IMAGE_PARAMETERS = {
+    "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
+    "arm64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
+}
+PUBLIC_IMAGE = "Amazon ECS-optimized Amazon Linux 2023"
 
 
 def architecture(ec2: Any, instance_type: str) -> str:
@@ -24,18 +32,18 @@ def architecture(ec2: Any, instance_type: str) -> str:
 def choose(*, ssm: Any, ec2: Any, env: str, app: str, instance_type: str, pinned: str,
            update: bool) -> tuple[str, str]:
     """(ami id, why) for this deploy: the pin in wimpy.yml, else the recorded image, else
-    (first deploy, or --update-machine-image) the current Amazon Linux 2023."""
+    (first deploy, or --update-machine-image) the current ECS-optimized Amazon Linux 2023."""
     if pinned:
-        return pinned, "pinned in wimpy.yml (app.machine_image)"
+        return pinned, "pinned in wimpy.yml (machine_image)"
     recorded = None if update else aws.parameter_value(ssm, naming.machine_image_parameter(env, app))
     if recorded:
         return recorded, "recorded at an earlier deploy"
-    public = AMAZON_LINUX_2023.format(arch=architecture(ec2, instance_type))
+    public = PUBLIC_IMAGE_PARAMETERS[architecture(ec2, instance_type)]
     latest = aws.parameter_value(ssm, public)
     if not latest:
-        raise WimpyError(f"could not read the Amazon Linux 2023 image from SSM ({public}).",
+        raise WimpyError(f"could not read the {PUBLIC_IMAGE} image from SSM ({public}).",
                          hint="Pin one in wimpy.yml: app.machine_image: ami-...")
-    return latest, "current Amazon Linux 2023" + (" (--update-machine-image)" if update else "")
+    return latest, f"current {PUBLIC_IMAGE}" + (" (--update-machine-image)" if update else "")
 
 
 def record(*, ssm: Any, env: str, app: str, ami: str) -> None:

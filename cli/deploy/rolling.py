@@ -117,8 +117,8 @@ class Rolling(Strategy):
         parameters = {self.stack: {"TrafficWeight": "0"}} if switching else {}
         with self.phases.phase("machine image"):
             ami, why = machine_image.choose(ssm=ssm, ec2=ec2, env=self.env, app=self.app,
-                                            instance_type=self.config.app.instance_type,
-                                            pinned=self.config.app.machine_image, update=update_machine_image)
+                                            instance_type=self.settings.instance_type,
+                                            pinned=self.settings.machine_image, update=update_machine_image)
             self.phases.note(f"{ami} ({why})")
         with self.phases.phase("CloudFormation", f"{self.stack}: rolling update to {version}"):
             stacks.deploy(self.run, [self.stack], exclusively=True, what=f"Deploying {self.stack}",
@@ -192,8 +192,8 @@ class Rolling(Strategy):
     def _update_for_restore(self, version: str, image: str) -> None:
         ssm, ec2 = self.target.client("ssm"), self.target.client("ec2")
         ami, _ = machine_image.choose(ssm=ssm, ec2=ec2, env=self.env, app=self.app,
-                                      instance_type=self.config.app.instance_type,
-                                      pinned=self.config.app.machine_image, update=False)
+                                      instance_type=self.settings.instance_type,
+                                      pinned=self.settings.machine_image, update=False)
         with self.phases.phase("CloudFormation", f"{self.stack}: rolling update back to {version}"):
             stacks.deploy(self.run, [self.stack], exclusively=True, what=f"Deploying {self.stack}",
                           context={"version": version, "image": image, "machine_image": ami})

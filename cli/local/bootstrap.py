@@ -7,6 +7,7 @@ import tempfile
 from typing import Any
 
 from cli import cdk
+from cli.deploy.machine_image import PUBLIC_IMAGE_PARAMETERS
 from cli.errors import WimpyError
 from cli.local.emulator import LocalAws
 
@@ -14,11 +15,8 @@ from cli.local.emulator import LocalAws
 # SSM-typed parameter) reads it, and `cdk deploy` checks it.
 BOOTSTRAP_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 
-# AWS's public parameters for the latest Amazon Linux 2023, by architecture.
-MACHINE_IMAGE_PARAMETERS = {
-    "x86_64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-    "arm64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
-}
+# AWS's public parameters for the image instances start from, by architecture.
+MACHINE_IMAGE_PARAMETERS = PUBLIC_IMAGE_PARAMETERS
 
 # For every CDK CLI run against the emulator: nothing may leave the machine (the CLI
 # otherwise fetches notices and sends telemetry).
@@ -33,7 +31,7 @@ def cdk_environment(local: LocalAws) -> dict[str, str | None]:
 
 def bootstrap(local: LocalAws) -> dict[str, str]:
     """Run the pinned CDK CLI's `cdk bootstrap aws://ACCOUNT/REGION` against the emulator,
-    then make sure the Amazon Linux 2023 parameters name images the emulated EC2 knows.
+    then make sure the machine image parameters name images the emulated EC2 knows.
     Returns the machine image id for each architecture."""
     with tempfile.TemporaryDirectory(prefix="wimpy-local-bootstrap-") as out:
         cdk.run(["bootstrap", f"aws://{local.account_id}/{local.region}",
@@ -50,9 +48,10 @@ def bootstrap(local: LocalAws) -> dict[str, str]:
 
 
 def seed_machine_images(local: LocalAws) -> dict[str, str]:
-    """moto ships AWS's public Amazon Linux parameters for most regions, pointing at images
-    its EC2 knows; for a region it has none for, publish them here, pointing at an Amazon
-    Linux 2023 image of the emulated EC2 (as AWS publishes them in every region)."""
+    """moto ships some of AWS's public image parameters, pointing at images its EC2 knows;
+    for one it lacks (the ECS-optimized image's, or a region it has none for), publish it
+    here, pointing at an Amazon Linux 2023 image of the emulated EC2 (as AWS publishes them
+    in every region)."""
     ssm, ec2 = local.client("ssm"), local.client("ec2")
     images: dict[str, str] = {}
     for architecture, name in MACHINE_IMAGE_PARAMETERS.items():

@@ -75,7 +75,7 @@ class BlueGreen(Strategy):
         with self.phases.phase("machine image"):
             ami, why = machine_image.choose(
                 ssm=ssm, ec2=self.client("ec2"), env=self.env, app=self.app,
-                instance_type=self.config.app.instance_type, pinned=self.config.app.machine_image,
+                instance_type=self.settings.instance_type, pinned=self.settings.machine_image,
                 update=update_machine_image)
             self.phases.note(f"{ami} ({why})")
         stack = release.stack
@@ -138,7 +138,7 @@ class BlueGreen(Strategy):
         if not self.router.behind_front(release.stack):
             return
         self.router.attach(release.stack, beside=live_stack)
-        count = self.config.app.capacity.min
+        count = self.settings.capacity.min
         with self.phases.phase("health", f"{release.stack}: {count} healthy targets behind the load balancer"):
             try:
                 traffic.wait_until_healthy(self.client("elbv2"), self.router.target_group(release.stack),
@@ -325,7 +325,7 @@ class BlueGreen(Strategy):
         outputs = _outputs(cloudformation, release.stack)
         if "TargetGroupArn" not in outputs:
             return
-        count = self.config.app.capacity.min
+        count = self.settings.capacity.min
         timeout = self.config.deploy.signal_timeout_seconds
         with self.phases.phase("health", f"{release.stack} ({release.version}): {count} healthy instances"):
             try:
@@ -342,8 +342,8 @@ class BlueGreen(Strategy):
 
     def _deploy_stack_for_restore(self, release: Release) -> None:
         ami, _ = machine_image.choose(ssm=self.client("ssm"), ec2=self.client("ec2"), env=self.env,
-                                      app=self.app, instance_type=self.config.app.instance_type,
-                                      pinned=self.config.app.machine_image, update=False)
+                                      app=self.app, instance_type=self.settings.instance_type,
+                                      pinned=self.settings.machine_image, update=False)
         with self.phases.phase("release stack", f"{release.stack} (no traffic yet)"):
             stacks.deploy(self.run, [release.stack], exclusively=True, what=f"Deploying {release.stack}",
                           context={"version": release.version, "image": release.image,

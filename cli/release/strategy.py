@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from cli.config import WimpyConfig
+from cli.config import AppConfig, WimpyConfig
 from cli.deploy import stacks
 from cli.phases import Phases
 from cli.targets import Target
@@ -32,6 +32,12 @@ class Strategy:
     @property
     def app(self) -> str:
         return self.config.app.name
+
+    @property
+    def settings(self) -> AppConfig:
+        """The application's settings in this environment (its capacity, instance type,
+        machine image, ...)."""
+        return self.config.app_in(self.env)
 
     @property
     def record(self) -> ReleaseRecord:

@@ -92,9 +92,10 @@ def unit_file(*, app: str, start_timeout_seconds: int, stop_timeout_seconds: int
 
 def boot_script(settings: ContainerSettings, *, stack_name: str, signal_resource: str,
                 health_path: str, health_timeout_seconds: int, start_timeout_seconds: int) -> str:
-    """The user data: install Docker, write the files above, start the unit, then let the
-    instance join the load balancer (its group's launch hook) and tell CloudFormation
-    success only once the container answers on its health path."""
+    """The user data: write the files above, start the unit (Docker comes with the machine
+    image; one without it gets it from dnf), then let the instance join the load balancer
+    (its group's launch hook) and tell CloudFormation success only once the container
+    answers on its health path."""
     files = {
         f"{INSTALL_DIR}/wimpy-container": CONTAINER_SCRIPT.read_text(),
         f"{INSTALL_DIR}/wimpy-health-wait": HEALTH_WAIT_SCRIPT.read_text(),

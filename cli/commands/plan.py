@@ -54,7 +54,7 @@ def plan(
     strategy: Optional[str] = typer.Option(None, "--strategy", help="rolling or blue-green. Default: wimpy.yml's deploy.strategy."),
     capacity: Optional[int] = NumberOption(None, "--capacity", help="Instances to replace. Default: the group's MinSize.", minimum=1, integer=True, example=4),
     boot_seconds: float = NumberOption(40, "--boot-seconds", help="Assumed instance boot until user data runs.", unit="seconds"),
-    install_seconds: float = NumberOption(60, "--install-seconds", help="Assumed start of Docker (the machine image carries it; about 60 for an image that must install it).", unit="seconds"),
+    install_seconds: float = NumberOption(3, "--install-seconds", help="Assumed start of Docker (the machine image carries it; about 60 for an image that must install it).", unit="seconds"),
     pull_seconds: float = NumberOption(30, "--pull-seconds", help="Assumed image login and pull.", unit="seconds"),
     start_seconds: float = NumberOption(5, "--start-seconds", help="Assumed container start until it answers its health path.", unit="seconds"),
     load_balancer_seconds: float = NumberOption(180, "--load-balancer-seconds", help="Assumed ALB creation (blue-green).", unit="seconds"),
@@ -62,6 +62,8 @@ def plan(
     bake_seconds: Optional[float] = NumberOption(None, "--bake-seconds", help="Bake time per step (blue-green). Default: wimpy.yml's, else 300.", unit="seconds", example=300),
     ttl_seconds: Optional[float] = NumberOption(None, "--ttl-seconds", help="DNS TTL clients may cache (blue-green through DNS; behind the load balancer a step needs none). Default: wimpy.yml's deploy.dns_ttl_seconds, at least the 60 s Route 53 gives an alias to a load balancer.", unit="seconds", example=60),
     compare: bool = typer.Option(False, "--compare", help="Also evaluate the model with each peer tool's published defaults."),
+    first_deploy: bool = typer.Option(False, "--first-deploy", help="Also estimate the application's first deploy into an empty account: the image, then every stack created one after another."),
+    build_seconds: float = NumberOption(60, "--build-seconds", help="Assumed image build and push (--first-deploy).", unit="seconds"),
     template: Optional[Path] = typer.Option(None, "--template", help="Estimate this synthesized application template instead of synthesizing.",
                                             metavar="FILE", parser=path_parser("--template", what="a synthesized application template (JSON)", example="cdk.out/wimpy-staging-hello.template.json")),
     as_json: bool = JsonOption,
@@ -97,6 +99,9 @@ def plan(
                                     pull_seconds=pull_seconds, start_seconds=start_seconds,
                                     load_balancer_seconds=load_balancer_seconds)
     stack = naming.rolling_stack(env, loaded.app.name)
+    if template is not None and first_deploy:
+        raise WimpyError("--first-deploy estimates every stack, which it synthesizes; it cannot "
+                         "take --template (one stack)", code=ExitCode.USAGE)
     if template is not None:
         document = _read_template(template)
         source = str(template)
@@ -118,7 +123,31 @@ def plan(
                             **result.to_dict()}
     if compare:
         data["comparison"] = [asdict(row) | {"assumed": list(row.assumed)} for row in rows]
-    output.result(data, render(result, loaded.app.name, env, source, rows), as_json=as_json)
+    text = render(result, loaded.app.name, env, source, rows)
+    if first_deploy:
+        from cli.deploy.foundation import foundation_stacks
+        from cli.estimate.first_deploy import estimate_first_deploy
+
+        first = estimate_first_deploy(templates, [*foundation_stacks(loaded, env), stack],
+                                      assumptions=assumptions, build_seconds=build_seconds)
+        data["first_deploy"] = first.to_dict()
+        text = render_first_deploy(first, loaded.app.name, env) + "\n\n" + text
+    output.result(data, text, as_json=as_json)
+
+
+def render_first_deploy(first: Any, app: str, env: str) -> str:
+    from cli.estimate.deploy_time import minutes
+
+    width = max(len(p.name) for p in first.phases) + 2
+    lines = [f"First deploy of {app} to {env} in an empty account: the image, then every stack "
+             "created one after another, each as long as its slowest chain of resources",
+             "(creation times assumed per resource type: cli/estimate/first_deploy.py)", "",
+             f"  {'Phase':<{width}}{'Time':>9}  Slowest links"]
+    for phase in first.phases:
+        lines.append(f"  {phase.name:<{width}}{minutes(phase.seconds):>9}  {phase.formula}")
+    lines.append(f"  {'Expected':<{width}}{minutes(first.expected_seconds):>9}  "
+                 f"({first.expected_seconds:g} s) the sum of the phases")
+    return "\n".join(lines)
 
 
 def _read_template(path: Path) -> dict[str, Any]:
@@ -146,7 +175,7 @@ def render(result: Any, app: str, env: str, source: str, rows: Sequence[Any]) ->
         batches += (", through its own load balancer and DNS" if first.startswith("release stack")
                     else ", behind the application's load balancer")
     lines = [f"Deploy-time estimate for {app} in {env}: {result.strategy}, {batches}",
-             f"from {source}; assumed boot {a.boot_seconds:g} s, install {a.install_seconds:g} s, "
+             f"from {source}; assumed boot {a.boot_seconds:g} s, Docker start {a.install_seconds:g} s, "
              f"pull {a.pull_seconds:g} s, start {a.start_seconds:g} s"
              + (f", ALB {a.load_balancer_seconds:g} s" if first.startswith("release stack") else ""),
              ""]
@@ -154,6 +183,10 @@ def render(result: Any, app: str, env: str, source: str, rows: Sequence[Any]) ->
     lines.append(f"  {'Phase':<{width}}{'Time':>9}  Formula")
     for phase in result.phases:
         lines.append(f"  {phase.name:<{width}}{minutes(phase.seconds):>9}  {phase.formula}")
+    if result.serving_seconds is not None and result.serving_seconds < result.expected_seconds:
+        lines.append(f"  {'New version serving':<{width}}{minutes(result.serving_seconds):>9}  "
+                     f"({result.serving_seconds:g} s) every request on it, the old instances "
+                     "gone; the bake can still roll it back")
     lines.append(f"  {'Expected':<{width}}{minutes(result.expected_seconds):>9}  "
                  f"({result.expected_seconds:g} s) the sum of the phases")
     lines.append(f"  {'Worst case':<{width}}{minutes(result.worst_seconds):>9}  "

@@ -3,7 +3,7 @@ synthesized application-stack template plus stated assumptions.
 
 The template gives what Wimpy configures (the Auto Scaling group's rolling-update policy
 and signal timeouts, the target group's health check and deregistration delay, the group's
-size); the assumptions give what only a real instance shows (boot, Docker install, image
+size); the assumptions give what only a real instance shows (boot, Docker start, image
 pull, container start), each with a default that says where it comes from and a flag of
 `wimpy plan` to override it. Nothing here calls AWS or imports the CDK.
 
@@ -11,7 +11,7 @@ Rolling (CloudFormation's AutoScalingInstanceRefresh, as Wimpy's templates decla
 AutoScalingRollingUpdate with WaitOnResourceSignals): the group is replaced in
 ceil(capacity / batch) batches, one after another; each batch
 
-    boots, installs Docker, pulls the image, starts the container and answers locally
+    boots, starts Docker, pulls the image, starts the container and answers locally
     (then completes its launch hook or signals; the hook's heartbeat timeout or the signal
     timeout is the worst case of these four together),
     becomes healthy in the target group (healthy threshold x interval; an instance
@@ -168,9 +168,13 @@ class DeployEstimate:
     assumptions: Assumptions
     warnings: tuple[str, ...] = ()
     rollbacks: tuple["RollbackEstimate", ...] = ()
+    # Rolling: until every request is served by the new version and the old instances are
+    # gone, before the bake (the alarms watching what it serves) ends the deploy.
+    serving_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "serving_seconds": self.serving_seconds,
             "rollbacks": [asdict(rollback) for rollback in self.rollbacks],
             "strategy": self.strategy,
             "capacity": self.capacity,
@@ -493,7 +497,8 @@ def estimate_rolling(rollout: Rollout, assumptions: Assumptions = Assumptions(),
                      + (f" + {_s(rollout.bake_seconds)} bake" if rollout.bake_seconds else ""))
     return DeployEstimate(strategy=ROLLING, capacity=count, batches=batches, phases=tuple(phases),
                           expected_seconds=expected, worst_seconds=worst,
-                          worst_formula=worst_formula, assumptions=a, warnings=tuple(warnings))
+                          worst_formula=worst_formula, assumptions=a, warnings=tuple(warnings),
+                          serving_seconds=expected - rollout.bake_seconds)
 
 
 def estimate_blue_green(rollout: Rollout, assumptions: Assumptions = Assumptions(), *,

@@ -17,11 +17,15 @@ from cli.errors import WimpyError
 from cli.estimate import cost as model
 from tests.conftest import EXAMPLE
 
+def _line(usd: float, verified: bool = True) -> dict:
+    return {"usd": usd, "source": "round test figure", "verified": verified}
+
+
 PRICES = {
     "region": "eu-west-1", "currency": "USD", "as_of": "2026-11", "source": "test table",
     "hours_per_month": 100,
-    "prices": {
-        "nat_gateway_per_hour": {"usd": 1.0, "unit": "h"}, "nat_gateway_per_gb": 0.5,
+    "prices": {key: _line(usd) for key, usd in {
+        "nat_gateway_per_hour": 1.0, "nat_gateway_per_gb": 0.5,
         "public_ipv4_per_hour": 0.01, "alb_per_hour": 0.2, "alb_lcu_per_hour": 0.1,
         "ebs_gp3_per_gb_month": 0.1, "kms_key_per_month": 1.0, "kms_per_10k_requests": 0.03,
         "cloudtrail_first_trail": 0.0, "cloudtrail_per_100k_events": 2.0,
@@ -30,8 +34,8 @@ PRICES = {
         "s3_standard_per_gb_month": 0.02, "route53_zone_per_month": 0.5,
         "route53_per_million_queries": 0.4, "route53_per_million_queries_over_billion": 0.2,
         "ecr_per_gb_month": 0.1,
-    },
-    "instances_per_hour": {"t3.small": 0.02, "t3.large": 0.08},
+    }.items()} | {"nat_gateway_per_hour": {**_line(1.0), "unit": "h"}},
+    "instances_per_hour": {"t3.small": _line(0.02), "t3.large": _line(0.08, verified=False)},
 }
 
 ASSUME = model.CostAssumptions(
@@ -221,8 +225,8 @@ def test_a_broken_price_table_is_refused(tmp_path):
 
 def test_the_shipped_price_table():
     table = model.load_prices()
-    assert (table.region, table.currency, table.as_of) == ("eu-west-1", "USD", "2026-11")
-    assert "transcribed" in table.source
+    assert (table.region, table.currency, table.as_of) == ("eu-west-1", "USD", "2026-10")
+    assert "transcribed" in table.source and "2026-12-02" in table.source
     assert table.hours_per_month == 730
     # The instance types wimpy.yml's default and the README mention are priced.
     assert table.instance("t3.small") > 0
@@ -254,37 +258,41 @@ def test_wimpy_cost_on_the_example():
     staging = {line["item"]: line["monthly"] for line in document["groups"]["staging"]["lines"]}
     production = {line["item"]: line["monthly"] for line in document["groups"]["production"]["lines"]}
     account = {line["item"]: line["monthly"] for line in document["groups"]["account"]["lines"]}
-    # Worked out by hand from the shipped table's figures (eu-west-1, 2026-11: NAT $0.048/h
+    # Worked out by hand from the shipped table's figures (eu-west-1, 2026-10: NAT $0.048/h
     # and $0.048/GB, public IPv4 $0.005/h, ALB $0.0252/h, LCU $0.008/h, t3.small $0.0228/h,
     # gp3 $0.088/GB-month, metric $0.30, alarm $0.10, logs $0.57/GB in and $0.03/GB-month,
     # S3 $0.023/GB-month, KMS $1 a key and $0.03/10k requests, ECR $0.10/GB-month, a zone
     # $0.50), 730 h a month and `wimpy cost`'s default assumptions.
-    expected_staging = {
-        "NAT gateways": 1 * 0.048 * 730,  # 35.04: staging has one NAT gateway
+    expected_production = {
+        "NAT gateways": 2 * 0.048 * 730,  # 70.08: one per zone (two zones)
         "NAT data processed": 20 * 0.048,  # 0.96
-        "Elastic IP addresses (NAT)": 1 * 0.005 * 730,  # 3.65
+        "Elastic IP addresses (NAT)": 2 * 0.005 * 730,  # 7.3
         "Application Load Balancers": 0.0252 * 730,  # 18.396
         "Load balancer capacity units": 0.5 * 0.008 * 730,  # 2.92
         "Load balancer public IPv4 addresses": 2 * 0.005 * 730,  # 7.3
         "EC2 instances (t3.small)": 2 * 0.0228 * 730,  # 33.288: MinSize 2
-        "EBS root volumes (gp3)": 2 * 20 * 0.088,  # 3.52
+        "EBS root volumes (gp3)": 2 * 30 * 0.088,  # 5.28: the ECS-optimized image's 30 GiB
         "Detailed monitoring": 2 * 7 * 0.30,  # 4.2
         "Logs ingestion (VPC flow logs)": 5 * 0.57,  # 2.85
         "Logs storage (VPC flow logs)": 5 * 12 * 0.03,  # 1.8
-        "Logs ingestion (app /wimpy/staging/hello)": 2 * 0.57,  # 1.14
-        "Logs storage (app /wimpy/staging/hello)": 2 * 12 * 0.03,  # 0.72
+        "Logs ingestion (app /wimpy/production/hello)": 2 * 0.57,  # 1.14
+        "Logs storage (app /wimpy/production/hello)": 2 * 12 * 0.03,  # 0.72
         "CloudWatch alarms": 3 * 0.10,  # 0.3
         "DNS queries (alias record)": 0.0,
         "ACM certificates": 0.0,
     }
-    assert staging == pytest.approx(expected_staging, abs=1e-6)
-    # Production: the same with one NAT gateway and its address per zone (two zones).
-    expected_production = {
-        **{item.replace("staging", "production"): value for item, value in expected_staging.items()},
-        "NAT gateways": 2 * 0.048 * 730,  # 70.08
-        "Elastic IP addresses (NAT)": 2 * 0.005 * 730,  # 7.3
-    }
     assert production == pytest.approx(expected_production, abs=1e-6)
+    # Staging: one NAT gateway, and its own size (environments.staging.app): one t3.micro.
+    expected_staging = {
+        **{item.replace("production", "staging"): value for item, value in expected_production.items()},
+        "NAT gateways": 1 * 0.048 * 730,  # 35.04
+        "Elastic IP addresses (NAT)": 1 * 0.005 * 730,  # 3.65
+        "EC2 instances (t3.micro)": 1 * 0.0114 * 730,  # 8.322
+        "EBS root volumes (gp3)": 1 * 30 * 0.088,  # 2.64
+        "Detailed monitoring": 1 * 7 * 0.30,  # 2.1
+    }
+    del expected_staging["EC2 instances (t3.small)"]
+    assert staging == pytest.approx(expected_staging, abs=1e-6)
     assert account == pytest.approx({
         "KMS keys": 1.0,
         "KMS requests": 10 * 0.03,  # 100,000 requests: 0.3
@@ -296,22 +304,26 @@ def test_wimpy_cost_on_the_example():
         "S3 storage (2 buckets)": 10 * 0.023,  # 0.23
         "Route 53 hosted zone": 0.5,
     }, abs=1e-6)
-    # 35.04 + 0.96 + 3.65 + 18.396 + 2.92 + 7.3 + 33.288 + 3.52 + 4.2 + 2.85 + 1.8 + 1.14
-    # + 0.72 + 0.3 = 116.084; production adds a NAT gateway and an address, 35.04 + 3.65,
-    # = 154.774; the account: 1 + 0.3 + 0.276 + 0.57 + 0.36 + 0.3 + 0.23 + 0.5 = 3.536.
+    # Production: 70.08 + 0.96 + 7.3 + 18.396 + 2.92 + 7.3 + 33.288 + 5.28 + 4.2 + 2.85
+    # + 1.8 + 1.14 + 0.72 + 0.3 = 156.534; staging: one gateway and address less (35.04 +
+    # 3.65) and one t3.micro with its volume and metrics (8.322 + 2.64 + 2.1) for two
+    # t3.small (33.288 + 5.28 + 4.2): 88.138; the account: 1 + 0.3 + 0.276 + 0.57 + 0.36
+    # + 0.3 + 0.23 + 0.5 = 3.536.
     assert {name: group["monthly"] for name, group in document["groups"].items()} == {
-        "staging": 116.08, "production": 154.77, "account": 3.54}
-    assert document["monthly_total"] == 274.39  # 116.084 + 154.774 + 3.536 = 274.394
+        "staging": 88.14, "production": 156.53, "account": 3.54}
+    assert document["monthly_total"] == 248.21  # 88.138 + 156.534 + 3.536 = 248.208
     # Two releases overlap during a blue/green deploy: another ALB (0.0252/h), its two
-    # addresses (0.01/h), two instances (0.0456/h), their volumes and metrics (3.52 and
-    # 4.2 $/month over 730 h).
-    per_hour = 0.0252 + 0.01 + 0.0456 + (3.52 + 4.2) / 730
+    # addresses (0.01/h), and each environment's instances with their volumes and metrics
+    # (per month, over 730 h).
+    per_hour = {"production": 0.0252 + 0.01 + 2 * 0.0228 + (5.28 + 4.2) / 730,
+                "staging": 0.0252 + 0.01 + 1 * 0.0114 + (2.64 + 2.1) / 730}
     assert [o["environment"] for o in document["blue_green_overlap"]] == ["staging", "production"]
     for overlap in document["blue_green_overlap"]:
-        assert overlap["per_hour"] == pytest.approx(per_hour)
+        assert overlap["per_hour"] == pytest.approx(per_hour[overlap["environment"]])
         deploy_hours = overlap["expected_seconds"] / 3600
-        assert overlap["per_deploy"] == pytest.approx(per_hour * deploy_hours)
-        assert overlap["per_month"] == pytest.approx(per_hour * deploy_hours * 10)
+        hourly = per_hour[overlap["environment"]]
+        assert overlap["per_deploy"] == pytest.approx(hourly * deploy_hours)
+        assert overlap["per_month"] == pytest.approx(hourly * deploy_hours * 10)
 
 
 @pytest.mark.parametrize("traffic, kept", [("load-balancer", "zero"), ("load-balancer", "warm"),
@@ -340,11 +352,11 @@ def test_blue_green_prices_the_front_the_live_release_and_the_kept_one_per_mode(
     document = json.loads(result.stdout)
     lines = {line["item"]: line["monthly"] for line in document["groups"]["production"]["lines"]}
     alb, addresses = 0.0252 * 730, 2 * 0.005 * 730  # 18.396 and 7.3 a load balancer
-    instances = 2 * 0.0228 * 730 + 2 * 20 * 0.088 + 2 * 7 * 0.30  # 33.288 + 3.52 + 4.2
+    instances = 2 * 0.0228 * 730 + 2 * 30 * 0.088 + 2 * 7 * 0.30  # 33.288 + 5.28 + 4.2
     assert lines["Application Load Balancers"] == pytest.approx(alb)  # the front's or the release's
     assert lines["EC2 instances (t3.small)"] == pytest.approx(2 * 0.0228 * 730)  # the live release
     each = 3 * 0.10 + (instances if kept == "warm" else 0) + (alb + addresses if traffic == "dns" else 0)
     assert lines[f"Kept releases for rollback (2, {kept})"] == pytest.approx(2 * each)
     (overlap,) = document["blue_green_overlap"]
-    per_hour = (2 * 0.0228 + (3.52 + 4.2) / 730) + ((0.0252 + 0.01) if traffic == "dns" else 0)
+    per_hour = (2 * 0.0228 + (5.28 + 4.2) / 730) + ((0.0252 + 0.01) if traffic == "dns" else 0)
     assert overlap["per_hour"] == pytest.approx(per_hour)

@@ -47,6 +47,9 @@ class PriceTable:
     prices: Mapping[str, float]
     instances_per_hour: Mapping[str, float]
     path: str
+    # Lines the table marks "verified": false, as "prices.<key>" and
+    # "instances_per_hour.<type>": figures no source was found to confirm.
+    unverified: tuple[str, ...] = ()
 
     def __getitem__(self, key: str) -> float:
         return self.prices[key]
@@ -71,7 +74,9 @@ class PriceTable:
 
 def load_prices(path: Path = PRICES_FILE) -> PriceTable:
     """The price table; WimpyError naming the file and the key if it is unreadable or
-    incomplete."""
+    incomplete. Each line under "prices" and "instances_per_hour" is an object: "usd"
+    (the figure), "source" (where it was read) and "verified" (whether that source
+    confirmed it); the lines marked false are listed in PriceTable.unverified."""
     try:
         document = json.loads(Path(path).read_text())
     except (OSError, ValueError) as error:
@@ -80,26 +85,42 @@ def load_prices(path: Path = PRICES_FILE) -> PriceTable:
                                 "prices", "instances_per_hour") if key not in document]
     if problems:
         raise WimpyError(f"the price table {path} lacks {', '.join(problems)}")
-    prices: dict[str, float] = {}
-    for key, entry in document["prices"].items():
-        value = entry.get("usd") if isinstance(entry, Mapping) else entry
-        if not isinstance(value, (int, float)) or value < 0:
-            raise WimpyError(f"the price table {path}: prices.{key} must be a number of "
-                             f"{document['currency']} (0 or more), got {value!r}")
-        prices[key] = float(value)
+    unverified: list[str] = []
+
+    def line(section: str, key: str, entry: Any) -> float:
+        where = f"{section}.{key}"
+        hint = (f"Write each line of {path} as {{\"usd\": <{document['currency']}>, \"source\": "
+                "\"<where the figure was read>\", \"verified\": true or false}.")
+        if not isinstance(entry, Mapping):
+            raise WimpyError(f"the price table {path}: {where} must be an object with \"usd\", "
+                             f"\"source\" and \"verified\", got {entry!r}", hint=hint)
+        value = entry.get("usd")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise WimpyError(f"the price table {path}: {where} must be a number of "
+                             f"{document['currency']} (0 or more), got {value!r}", hint=hint)
+        source = entry.get("source")
+        if not isinstance(source, str) or not source.strip():
+            raise WimpyError(f"the price table {path}: {where} has no \"source\" (where the "
+                             f"figure was read), got {source!r}", hint=hint)
+        verified = entry.get("verified")
+        if not isinstance(verified, bool):
+            raise WimpyError(f"the price table {path}: {where} needs \"verified\": true or false "
+                             f"(whether the source confirmed the figure), got {verified!r}",
+                             hint=hint)
+        if not verified:
+            unverified.append(where)
+        return float(value)
+
+    prices = {key: line("prices", key, entry) for key, entry in document["prices"].items()}
     missing = [key for key in REQUIRED_PRICES if key not in prices]
     if missing:
         raise WimpyError(f"the price table {path} has no {', '.join(missing)} under \"prices\"")
-    instances = {}
-    for name, value in document["instances_per_hour"].items():
-        if not isinstance(value, (int, float)) or value < 0:
-            raise WimpyError(f"the price table {path}: instances_per_hour.{name} must be a "
-                             f"number, got {value!r}")
-        instances[name] = float(value)
+    instances = {name: line("instances_per_hour", name, entry)
+                 for name, entry in document["instances_per_hour"].items()}
     return PriceTable(region=document["region"], currency=document["currency"],
                       as_of=document["as_of"], source=document["source"],
                       hours_per_month=float(document["hours_per_month"]), prices=prices,
-                      instances_per_hour=instances, path=str(path))
+                      instances_per_hour=instances, path=str(path), unverified=tuple(unverified))
 
 
 @dataclass(frozen=True)
@@ -560,7 +581,9 @@ def estimate(groups: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
         expected, worst = (deploy_seconds or {})[environment]
         overlaps.append(overlap_cost(environment, template, p, a, expected_seconds=expected,
                                      worst_seconds=worst, own_load_balancer=own_load_balancer))
-    notes = (f"Prices: {p.region}, on-demand, {p.currency}, as of {p.as_of} ({_shown(p.path)}).",
+    notes = (f"Prices: {p.region}, on-demand, {p.currency}, as of {p.as_of} ({_shown(p.path)}); "
+             f"{len(p.unverified)} of its {len(p.prices) + len(p.instances_per_hour)} prices "
+             "unverified (\"verified\": false: no source found to confirm them).",
              "Lines marked * use an assumption (see --json for all of them); the rest are "
              "counts from the synthesized templates.",
              "Not included: data transfer out to the internet, scaling above MinSize, "

@@ -24,6 +24,7 @@ class ApplicationResourcesStack(cdk.Stack):
     def __init__(self, scope: Construct, id_: str, *, environment: str, app: str,
                  app_port: int, availability_zones: Sequence[str], listener_ports: Sequence[int],
                  database_ports: Sequence[int], secret_parameter_names: Sequence[str],
+                 registry_credentials: str = "", registry_port: int = 443,
                  **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         vpc = ec2.Vpc.from_vpc_attributes(
@@ -47,7 +48,13 @@ class ApplicationResourcesStack(cdk.Stack):
             log_group=logs.LogGroup.from_log_group_name(
                 self, "LogGroup", naming.application_log_group(environment, app)),
             repository=repository,
-            secret_parameter_names=secret_parameter_names,
+            # Another registry's credentials: an SSM parameter is read like the secrets.
+            secret_parameter_names=sorted({*secret_parameter_names, *(
+                [registry_credentials] if registry_credentials
+                and not registry_credentials.startswith("arn:") else [])}),
+            registry_credentials_secret_arn=(registry_credentials
+                                             if registry_credentials.startswith("arn:") else None),
+            egress_ports=sorted({443, registry_port}),
             listener_ports=listener_ports,
             database_ports=database_ports,
         )

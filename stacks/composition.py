@@ -107,6 +107,8 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
             listener_ports=listener_ports,
             database_ports=app_config.database_ports,
             secret_parameter_names=sorted(set(app_here.secrets.values())),
+            registry_credentials=config.registry.credentials,
+            registry_port=config.registry.port,
             description=f"Wimpy {app_config.name} in {environment.name}: security groups, "
                         "instance role, log group",
         )
@@ -141,7 +143,10 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
                 app, stack_name, env=env, scalable_to_zero=blue_green,
                 app=app_here, environment=environment, deploy=config.deploy,
                 hosted_zone=config.hosted_zone, availability_zones=account.availability_zones,
-                image=release.image, registry_login="ecr" if config.registry.is_ecr else "none",
+                image=release.image, registry_login=(
+                    "ecr" if config.registry.is_ecr else
+                    "credentials" if config.registry.credentials else "none"),
+                registry_credentials=config.registry.credentials,
                 machine_image_id=app_here.machine_image or release.machine_image_id,
                 version=release.version,
                 # A new release takes no traffic until the canary gives it some.

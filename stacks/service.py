@@ -29,6 +29,7 @@ class ServiceStack(cdk.Stack):
     def __init__(self, scope: Construct, id_: str, *, app: AppConfig, environment: EnvironmentConfig,
                  deploy: DeployConfig, hosted_zone: HostedZoneConfig | None,
                  availability_zones: tuple[str, ...], image: str, registry_login: str,
+                 registry_credentials: str = "",
                  machine_image_id: str, initial_weight: int, version: str,
                  scalable_to_zero: bool = False, extra_alarm_topic_arns: Sequence[str] = (),
                  behind_front: bool = False, **kwargs: Any) -> None:
@@ -111,6 +112,7 @@ class ServiceStack(cdk.Stack):
             secrets=app.secrets,
             region=self.region,
             registry_login=registry_login,
+            registry_credentials=registry_credentials,
             log_group=naming.application_log_group(env, name),
             stop_timeout_seconds=app.deregistration_delay_seconds + 30,
         )

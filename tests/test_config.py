@@ -326,6 +326,7 @@ EVERY_KEY = {
     "registry.username_env": ("GHCR_USER", "GHCR_USER"),
     "registry.password_env": ("GHCR_TOKEN", "GHCR_TOKEN"),
     "registry.keep_images": (50, 50),
+    "registry.credentials": ("/shop/registry", "/shop/registry"),
     "deploy.strategy": ("blue-green", "blue-green"),
     "deploy.traffic": ("dns", "dns"),
     "deploy.canary.judge.confidence_percent": (98, 98.0),

@@ -41,7 +41,7 @@ def build_and_push(docker_client, registry, folder, *, name: str, port: int, hea
         f'CMD ["/busybox", "sh", "-c", "{SERVE.format(port=port)}"]\n')
     reference = f"{registry.host}/{name}:v1"
     docker_client.images.build(path=str(folder), tag=reference, rm=True)
-    docker_client.images.push(reference)
+    docker_client.images.push(reference, auth_config=registry.auth_config)  # None: no auth
     docker_client.images.remove(reference, force=True)  # so `prepare` must really pull it
     return reference
 

@@ -39,6 +39,10 @@ class ApplicationAccess(Construct):
         outlives this one, say). @default a new one, encrypted with ``master_key``, retained
     :param repository: the application's ECR repository. @default none (another registry)
     :param secret_parameter_names: SSM parameters the instances may read at start.
+    :param registry_credentials_secret_arn: a Secrets Manager secret (its full ARN) holding
+        another registry's credentials, which the instances may read. @default none
+    :param egress_ports: ports the instances may reach outside the VPC (through NAT): the
+        AWS APIs, package mirrors and the image registry. @default 443
     :param listener_ports: load balancer ports open to the internet. @default 80 and 443
     :param database_ports: ports the application may reach in the database group.
     :param log_retention: retention of the application's log group. @default one year
@@ -58,6 +62,8 @@ class ApplicationAccess(Construct):
         log_group: logs.ILogGroup | None = None,
         repository: ecr.IRepository | None = None,
         secret_parameter_names: Sequence[str] = (),
+        registry_credentials_secret_arn: str | None = None,
+        egress_ports: Sequence[int] = defaults.INSTANCE_EGRESS_PORTS,
         listener_ports: Sequence[int] = defaults.LISTENER_PORTS,
         database_ports: Sequence[int] = defaults.DATABASE_PORTS,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
@@ -65,7 +71,7 @@ class ApplicationAccess(Construct):
         super().__init__(scope, id_)
         _check_prefix(storage_prefix)
         for name, ports in (("app_port", [app_port]), ("listener_ports", listener_ports),
-                            ("database_ports", database_ports)):
+                            ("database_ports", database_ports), ("egress_ports", egress_ports)):
             for port in ports:
                 if not 1 <= port <= 65535:
                     raise ValueError(f"{name} must be ports from 1 to 65535, got {port}")
@@ -96,10 +102,11 @@ class ApplicationAccess(Construct):
         for port in database_ports:
             self.instance_security_group.connections.allow_to(
                 self.database_security_group, ec2.Port.tcp(port), f"App to databases on {port}")
-        for port in defaults.INSTANCE_EGRESS_PORTS:
+        for port in sorted(set(egress_ports)):
             self.instance_security_group.add_egress_rule(
                 ec2.Peer.any_ipv4(), ec2.Port.tcp(port),
-                "HTTPS out through NAT: registry, SSM, CloudWatch, CloudFormation, packages")
+                "HTTPS out through NAT: registry, SSM, CloudWatch, CloudFormation, packages"
+                if port == 443 else f"Out through NAT to the image registry on {port}")
         self.connections = self.instance_security_group.connections
 
         if log_group is not None and log_group_name is not None:
@@ -133,6 +140,8 @@ class ApplicationAccess(Construct):
             self._grant_pull(repository)
         if secret_parameter_names:
             self.grant_read_secrets(self.instance_role, secret_parameter_names)
+        if registry_credentials_secret_arn is not None:
+            self.grant_read_secret_value(self.instance_role, registry_credentials_secret_arn)
         self._acknowledge_prefix_wildcard()
 
     def grant_storage_read_write(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -193,6 +202,16 @@ class ApplicationAccess(Construct):
             },
         )
         return parameters
+
+    def grant_read_secret_value(self, grantee: iam.IGrantable, secret_arn: str) -> iam.Grant:
+        """Read this one Secrets Manager secret's value (a registry's credentials), named by
+        its full ARN, random suffix included, so no other secret's name can match. A secret
+        under the account's aws/secretsmanager key needs no key grant; one under a key of
+        your own needs that key to allow this role through Secrets Manager."""
+        if not isinstance(secret_arn, str) or ":secretsmanager:" not in secret_arn:
+            raise ValueError(f"secret_arn must be a Secrets Manager secret's ARN, got {secret_arn!r}")
+        return iam.Grant.add_to_principal(grantee=grantee, actions=["secretsmanager:GetSecretValue"],
+                                          resource_arns=[secret_arn])
 
     def _grant_session_manager(self) -> None:
         """What Session Manager needs on an instance, and no more. AWS's

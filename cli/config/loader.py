@@ -306,7 +306,7 @@ def load_config(file: str | Path) -> WimpyConfig:
     hosted_zone = _read_hosted_zone(reader, document)
     environments = _read_environments(reader, document, account, app, hosted_zone)
     build = _read_build(reader, document)
-    registry = _read_registry(reader, document)
+    registry = _read_registry(reader, document, account)
     deploy = _read_deploy(reader, document)
     hooks = _read_hooks(reader, document)
     notifications = _read_notifications(reader, document, account)
@@ -705,7 +705,7 @@ def _read_build(reader: _Reader, document: SourceMap) -> BuildConfig:
     )
 
 
-def _read_registry(reader: _Reader, document: SourceMap) -> RegistryConfig:
+def _read_registry(reader: _Reader, document: SourceMap, account: AccountConfig) -> RegistryConfig:
     section = reader.section(document, "registry", "registry", keys_under("registry"))
 
     def repository_url(value: Any) -> str:
@@ -717,7 +717,25 @@ def _read_registry(reader: _Reader, document: SourceMap) -> RegistryConfig:
                           f"{aws.IMAGE_REPOSITORY_MAX} characters)")
         return value
 
+    def credentials(value: Any) -> str:
+        value = text(value)
+        if value.startswith("arn:"):
+            parts = value.split(":")
+            if not SECRETS_MANAGER_ARN.accepts(value):
+                raise Invalid("is not a Secrets Manager secret's full ARN (with the 6 "
+                              "characters AWS adds to its name, so that no other secret can "
+                              "match it); write it like arn:aws:secretsmanager:"
+                              f"{account.region}:{account.id or '123456789012'}"
+                              ":secret:hello/registry-AbCdEf, or give an SSM parameter name")
+            if (parts[3], parts[4]) != (account.region, account.id):
+                raise Invalid(f"is in {parts[3]} of account {parts[4]}; instances read it in "
+                              f"account.region ({account.region}) of account.id "
+                              f"({account.id}): use a secret there")
+            return value
+        return _parameter_name(value)
+
     registry = RegistryConfig(
+        credentials=reader.value(section, "credentials", "registry.credentials", credentials, ""),
         url=reader.value(section, "url", "registry.url", repository_url, ""),
         username_env=reader.value(section, "username_env", "registry.username_env",
                                   secret_variable, ""),
@@ -732,7 +750,15 @@ def _read_registry(reader: _Reader, document: SourceMap) -> RegistryConfig:
     if registry.username_env and not registry.url:
         reader.fail("registry.username_env", section.line_of("username_env"),
                     "is only for registry.url; ECR logs in with your AWS credentials")
+    if registry.credentials and not registry.url:
+        reader.fail("registry.credentials", section.line_of("credentials"),
+                    "is only for registry.url; instances log in to ECR with their role")
     return registry
+
+
+SECRETS_MANAGER_ARN = aws.Pattern(
+    r"arn:aws[-a-z]*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:secret:"
+    r"[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}")
 
 
 # A new instance installs Docker and pulls the image inside its signal timeout; the

@@ -112,10 +112,29 @@ class RegistryConfig:
     username_env: str = ""
     password_env: str = ""
     keep_images: int = 30
+    # Where instances read `url`'s credentials: an SSM SecureString parameter name, or a
+    # Secrets Manager secret ARN, holding {"username": ..., "password": ...}. "" = none
+    # (ECR logs in with the instance role; another registry is pulled anonymously).
+    credentials: str = ""
 
     @property
     def is_ecr(self) -> bool:
         return not self.url
+
+    @property
+    def host(self) -> str:
+        """The registry's host[:port], as Docker reads it from an image reference: the
+        first part when it has a dot or a port or is localhost, else Docker Hub."""
+        first = self.url.split("/", 1)[0] if "/" in self.url else ""
+        if first and ("." in first or ":" in first or first == "localhost"):
+            return first
+        return "docker.io"
+
+    @property
+    def port(self) -> int:
+        """The port instances reach `url`'s registry on (HTTPS's unless the URL names one)."""
+        host = self.host
+        return int(host.rsplit(":", 1)[1]) if ":" in host and not self.is_ecr else 443
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -66,6 +66,12 @@ KEYS: tuple[Key, ...] = (
     Key("registry.password_env", "none", "Environment variable holding that registry's password "
         "or token (never written to disk or logs)."),
     Key("registry.keep_images", "30", "Images the ECR lifecycle rule keeps (1-1000)."),
+    Key("registry.credentials", "none (pulled anonymously)", "Where instances read "
+        "registry.url's credentials: an SSM SecureString parameter name (e.g. "
+        "/hello/registry) or a Secrets Manager secret ARN in account.region, holding JSON "
+        "{\"username\": ..., \"password\": ...} (the format of ECS's private registry "
+        "authentication). The instance role may read that one only; the password never "
+        "reaches user data, templates, logs or a command line."),
     Key("deploy.strategy", "rolling", "`rolling` (instances replaced in place, rolled back by "
         "CloudFormation on failure) or `blue-green` (a stack per version, traffic moved to it in "
         "watched canary steps)."),

@@ -42,9 +42,22 @@ class ContainerSettings:
     environment: Mapping[str, str]
     secrets: Mapping[str, str]  # variable -> SSM parameter name
     region: str
-    registry_login: str  # "ecr" or "none"
+    registry_login: str  # "ecr", "credentials" (registry_credentials) or "none"
     log_group: str
     stop_timeout_seconds: int
+    # registry_login "credentials": the SSM parameter name or Secrets Manager secret ARN
+    # holding {"username": ..., "password": ...}, read when the container starts.
+    registry_credentials: str = ""
+
+    def __post_init__(self) -> None:
+        if self.registry_login not in ("ecr", "credentials", "none"):
+            raise ValueError(f"registry_login must be ecr, credentials or none, got "
+                             f"{self.registry_login!r}")
+        if (self.registry_login == "credentials") != bool(self.registry_credentials):
+            raise ValueError("registry_credentials names where the registry's credentials are "
+                             "read, with registry_login 'credentials' only; got "
+                             f"registry_login={self.registry_login!r}, "
+                             f"registry_credentials={self.registry_credentials!r}")
 
 
 def container_conf(settings: ContainerSettings, *, log_options: str | None = None,
@@ -63,6 +76,7 @@ def container_conf(settings: ContainerSettings, *, log_options: str | None = Non
         "SECRETS_FILE": secrets_path,
         "STOP_TIMEOUT": str(settings.stop_timeout_seconds),
         "REGISTRY_LOGIN": settings.registry_login,
+        "REGISTRY_CREDENTIALS": settings.registry_credentials,
         "SECRETS": " ".join(f"{name}={parameter}" for name, parameter in sorted(settings.secrets.items())),
         "LOG_OPTIONS": log_options,
         "REGION": settings.region,

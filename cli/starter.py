@@ -93,6 +93,7 @@ account:
 environments:
   staging:
     cidr: 10.0.0.0/16
+    nat: instance             # egress through a NAT instance (~$8/month); or gateway (~$39)
     nat_gateways: 1
     # domain: {name}.staging.example.com   # the default, with a hosted zone
     app:                      # this environment's own settings; the rest are app's
@@ -105,6 +106,7 @@ environments:
       # scaling, machine_image: as under app
   production:
     cidr: 10.1.0.0/16         # must not overlap another environment
+    nat: instance
     nat_gateways: 2           # one per zone, so losing a zone keeps egress
 """
 

@@ -86,9 +86,11 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
             cidr=str(environment.cidr),
             availability_zones=account.availability_zones,
             nat_gateways=environment.nat_gateways,
+            nat=environment.nat,
             log_retention=log_retention,
             settings=config.environment_settings(environment.name),
-            description=f"Wimpy environment {environment.name}: VPC, subnets, NAT, flow logs",
+            description=f"Wimpy environment {environment.name}: VPC, subnets, NAT {environment.nat}s, "
+                        "flow logs",
         )
         network.add_stack_dependency(stacks.baseline, "reads the master key's ARN from SSM")
         data = ApplicationDataStack(

@@ -18,7 +18,7 @@ from . import wiring
 
 class EnvironmentStack(cdk.Stack):
     def __init__(self, scope: Construct, id_: str, *, environment: str, cidr: str,
-                 availability_zones: Sequence[str], nat_gateways: int,
+                 availability_zones: Sequence[str], nat_gateways: int, nat: str,
                  log_retention: logs.RetentionDays, settings: Mapping[str, object],
                  **kwargs: Any) -> None:
         self._zones = list(availability_zones)
@@ -31,6 +31,7 @@ class EnvironmentStack(cdk.Stack):
             cidr=cidr,
             availability_zones=availability_zones,
             nat_gateways=nat_gateways,
+            nat=nat,
             flow_log_retention=log_retention,
             log_key=master_key,
         )

@@ -362,6 +362,7 @@ EVERY_KEY = {
     "environments.<name>.cidr": ("10.20.0.0/16", ipaddress.IPv4Network("10.20.0.0/16")),
     "environments.<name>.domain": ("shop-qa.example.org", "shop-qa.example.org"),
     "environments.<name>.nat_gateways": (2, 2),
+    "environments.<name>.nat": ("gateway", "gateway"),
     # An environment's own settings: a value of its own, or added to the application's.
     "environments.<name>.app.instance_type": ("t3.micro", "t3.micro"),
     "environments.<name>.app.capacity.min": (1, 1),

@@ -264,9 +264,10 @@ def test_wimpy_cost_on_the_example():
     # S3 $0.023/GB-month, KMS $1 a key and $0.03/10k requests, ECR $0.10/GB-month, a zone
     # $0.50), 730 h a month and `wimpy cost`'s default assumptions.
     expected_production = {
-        "NAT gateways": 2 * 0.048 * 730,  # 70.08: one per zone (two zones)
-        "NAT data processed": 20 * 0.048,  # 0.96
-        "Elastic IP addresses (NAT)": 2 * 0.005 * 730,  # 7.3
+        # NAT instances (the default), one per zone: no per-GB charge, unlike a gateway.
+        "NAT instances (t4g.nano)": 2 * 0.0046 * 730,  # 6.716
+        "NAT instance volumes (gp3)": 2 * 8 * 0.088,  # 1.408
+        "NAT instance public IPv4 addresses": 2 * 0.005 * 730,  # 7.3
         "Application Load Balancers": 0.0252 * 730,  # 18.396
         "Load balancer capacity units": 0.5 * 0.008 * 730,  # 2.92
         "Load balancer public IPv4 addresses": 2 * 0.005 * 730,  # 7.3
@@ -282,11 +283,12 @@ def test_wimpy_cost_on_the_example():
         "ACM certificates": 0.0,
     }
     assert production == pytest.approx(expected_production, abs=1e-6)
-    # Staging: one NAT gateway, and its own size (environments.staging.app): one t3.micro.
+    # Staging: one NAT instance, and its own size (environments.staging.app): one t3.micro.
     expected_staging = {
         **{item.replace("production", "staging"): value for item, value in expected_production.items()},
-        "NAT gateways": 1 * 0.048 * 730,  # 35.04
-        "Elastic IP addresses (NAT)": 1 * 0.005 * 730,  # 3.65
+        "NAT instances (t4g.nano)": 1 * 0.0046 * 730,  # 3.358
+        "NAT instance volumes (gp3)": 1 * 8 * 0.088,  # 0.704
+        "NAT instance public IPv4 addresses": 1 * 0.005 * 730,  # 3.65
         "EC2 instances (t3.micro)": 1 * 0.0114 * 730,  # 8.322
         "EBS root volumes (gp3)": 1 * 30 * 0.088,  # 2.64
         "Detailed monitoring": 1 * 7 * 0.30,  # 2.1
@@ -304,14 +306,14 @@ def test_wimpy_cost_on_the_example():
         "S3 storage (2 buckets)": 10 * 0.023,  # 0.23
         "Route 53 hosted zone": 0.5,
     }, abs=1e-6)
-    # Production: 70.08 + 0.96 + 7.3 + 18.396 + 2.92 + 7.3 + 33.288 + 5.28 + 4.2 + 2.85
-    # + 1.8 + 1.14 + 0.72 + 0.3 = 156.534; staging: one gateway and address less (35.04 +
+    # Production: 6.716 + 1.408 + 7.3 + 18.396 + 2.92 + 7.3 + 33.288 + 5.28 + 4.2 + 2.85
+    # + 1.8 + 1.14 + 0.72 + 0.3 = 93.618; staging: one NAT instance less (3.358 + 0.704 +
     # 3.65) and one t3.micro with its volume and metrics (8.322 + 2.64 + 2.1) for two
-    # t3.small (33.288 + 5.28 + 4.2): 88.138; the account: 1 + 0.3 + 0.276 + 0.57 + 0.36
+    # t3.small (33.288 + 5.28 + 4.2): 56.198; the account: 1 + 0.3 + 0.276 + 0.57 + 0.36
     # + 0.3 + 0.23 + 0.5 = 3.536.
     assert {name: group["monthly"] for name, group in document["groups"].items()} == {
-        "staging": 88.14, "production": 156.53, "account": 3.54}
-    assert document["monthly_total"] == 248.21  # 88.138 + 156.534 + 3.536 = 248.208
+        "staging": 56.2, "production": 93.62, "account": 3.54}
+    assert document["monthly_total"] == 153.35  # 56.198 + 93.618 + 3.536 = 153.352
     # Two releases overlap during a blue/green deploy: another ALB (0.0252/h), its two
     # addresses (0.01/h), and each environment's instances with their volumes and metrics
     # (per month, over 730 h).
@@ -360,3 +362,29 @@ def test_blue_green_prices_the_front_the_live_release_and_the_kept_one_per_mode(
     (overlap,) = document["blue_green_overlap"]
     per_hour = (2 * 0.0228 + (5.28 + 4.2) / 730) + ((0.0252 + 0.01) if traffic == "dns" else 0)
     assert overlap["per_hour"] == pytest.approx(per_hour)
+
+
+def test_each_choice_is_priced_one_unit_at_a_time():
+    """`wimpy cost` prints what each cost choice of wimpy.yml adds a month: a NAT of each
+    kind, an instance more of each type, a load balancer (the shipped table's figures)."""
+    from wimpy_constructs import defaults
+
+    assert (model.NAT_INSTANCE_TYPE, model.NAT_INSTANCE_ROOT_GIB) == (
+        defaults.NAT_INSTANCE_TYPE, defaults.NAT_INSTANCE_ROOT_GIB)
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command(name="cost")(reporting.reports_errors(cost))
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    result = CliRunner().invoke(app, ["cost", "-c", str(EXAMPLE), "--json"])
+    assert result.exit_code == 0, result.output
+    choices = {line["item"]: line["monthly"] for line in json.loads(result.stdout)["choices"]}
+    assert choices == pytest.approx({
+        "a NAT gateway (environments.<name>.nat: gateway), each": 0.048 * 730 + 0.005 * 730 + 20 * 0.048,
+        "a NAT instance (nat: instance, t4g.nano), each": 0.0046 * 730 + 8 * 0.088 + 0.005 * 730,
+        "an instance more (t3.micro; capacity.min + 1)": 0.0114 * 730 + 30 * 0.088 + 7 * 0.30,
+        "an instance more (t3.small; capacity.min + 1)": 0.0228 * 730 + 30 * 0.088 + 7 * 0.30,
+        "a load balancer (one per application and environment)": 0.0252 * 730 + 0.5 * 0.008 * 730 + 2 * 0.005 * 730,
+    })

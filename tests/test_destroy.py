@@ -55,8 +55,10 @@ def test_destroy_keeps_data_says_what_is_left_and_a_deploy_afterwards_works(emul
     assert sorted(document["deleted"]) == ["wimpy-staging-hello", "wimpy-staging-hello-resources"]
     left = {item["stack"]: item for item in document["left"]}
     assert set(left) == {"wimpy-staging", "wimpy-staging-hello-data", "wimpy-baseline"}
-    # Staging has one NAT gateway: (0.048 $/h NAT + 0.005 $/h its address) x 730 h = 38.69 $.
-    assert left["wimpy-staging"]["monthly_usd"] == pytest.approx(38.69)
+    # Staging has one NAT instance: (0.0046 $/h t4g.nano + 0.005 $/h its address) x 730 h
+    # + 8 GB x 0.088 $ = 7.712 $.
+    assert left["wimpy-staging"]["monthly_usd"] == pytest.approx(7.71)
+    assert "1 NAT instance(s)" in left["wimpy-staging"]["what"]
     assert left["wimpy-staging"]["remove"] == f"wimpy destroy --env staging -c {hello} --network --local"
     assert left["wimpy-baseline"]["monthly_usd"] == pytest.approx(1.0)  # the master key
     buckets = {b["Name"] for b in emulator.client("s3").list_buckets()["Buckets"]}

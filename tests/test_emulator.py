@@ -22,7 +22,8 @@ from botocore.exceptions import ClientError
 from cli import naming
 from cli.config import load_config
 from cli.local import LocalAws, bootstrap, deploy, moto_fixes
-from cli.local.bootstrap import BOOTSTRAP_VERSION_PARAMETER, MACHINE_IMAGE_PARAMETERS
+from cli.local.bootstrap import (BOOTSTRAP_VERSION_PARAMETER, MACHINE_IMAGE_PARAMETERS,
+                                 NAT_IMAGE_PARAMETERS)
 from cli.local.deployer import deploy_arguments
 from tests.conftest import EXAMPLE
 
@@ -181,6 +182,10 @@ def test_bootstrap_leaves_what_a_deploy_reads(local, images):
     for architecture, name in MACHINE_IMAGE_PARAMETERS.items():
         image_id = ssm.get_parameter(Name=name)["Parameter"]["Value"]
         assert images[architecture] == image_id
+        image, = ec2.describe_images(ImageIds=[image_id])["Images"]
+        assert image["Architecture"] == architecture
+    for architecture, name in NAT_IMAGE_PARAMETERS.items():  # the NAT instances'
+        image_id = ssm.get_parameter(Name=name)["Parameter"]["Value"]
         image, = ec2.describe_images(ImageIds=[image_id])["Images"]
         assert image["Architecture"] == architecture
 

@@ -60,7 +60,7 @@ def test_plan_prints_the_first_deploy_of_the_example_stack_by_stack():
     assert first["phases"][0]["seconds"] == 90
     assert first["expected_seconds"] == sum(phase["seconds"] for phase in first["phases"])
     network = first["phases"][3]["formula"]
-    assert "NAT gateway until available" in network
+    assert "NatInstance" in network and "instance until running" in network
     application = first["phases"][-1]["formula"]
     assert "load balancer" in application and "2 instances booted in parallel" in application
 

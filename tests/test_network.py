@@ -14,13 +14,15 @@ def template_of(example_stacks, env):
     return Template.from_stack(example_stacks.environments[env])
 
 
-@pytest.mark.parametrize("env, cidr, nat_gateways", [("staging", "10.0.0.0/16", 1),
-                                                     ("production", "10.1.0.0/16", 2)])
-def test_vpc_subnets_and_nat(example_stacks, env, cidr, nat_gateways):
+@pytest.mark.parametrize("env, cidr, nats", [("staging", "10.0.0.0/16", 1),
+                                             ("production", "10.1.0.0/16", 2)])
+def test_vpc_subnets_and_nat(example_stacks, env, cidr, nats):
     template = template_of(example_stacks, env)
     template.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": cidr, "EnableDnsSupport": True,
                                                        "EnableDnsHostnames": True})
-    template.resource_count_is("AWS::EC2::NatGateway", nat_gateways)
+    # NAT instances by default, one per zone in production.
+    template.resource_count_is("AWS::EC2::Instance", nats)
+    template.resource_count_is("AWS::EC2::NatGateway", 0)
     subnets = template.find_resources("AWS::EC2::Subnet").values()
     assert len(subnets) == 6  # 3 tiers x 2 zones
     network = ipaddress.IPv4Network(cidr)
@@ -31,10 +33,24 @@ def test_vpc_subnets_and_nat(example_stacks, env, cidr, nat_gateways):
     assert all(s["Properties"]["MapPublicIpOnLaunch"] is False for s in subnets)
 
 
-def test_subnet_tiers_route_as_intended(example_stacks):
-    """Public subnets reach the internet gateway, private ones a NAT gateway, isolated ones
-    nothing outside the VPC."""
-    template = template_of(example_stacks, "staging").to_json()
+@pytest.fixture(scope="module")
+def with_nat_gateways(example_config):
+    """The example with AWS's NAT gateways instead of NAT instances."""
+    import dataclasses
+
+    from tests.conftest import synthesize
+
+    config = dataclasses.replace(example_config, environments=tuple(
+        dataclasses.replace(environment, nat="gateway") for environment in example_config.environments))
+    return synthesize(config, with_release=False)[1]
+
+
+@pytest.mark.parametrize("nat", ["instance", "gateway"])
+def test_subnet_tiers_route_as_intended(example_stacks, with_nat_gateways, nat):
+    """Public subnets reach the internet gateway, private ones a NAT (instance or gateway)
+    and S3's gateway endpoint, isolated ones nothing outside the VPC."""
+    stacks = example_stacks if nat == "instance" else with_nat_gateways
+    template = template_of(stacks, "staging").to_json()
     resources = template["Resources"]
     tiers = {}
     for logical_id, resource in resources.items():
@@ -54,9 +70,47 @@ def test_subnet_tiers_route_as_intended(example_stacks):
         if tier == "Public":
             assert [("GatewayId" in r) for r in routes] == [True]
         elif tier == "Private":
-            assert [("NatGatewayId" in r) for r in routes] == [True]
+            target = "InstanceId" if nat == "instance" else "NatGatewayId"
+            assert [(target in r, r["DestinationCidrBlock"]) for r in routes] == [(True, "0.0.0.0/0")]
         else:
             assert routes == [], f"isolated subnet {subnet} must have no route out"
+    (endpoint,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::EC2::VPCEndpoint"]
+    assert endpoint["VpcEndpointType"] == "Gateway" and ".s3" in str(endpoint["ServiceName"])
+    private_tables = {resource["Properties"]["RouteTableId"]["Ref"] for logical_id, resource in resources.items()
+                      if resource["Type"] == "AWS::EC2::SubnetRouteTableAssociation"
+                      and tiers[resource["Properties"]["SubnetId"]["Ref"]] == "Private"}
+    assert {table["Ref"] for table in endpoint["RouteTableIds"]} == private_tables
+
+
+def test_nat_instances_are_hardened_and_reachable_from_the_vpc_only(example_stacks):
+    resources = template_of(example_stacks, "production").to_json()["Resources"]
+    instances = [r for r in resources.values() if r["Type"] == "AWS::EC2::Instance"]
+    assert len(instances) == 2
+    for instance in instances:
+        properties = instance["Properties"]
+        assert properties["InstanceType"] == "t4g.nano" and properties["SourceDestCheck"] is False
+        assert properties["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+        (interface,) = properties["NetworkInterfaces"]
+        assert interface["AssociatePublicIpAddress"] is True  # its own way out
+        template = resources[properties["LaunchTemplate"]["LaunchTemplateId"]["Ref"]]["Properties"]
+        assert template["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] == "required"
+        assert "LaunchTemplateName" not in template  # a fixed name would clash across environments
+        (group,) = interface["GroupSet"]
+        rules = resources[group["Fn::GetAtt"][0]]["Properties"]["SecurityGroupIngress"]
+        assert [(rule["CidrIp"], rule["IpProtocol"]) for rule in rules] == [("10.1.0.0/16", "-1")]
+        role = resources[resources[properties["IamInstanceProfile"]["Ref"]]["Properties"]["Roles"][0]["Ref"]]
+        assert "ManagedPolicyArns" not in role["Properties"] and "Policies" not in role["Properties"]
+    # No policy grants the NAT instances' roles anything.
+    nat_roles = {resources[i["Properties"]["IamInstanceProfile"]["Ref"]]["Properties"]["Roles"][0]["Ref"]
+                 for i in instances}
+    assert not [r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"
+                and {x["Ref"] for x in r["Properties"]["Roles"]} & nat_roles]
+
+
+def test_nat_gateways_when_asked(with_nat_gateways):
+    template = template_of(with_nat_gateways, "production")
+    template.resource_count_is("AWS::EC2::NatGateway", 2)
+    template.resource_count_is("AWS::EC2::Instance", 0)
 
 
 def test_flow_logs_capture_all_traffic_into_an_encrypted_retained_group(example_stacks):

@@ -19,6 +19,11 @@ DATABASE_PORTS = (5432,)
 # What instances may reach on the internet (through NAT): HTTPS only, for ECR, SSM,
 # CloudWatch, CloudFormation and package repositories.
 INSTANCE_EGRESS_PORTS = (443,)
+# NAT instances (EnvironmentNetwork's nat="instance"): the smallest Graviton, up to 5 Gbps
+# in bursts; enough for pulling images and an application's outbound calls.
+NAT_INSTANCE_TYPE = "t4g.nano"
+# Amazon Linux 2023's snapshot size, which a NAT instance needs no more than.
+NAT_INSTANCE_ROOT_GIB = 8
 
 # Load balancer access logs go to the log bucket under this prefix (then <env>/<app>/...).
 LOAD_BALANCER_LOG_PREFIX = "alb"

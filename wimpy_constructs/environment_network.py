@@ -13,18 +13,26 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import defaults
+from .compliance import acknowledge
 
 PUBLIC, PRIVATE, ISOLATED = "Public", "Private", "Isolated"
 _TIERS = 3
 
 
+NAT_KINDS = ("gateway", "instance")
+
+
 class EnvironmentNetwork(Construct):
     """A VPC with public (load balancers), private-with-egress (instances) and isolated
-    (databases) subnets in each given zone, NAT gateways and VPC flow logs.
+    (databases) subnets in each given zone, NAT for the private subnets' egress, an S3
+    gateway endpoint and VPC flow logs.
 
     :param cidr: the VPC's IPv4 range, /16 to /24.
     :param availability_zones: the zones to use, pinned so synthesis needs no AWS lookup.
-    :param nat_gateways: how many NAT gateways (1 .. number of zones).
+    :param nat_gateways: how many NATs (1 .. number of zones), each in its own zone.
+    :param nat: ``gateway`` (AWS's managed NAT gateways) or ``instance`` (NAT instances:
+        a tenth of the price, a single instance's throughput and availability). @default gateway
+    :param nat_instance_type: the NAT instances' type. @default t4g.nano
     :param flow_log_retention: retention of the flow log group. @default one year
     :param log_key: KMS key for the flow log group. @default none (CloudWatch-owned key)
     """
@@ -37,6 +45,8 @@ class EnvironmentNetwork(Construct):
         cidr: str,
         availability_zones: Sequence[str],
         nat_gateways: int,
+        nat: str = "gateway",
+        nat_instance_type: str = defaults.NAT_INSTANCE_TYPE,
         flow_log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         log_key: kms.IKey | None = None,
     ) -> None:
@@ -46,6 +56,9 @@ class EnvironmentNetwork(Construct):
         if not 1 <= nat_gateways <= len(zones):
             raise ValueError(f"nat_gateways must be between 1 and the number of zones "
                              f"({len(zones)}), got {nat_gateways}")
+        if nat not in NAT_KINDS:
+            raise ValueError(f"nat must be one of {', '.join(NAT_KINDS)}, got {nat!r}")
+        provider = _nat_instances(nat_instance_type) if nat == "instance" else None
 
         self.flow_log_group = logs.LogGroup(
             self, "FlowLogs",
@@ -58,6 +71,13 @@ class EnvironmentNetwork(Construct):
             ip_addresses=ec2.IpAddresses.cidr(cidr),
             availability_zones=zones,
             nat_gateways=nat_gateways,
+            nat_gateway_provider=provider,
+            # S3 (and the image layers ECR keeps in it) without NAT: free, and no NAT
+            # processing charge for every image pull.
+            # Only the instances' subnets: the isolated ones keep no route out at all.
+            gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(
+                service=ec2.GatewayVpcEndpointAwsService.S3,
+                subnets=[ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)])},
             subnet_configuration=[
                 ec2.SubnetConfiguration(name=PUBLIC, subnet_type=ec2.SubnetType.PUBLIC,
                                         cidr_mask=subnet_mask, map_public_ip_on_launch=False),
@@ -76,11 +96,57 @@ class EnvironmentNetwork(Construct):
         )
         for subnet in self.vpc.public_subnets + self.vpc.private_subnets + self.vpc.isolated_subnets:
             _allow_pinned_zone(subnet)
+        self.nat_instances: list[ec2.Instance] = []
+        if provider is not None:
+            # Forwarding for the VPC's own subnets only: nothing from outside reaches it.
+            provider.connections.allow_from(ec2.Peer.ipv4(cidr), ec2.Port.all_traffic(),
+                                            "The VPC's egress")
+            self.nat_instances = list(provider.gateway_instances)
+            for instance in self.nat_instances:
+                _harden_nat_instance(self, instance)
+                _allow_pinned_zone(instance)
 
 
-def _allow_pinned_zone(subnet: ec2.ISubnet) -> None:
+def _nat_instances(instance_type: str) -> ec2.NatInstanceProviderV2:
+    """CDK's NAT instances (Amazon Linux 2023, iptables masquerading), with a public address
+    of their own: the public subnets give none by default."""
+    kind = ec2.InstanceType(instance_type)
+    arm = kind.architecture == ec2.InstanceArchitecture.ARM_64
+    return ec2.NatProvider.instance_v2(
+        instance_type=kind,
+        machine_image=ec2.MachineImage.latest_amazon_linux2023(
+            cpu_type=ec2.AmazonLinuxCpuType.ARM_64 if arm else ec2.AmazonLinuxCpuType.X86_64),
+        default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+        associate_public_ip_address=True)
+
+
+def _harden_nat_instance(scope: Construct, instance: ec2.Instance) -> None:
+    """What the NAT instance provider leaves out: IMDSv2 only, an encrypted root volume.
+    Its role holds no permission at all. (CDK's InstanceRequireImdsv2Aspect would name its
+    launch template after the construct, the same in every environment of a region.)"""
+    metadata = ec2.CfnLaunchTemplate(
+        scope, f"{instance.node.scope.node.id}NatMetadataOptions",
+        launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+            metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(
+                http_tokens="required", http_endpoint="enabled")))
+    cfn: ec2.CfnInstance = instance.node.default_child
+    cfn.launch_template = ec2.CfnInstance.LaunchTemplateSpecificationProperty(
+        launch_template_id=metadata.ref, version=metadata.attr_latest_version_number)
+    cfn.block_device_mappings = [ec2.CfnInstance.BlockDeviceMappingProperty(
+        device_name="/dev/xvda", ebs=ec2.CfnInstance.EbsProperty(
+            encrypted=True, volume_type="gp3", delete_on_termination=True,
+            volume_size=defaults.NAT_INSTANCE_ROOT_GIB))]
+    acknowledge(instance, "EC28", "A NAT instance's 5-minute basic metrics are enough: it "
+                "serves no request itself, and detailed monitoring would cost as much as it")
+    acknowledge(instance, "EC29", "Termination protection would stop CloudFormation from "
+                "replacing the NAT instance (a new machine image) or deleting the environment; "
+                "it lives only in its stack")
+
+
+def _allow_pinned_zone(subnet: ec2.ISubnet | ec2.Instance) -> None:
     """Zones are pinned on purpose (from wimpy.yml): synthesis needs no AWS lookup and a
-    deploy never moves subnets because AWS changed which zones it lists first."""
+    deploy never moves subnets (or the NAT instances in them) because AWS changed which
+    zones it lists first."""
     cfn_subnet = subnet.node.default_child
     reason = "Zones come from wimpy.yml on purpose; see _allow_pinned_zone"
     cfn_subnet.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3010"]}})

@@ -162,5 +162,11 @@ def render(result: Any, app: str) -> str:
                          f"= ${o.per_deploy:.4f} per deploy (worst {minutes(o.worst_seconds)}: "
                          f"${o.per_deploy_worst:.4f}); ${o.per_month:,.2f}/month at "
                          f"{result.assumptions.deploys_per_month:g} deploys")
+    if result.choices:
+        lines += ["", "What each choice costs a month, one at a time:"]
+        for line in result.choices:
+            mark = "*" if line.assumed else " "
+            lines.append(f"  {mark} {line.item:<{width + 10}}{'$' + format(line.monthly, ',.2f'):>10}  "
+                         f"{line.formula}")
     lines += [""] + list(result.notes)
     return "\n".join(lines)

@@ -130,7 +130,7 @@ def _left(target: Any, env: str, app: str) -> list[dict[str, Any]]:
     """What still exists for this application in the environment after a destroy, and
     what it costs a month (fixed charges from the price table; storage is by use)."""
     from cli.deploy import outcome
-    from cli.estimate.cost import load_prices
+    from cli.estimate.cost import NAT_INSTANCE_ROOT_GIB, NAT_INSTANCE_TYPE, load_prices
 
     prices = load_prices()
     hours = prices.hours_per_month
@@ -140,9 +140,15 @@ def _left(target: Any, env: str, app: str) -> list[dict[str, Any]]:
     if outcome.read(cloudformation, network_stack) is not None:
         resources = cloudformation.describe_stack_resources(StackName=network_stack)["StackResources"]
         nats = sum(1 for r in resources if r.get("ResourceType") == "AWS::EC2::NatGateway")
-        monthly = nats * (prices["nat_gateway_per_hour"] + prices["public_ipv4_per_hour"]) * hours
+        # The network's only instances are its NAT instances (environments.<name>.nat).
+        nat_instances = sum(1 for r in resources if r.get("ResourceType") == "AWS::EC2::Instance")
+        monthly = (nats * (prices["nat_gateway_per_hour"] + prices["public_ipv4_per_hour"]) * hours
+                   + nat_instances * ((prices.instance(NAT_INSTANCE_TYPE) + prices["public_ipv4_per_hour"])
+                                      * hours + NAT_INSTANCE_ROOT_GIB * prices.volume("gp3")))
+        nat_what = (f"{nats} NAT gateway(s)" if nats or not nat_instances
+                    else f"{nat_instances} NAT instance(s)")
         left.append({"stack": network_stack, "what": f"the environment's network, shared by its "
-                     f"applications: VPC, {nats} NAT gateway(s) and their public addresses",
+                     f"applications: VPC, {nat_what} and their public addresses",
                      "monthly_usd": round(monthly, 2),
                      "remove": next_command("destroy", "--network", env=env)})
     data_stack = naming.application_data_stack(env, app)

@@ -607,6 +607,14 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
         nat = reader.value(settings, "nat_gateways", f"{path}.nat_gateways", integer(1, zones),
                            _default_nat_gateways(name, zones))
 
+        def nat_kind(value: Any) -> str:
+            if value not in ("instance", "gateway"):
+                raise Invalid("is not a NAT; use instance (a NAT instance, about $8 a month) or "
+                              "gateway (AWS's NAT gateway, about $39 a month)")
+            return value
+
+        nat_kind_ = reader.value(settings, "nat", f"{path}.nat", nat_kind, EnvironmentConfig.nat)
+
         def domain(value: Any) -> str:
             value = text(value).lower().rstrip(".")
             if zone is None:
@@ -631,7 +639,7 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
                                 f"'{network}' overlaps environments.{other.name}.cidr "
                                 f"('{other.cidr}'); give each environment its own range")
             environments.append(EnvironmentConfig(name=name, cidr=network, nat_gateways=nat,
-                                                  domain=domain_name,
+                                                  nat=nat_kind_, domain=domain_name,
                                                   app_settings=MappingProxyType(app_settings)))
     return tuple(environments)
 

@@ -239,8 +239,11 @@ class HostedZoneConfig:
 class EnvironmentConfig:
     name: str
     cidr: ipaddress.IPv4Network
-    nat_gateways: int
+    nat_gateways: int  # how many NATs, each in its own zone
     domain: str = ""  # "" without a hosted zone
+    # "instance" (NAT instances: about $8 a month each) or "gateway" (AWS's managed NAT
+    # gateways: about $39 a month each, and more throughput and availability).
+    nat: str = "instance"
     # The application's settings this environment sets for itself (environments.<name>.app),
     # by AppConfig field; WimpyConfig.app_in puts them in place of app's.
     app_settings: Mapping[str, object] = field(default_factory=_frozen)
@@ -280,6 +283,7 @@ class WimpyConfig:
         env = self.environment(name)
         return {f"environments.{name}.cidr": str(env.cidr),
                 f"environments.{name}.nat_gateways": env.nat_gateways,
+                f"environments.{name}.nat": env.nat,
                 "account.availability_zones": list(self.account.availability_zones),
                 "account.log_retention_days": self.account.log_retention_days}
 

@@ -176,8 +176,16 @@ KEYS: tuple[Key, ...] = (
         "never both."),
     Key("environments.<name>.app.machine_image", "app.machine_image", "An AMI id to pin in "
         "this environment (e.g. to try a new image in staging first)."),
-    Key("environments.<name>.nat_gateways", "1, or one per zone in production", "NAT gateways "
-        "for the private subnets' egress (1 to the number of zones)."),
+    Key("environments.<name>.nat_gateways", "1, or one per zone in production", "NATs (gateways "
+        "or instances, as `nat` says) for the private subnets' egress, each in its own zone "
+        "(1 to the number of zones): with one per zone, losing a zone leaves the others' "
+        "egress."),
+    Key("environments.<name>.nat", "instance", "What carries the instances' egress (image "
+        "pulls, AWS APIs, outbound calls; never the requests they serve): `instance`, a NAT "
+        "instance (t4g.nano, Amazon Linux 2023, IMDSv2, encrypted, no permissions; about $8 "
+        "a month with its address; up to 5 Gbps in bursts; EC2 recovers it on a hardware "
+        "fault), or `gateway`, AWS's managed NAT gateway (about $39 a month with its address "
+        "plus $0.048 a GB; up to 100 Gbps). `wimpy cost` prices both."),
 )
 
 

@@ -1,7 +1,7 @@
 """What the synthesized stacks cost per month: a pure function of the templates, the price
 table (prices.json: on-demand list prices, dated, for one region) and stated assumptions.
 
-Counts come from the templates (NAT gateways, Elastic IPs, load balancers and the
+Counts come from the templates (NAT gateways or instances, Elastic IPs, load balancers and the
 subnets they sit in, the Auto Scaling group's MinSize and its launch template's instance
 type and root volume, KMS keys, trails, log groups and their retention, flow logs, alarms,
 record sets and hosted zones, the ECR lifecycle rule). What no template can say (traffic,
@@ -195,6 +195,8 @@ class CostEstimate:
     prices: PriceTable
     assumptions: CostAssumptions
     notes: tuple[str, ...] = ()
+    # What each choice in wimpy.yml costs a month, one unit at a time (choice_lines).
+    choices: tuple[CostLine, ...] = ()
 
     def total(self, group: str) -> float:
         return sum(line.monthly for line in self.groups[group])
@@ -215,6 +217,7 @@ class CostEstimate:
                        for group, lines in self.groups.items()},
             "monthly_total": round(self.grand_total, 2),
             "blue_green_overlap": [asdict(overlap) for overlap in self.overlaps],
+            "choices": [asdict(line) for line in self.choices],
             "assumptions": asdict(self.assumptions),
             "notes": list(self.notes),
         }
@@ -289,6 +292,7 @@ def _group_lines(templates: list[Mapping[str, Any]], p: PriceTable, a: CostAssum
     if eips:
         out.add("Elastic IP addresses (NAT)", len(eips) * p["public_ipv4_per_hour"] * h,
                 f"{len(eips)} x {_usd(p['public_ipv4_per_hour'])}/h x {h:g} h")
+    out.lines += _nat_instance_lines(templates, p)
 
     albs = [(name, r) for name, r in _resources(templates, "AWS::ElasticLoadBalancingV2::LoadBalancer")
             if _props(r).get("Type", "application") == "application"]
@@ -363,6 +367,89 @@ def _group_lines(templates: list[Mapping[str, Any]], p: PriceTable, a: CostAssum
     if certificates:
         out.add("ACM certificates", 0.0, f"{len(certificates)} public certificate(s): free")
     return out.lines
+
+
+def _nat_instance_lines(templates: list[Mapping[str, Any]], p: PriceTable) -> list[CostLine]:
+    """The environment's NAT instances (a plain AWS::EC2::Instance that forwards, with
+    SourceDestCheck off): each its instance-hours, root volume and public address. No
+    per-GB charge, unlike a NAT gateway."""
+    nats = [(name, _props(r)) for name, r in _resources(templates, "AWS::EC2::Instance")
+            if _props(r).get("SourceDestCheck") in (False, "false")]
+    if not nats:
+        return []
+    h = p.hours_per_month
+    lines: list[CostLine] = []
+    types = sorted({props.get("InstanceType") for _, props in nats})
+    for instance_type in types:
+        if not isinstance(instance_type, str):
+            raise WimpyError("a NAT instance has no literal InstanceType; the cost estimate "
+                             "reads it from the template")
+        count = sum(1 for _, props in nats if props.get("InstanceType") == instance_type)
+        hourly = p.instance(instance_type)
+        lines.append(CostLine(f"NAT instances ({instance_type})", count * hourly * h,
+                              f"{count} x {_usd(hourly)}/h x {h:g} h"))
+    for _, props in nats[:1]:
+        for mapping in props.get("BlockDeviceMappings") or []:
+            ebs = mapping.get("Ebs") or {}
+            if "VolumeSize" in ebs:
+                size = _int(ebs["VolumeSize"], "a NAT instance's VolumeSize")
+                price = p.volume(ebs.get("VolumeType", "gp2"))
+                lines.append(CostLine(f"NAT instance volumes ({ebs.get('VolumeType', 'gp2')})",
+                                      len(nats) * size * price,
+                                      f"{len(nats)} x {size} GB x {_usd(price)}/GB-month"))
+    public = sum(1 for _, props in nats
+                 if any(i.get("AssociatePublicIpAddress") in (True, "true")
+                        for i in props.get("NetworkInterfaces") or []))
+    if public:
+        lines.append(CostLine("NAT instance public IPv4 addresses",
+                              public * p["public_ipv4_per_hour"] * h,
+                              f"{public} x {_usd(p['public_ipv4_per_hour'])}/h x {h:g} h"))
+    return lines
+
+
+# wimpy_constructs.defaults.NAT_INSTANCE_TYPE and NAT_INSTANCE_ROOT_GIB (not imported: the
+# construct library brings the CDK, and `wimpy cost` must start fast); a test keeps them equal.
+NAT_INSTANCE_TYPE, NAT_INSTANCE_ROOT_GIB = "t4g.nano", 8
+
+
+def choice_lines(templates: Iterable[Mapping[str, Any]], p: PriceTable,
+                 a: CostAssumptions) -> tuple[CostLine, ...]:
+    """What each of wimpy.yml's cost choices adds a month, one unit at a time: a NAT of
+    each kind, an instance more of each type the templates run, a load balancer."""
+    h = p.hours_per_month
+    ipv4 = p["public_ipv4_per_hour"] * h
+    gateway = p["nat_gateway_per_hour"] * h + ipv4 + a.nat_gb_per_month * p["nat_gateway_per_gb"]
+    nat_type = next((str(_props(r).get("InstanceType")) for _, r in _resources(templates, "AWS::EC2::Instance")
+                     if _props(r).get("SourceDestCheck") in (False, "false")), NAT_INSTANCE_TYPE)
+    instance = p.instance(nat_type) * h + NAT_INSTANCE_ROOT_GIB * p.volume("gp3") + ipv4
+    lines = [
+        CostLine("a NAT gateway (environments.<name>.nat: gateway), each", gateway,
+                 f"{_usd(p['nat_gateway_per_hour'])}/h + its address {_usd(p['public_ipv4_per_hour'])}/h "
+                 f"+ {_n(a.nat_gb_per_month)} GB assumed x {_usd(p['nat_gateway_per_gb'])}/GB", True),
+        CostLine(f"a NAT instance (nat: instance, {nat_type}), each", instance,
+                 f"{_usd(p.instance(nat_type))}/h + {NAT_INSTANCE_ROOT_GIB} GB gp3 + its address "
+                 f"{_usd(p['public_ipv4_per_hour'])}/h; no per-GB charge"),
+    ]
+    seen: set[str] = set()
+    for _, template in _resources(templates, "AWS::EC2::LaunchTemplate"):
+        data = _props(template).get("LaunchTemplateData") or {}
+        instance_type = data.get("InstanceType")
+        if not isinstance(instance_type, str) or instance_type in seen:
+            continue
+        seen.add(instance_type)
+        volume = sum(_int((m.get("Ebs") or {}).get("VolumeSize", 0), "VolumeSize")
+                     for m in data.get("BlockDeviceMappings") or [])
+        metrics = (a.detailed_monitoring_metrics * p["cloudwatch_metric_per_month"]
+                   if (data.get("Monitoring") or {}).get("Enabled") in (True, "true") else 0)
+        lines.append(CostLine(f"an instance more ({instance_type}; capacity.min + 1)",
+                              p.instance(instance_type) * h + volume * p.volume("gp3") + metrics,
+                              f"{_usd(p.instance(instance_type))}/h + {volume} GB gp3"
+                              + (" + its detailed monitoring" if metrics else ""), bool(metrics)))
+    lines.append(CostLine("a load balancer (one per application and environment)",
+                          p["alb_per_hour"] * h + a.alb_lcus * p["alb_lcu_per_hour"] * h + 2 * ipv4,
+                          f"{_usd(p['alb_per_hour'])}/h + {_n(a.alb_lcus)} LCU assumed + 2 addresses",
+                          True))
+    return tuple(lines)
 
 
 def _instance_lines(name: str, group: Mapping[str, Any], launch_templates: Mapping[str, Any],
@@ -589,4 +676,4 @@ def estimate(groups: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
              "Not included: data transfer out to the internet, scaling above MinSize, "
              "free tiers, taxes.")
     return CostEstimate(groups=result, overlaps=tuple(overlaps), prices=p, assumptions=a,
-                        notes=notes)
+                        notes=notes, choices=choice_lines(every, p, a))

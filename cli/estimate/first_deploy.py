@@ -25,6 +25,8 @@ from cli.estimate.deploy_time import Assumptions, Phase, _s
 CREATION_SECONDS: Mapping[str, tuple[float, str]] = {
     # AWS: "It can take a few minutes for a NAT gateway to become available".
     "AWS::EC2::NatGateway": (120, "NAT gateway until available"),
+    # A NAT instance: CloudFormation waits for it to be running, not for its boot.
+    "AWS::EC2::Instance": (30, "instance until running"),
     # DNS-validated: the validation record is in the hosted zone the template names, and
     # ACM checks it every few minutes.
     "AWS::CertificateManager::Certificate": (180, "DNS-validated certificate until issued"),

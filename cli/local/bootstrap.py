@@ -17,6 +17,12 @@ BOOTSTRAP_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 
 # AWS's public parameters for the image instances start from, by architecture.
 MACHINE_IMAGE_PARAMETERS = PUBLIC_IMAGE_PARAMETERS
+# And for the plain Amazon Linux 2023 the environments' NAT instances start from (CDK's
+# MachineImage.latestAmazonLinux2023, read by CloudFormation at deploy).
+NAT_IMAGE_PARAMETERS = {
+    "x86_64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64",
+    "arm64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64",
+}
 
 # For every CDK CLI run against the emulator: nothing may leave the machine (the CLI
 # otherwise fetches notices and sends telemetry).
@@ -54,18 +60,19 @@ def seed_machine_images(local: LocalAws) -> dict[str, str]:
     in every region)."""
     ssm, ec2 = local.client("ssm"), local.client("ec2")
     images: dict[str, str] = {}
-    for architecture, name in MACHINE_IMAGE_PARAMETERS.items():
-        try:
-            image_id = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-            if ec2.describe_images(ImageIds=[image_id])["Images"]:
-                images[architecture] = image_id
-                continue
-        except (ssm.exceptions.ParameterNotFound, ec2.exceptions.ClientError):
-            pass
-        image_id = _amazon_linux_image(ec2, architecture)
-        _publish(local, name, image_id)
-        images[architecture] = image_id
-    return images
+    for parameters in (NAT_IMAGE_PARAMETERS, MACHINE_IMAGE_PARAMETERS):
+        for architecture, name in parameters.items():
+            try:
+                image_id = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+                if ec2.describe_images(ImageIds=[image_id])["Images"]:
+                    images[architecture] = image_id
+                    continue
+            except (ssm.exceptions.ParameterNotFound, ec2.exceptions.ClientError):
+                pass
+            image_id = _amazon_linux_image(ec2, architecture)
+            _publish(local, name, image_id)
+            images[architecture] = image_id
+    return images  # the application's (published last)
 
 
 def _amazon_linux_image(ec2: Any, architecture: str) -> str:

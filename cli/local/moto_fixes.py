@@ -99,6 +99,10 @@ Resources:
  20. AWS::ElasticLoadBalancingV2::LoadBalancer answers Fn::GetAtt LoadBalancerFullName
      (app/<name>/<id>, the LoadBalancer dimension of its metrics): moto left it out (None,
      with a warning), so an alarm or an SSM parameter made from it named no load balancer.
+ 21. AWS::EC2::SecurityGroup's inline ingress rule for every protocol (IpProtocol -1, no
+     ports, as CDK writes the NAT instances' rule) is created: moto read FromPort and
+     ToPort of every rule, failed with a KeyError, and the whole environment stack failed
+     ("Fn::GetAtt references undefined resource").
 
 Concurrency:
  13. DynamoDB's conditional writes are atomic, as in AWS: each write (PutItem, UpdateItem,
@@ -171,7 +175,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.instances import Instance
     from moto.ec2.models.vpcs import VPC
-    from moto.ec2.models.security_groups import SecurityGroupIngress
+    from moto.ec2.models.security_groups import SecurityGroup, SecurityGroupIngress
     from moto.kms.models import Key
     from moto.logs.models import LogGroup
     from moto.ssm.models import Parameter
@@ -403,6 +407,13 @@ def _patches() -> list[tuple[Any, str, Any]]:
             converted["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
         return converted
 
+    def security_group(properties: dict[str, Any]) -> dict[str, Any]:
+        """A rule for every protocol (-1) has no ports in CloudFormation; moto reads
+        FromPort and ToPort of every inline ingress rule (the NAT instances' group)."""
+        rules = [{"FromPort": -1, "ToPort": -1, **rule} if str(rule.get("IpProtocol")) == "-1"
+                 else rule for rule in properties.get("SecurityGroupIngress", [])]
+        return {**properties, "SecurityGroupIngress": rules} if rules else properties
+
     def ssm_parameter(properties: dict[str, Any]) -> dict[str, Any]:
         if isinstance(properties.get("Tags"), dict):
             return {**properties, "Tags": [{"Key": key, "Value": value}
@@ -624,6 +635,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
         (CloudFormationResponse, "describe_change_set", response_describe_change_set),
         (CloudFormationResponse, "create_change_set", response_create_change_set),
         (Key, "create_from_cloudformation_json", converting(Key, kms_key)),
+        (SecurityGroup, "create_from_cloudformation_json", converting(SecurityGroup, security_group)),
         (Parameter, "create_from_cloudformation_json", converting(Parameter, ssm_parameter)),
         (parsing, "parse_and_update_resource", parse_and_update_resource),
         (LogGroup, "update_from_cloudformation_json", classmethod(log_group_update)),

@@ -74,7 +74,8 @@ def test_the_instances_will_run_the_version_behind_the_load_balancer(emulator, f
     assert f"IMAGE={ECR}:v1.0.0" in script and "REGISTRY_LOGIN=ecr" in script
     groups = emulator.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
     (group,) = [g for g in groups if any(t["Value"] == "service" for t in g["Tags"] if t["Key"] == "wimpy:type")]
-    assert (group["MinSize"], group["MaxSize"]) == (2, 4)
+    # Staging's own size (environments.staging.app in examples/hello).
+    assert (group["MinSize"], group["MaxSize"]) == (1, 2)
     assert len(group["TargetGroupARNs"]) == 1
     balancers = emulator.client("elbv2").describe_load_balancers()["LoadBalancers"]
     assert [b["Scheme"] for b in balancers] == ["internet-facing"]

@@ -44,6 +44,8 @@ registry:
   username_env: ""            # for registry.url: the variables holding its credentials
   password_env: ""
   keep_images: 30
+  credentials: ""             # for registry.url: the SSM parameter or Secrets Manager ARN
+                              # holding {{"username", "password"}}, read by the instances
 
 deploy:
   strategy: rolling           # or blue-green

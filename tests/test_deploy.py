@@ -38,11 +38,17 @@ def deploy(*args):
 
 
 def launch_template_user_data(local) -> str:
+    """The application's launch template's user data (the network's NAT instances have
+    launch templates too, with metadata options only)."""
     ec2 = local.client("ec2")
-    (template,) = ec2.describe_launch_templates()["LaunchTemplates"]
-    versions = ec2.describe_launch_template_versions(
-        LaunchTemplateId=template["LaunchTemplateId"], Versions=["$Latest"])["LaunchTemplateVersions"]
-    return base64.b64decode(versions[0]["LaunchTemplateData"]["UserData"]).decode()
+    found = []
+    for template in ec2.describe_launch_templates()["LaunchTemplates"]:
+        (version,) = ec2.describe_launch_template_versions(
+            LaunchTemplateId=template["LaunchTemplateId"], Versions=["$Latest"])["LaunchTemplateVersions"]
+        if "UserData" in version["LaunchTemplateData"]:
+            found.append(base64.b64decode(version["LaunchTemplateData"]["UserData"]).decode())
+    (user_data,) = found
+    return user_data
 
 
 @pytest.fixture(scope="module")

@@ -421,20 +421,25 @@ def choice_lines(templates: Iterable[Mapping[str, Any]], p: PriceTable,
     gateway = p["nat_gateway_per_hour"] * h + ipv4 + a.nat_gb_per_month * p["nat_gateway_per_gb"]
     nat_type = next((str(_props(r).get("InstanceType")) for _, r in _resources(templates, "AWS::EC2::Instance")
                      if _props(r).get("SourceDestCheck") in (False, "false")), NAT_INSTANCE_TYPE)
-    instance = p.instance(nat_type) * h + NAT_INSTANCE_ROOT_GIB * p.volume("gp3") + ipv4
     lines = [
         CostLine("a NAT gateway (environments.<name>.nat: gateway), each", gateway,
                  f"{_usd(p['nat_gateway_per_hour'])}/h + its address {_usd(p['public_ipv4_per_hour'])}/h "
-                 f"+ {_n(a.nat_gb_per_month)} GB assumed x {_usd(p['nat_gateway_per_gb'])}/GB", True),
-        CostLine(f"a NAT instance (nat: instance, {nat_type}), each", instance,
-                 f"{_usd(p.instance(nat_type))}/h + {NAT_INSTANCE_ROOT_GIB} GB gp3 + its address "
-                 f"{_usd(p['public_ipv4_per_hour'])}/h; no per-GB charge"),
-    ]
+                 f"+ {_n(a.nat_gb_per_month)} GB assumed x {_usd(p['nat_gateway_per_gb'])}/GB", True)]
+    # A table without a type's price (one of your own, --prices) leaves that choice out
+    # rather than fail: the bill above already named what it could price.
+    gp3 = p.prices.get("ebs_gp3_per_gb_month")
+    if nat_type in p.instances_per_hour and gp3 is not None:
+        lines.append(CostLine(
+            f"a NAT instance (nat: instance, {nat_type}), each",
+            p.instance(nat_type) * h + NAT_INSTANCE_ROOT_GIB * gp3 + ipv4,
+            f"{_usd(p.instance(nat_type))}/h + {NAT_INSTANCE_ROOT_GIB} GB gp3 + its address "
+            f"{_usd(p['public_ipv4_per_hour'])}/h; no per-GB charge"))
     seen: set[str] = set()
     for _, template in _resources(templates, "AWS::EC2::LaunchTemplate"):
         data = _props(template).get("LaunchTemplateData") or {}
         instance_type = data.get("InstanceType")
-        if not isinstance(instance_type, str) or instance_type in seen:
+        if (not isinstance(instance_type, str) or instance_type in seen
+                or instance_type not in p.instances_per_hour or gp3 is None):
             continue
         seen.add(instance_type)
         volume = sum(_int((m.get("Ebs") or {}).get("VolumeSize", 0), "VolumeSize")
@@ -442,7 +447,7 @@ def choice_lines(templates: Iterable[Mapping[str, Any]], p: PriceTable,
         metrics = (a.detailed_monitoring_metrics * p["cloudwatch_metric_per_month"]
                    if (data.get("Monitoring") or {}).get("Enabled") in (True, "true") else 0)
         lines.append(CostLine(f"an instance more ({instance_type}; capacity.min + 1)",
-                              p.instance(instance_type) * h + volume * p.volume("gp3") + metrics,
+                              p.instance(instance_type) * h + volume * gp3 + metrics,
                               f"{_usd(p.instance(instance_type))}/h + {volume} GB gp3"
                               + (" + its detailed monitoring" if metrics else ""), bool(metrics)))
     lines.append(CostLine("a load balancer (one per application and environment)",

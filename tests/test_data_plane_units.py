@@ -111,6 +111,27 @@ def test_a_new_launch_template_is_rolled_out_one_batch_at_a_time_with_the_minimu
     assert all(i.terminated for i in group.launched if i.version == "1")
 
 
+def test_a_surge_starts_the_whole_new_set_at_once_then_retires_the_old(group):
+    """deploy.max_batch_size: all (MaxHealthyPercentage 200): one batch of both, the old
+    two serving until the new two are in service, then both leave at once."""
+    v1, v2 = spec("1"), spec("2")
+    group.step(v1, desired=2, batch=2, drain_seconds=5)
+    serve(group)
+    assert group.step(v1, desired=2, batch=2, drain_seconds=5).state == "complete"
+    group.step(v2, desired=2, batch=2, drain_seconds=5)
+    booting = [i for i in group.instances if i.state is State.BOOTING]
+    assert [i.version for i in booting] == ["2", "2"]  # the whole new set, at once
+    assert in_service(group, "1") == 2  # the old set serves meanwhile
+    serve(group)
+    group.step(v2, desired=2, batch=2, drain_seconds=5)
+    assert in_service(group, "2") == 2
+    assert sorted(i.state.name for i in group.instances if i.version == "1") == ["DRAINING", "DRAINING"]
+    group.left_balancers()
+    group._clock.now += 10
+    assert group.step(v2, desired=2, batch=2, drain_seconds=5).state == "complete"
+    assert len(group.launched) == 4 and all(i.terminated for i in group.launched if i.version == "1")
+
+
 def test_a_drained_instance_is_stopped_only_its_drain_time_after_the_balancer_dropped_it(group):
     v1, v2 = spec("1"), spec("2")
     group.step(v1, desired=1, batch=1, drain_seconds=5)

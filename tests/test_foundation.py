@@ -98,3 +98,33 @@ def test_the_foundation_fingerprint_changes_with_anything_its_templates_depend_o
     assert fingerprint(load_config(changed), run()) != same
     assert fingerprint(config, run(environment="production")) != same
     assert fingerprint(config, run(context={"hosted_zone_id": "Z1"})) != same
+
+
+class _Deployed:
+    """CloudFormation as describe_stacks answers for stacks deployed with these settings."""
+
+    def __init__(self, settings_by_stack):
+        self.settings_by_stack = settings_by_stack
+
+    def describe_stacks(self, StackName):  # noqa: N803 (boto3's name)
+        return {"Stacks": [{"StackName": StackName, "StackStatus": "UPDATE_COMPLETE", "Outputs": [
+            {"OutputKey": "Settings", "OutputValue": json.dumps(self.settings_by_stack[StackName])}]}]}
+
+
+def test_a_network_deployed_before_nat_was_recorded_is_not_swapped_for_nat_instances_unasked():
+    """Such a network has NAT gateways: a wimpy.yml that leaves `nat` at its new default
+    (instance) disagrees with it, and the deploy stops naming the key, rather than replace
+    the gateways with instances as a side effect."""
+    from cli.config import load_config
+    from cli.deploy.foundation import differences
+
+    config = load_config(EXAMPLE)
+    recorded = {key: value for key, value in config.environment_settings("production").items()
+                if not key.endswith(".nat")}
+    deployed = _Deployed({"wimpy-baseline": config.baseline_settings(), "wimpy-production": recorded})
+    assert differences(config, "production", deployed) == [
+        f"environments.production.nat: {config.source} says instance, but wimpy-production was "
+        "deployed with gateway"]
+    # Recorded since: the same value is no difference.
+    deployed.settings_by_stack["wimpy-production"] = config.environment_settings("production")
+    assert differences(config, "production", deployed) == []

@@ -31,7 +31,8 @@ class EnvironmentNetwork(Construct):
     :param availability_zones: the zones to use, pinned so synthesis needs no AWS lookup.
     :param nat_gateways: how many NATs (1 .. number of zones), each in its own zone.
     :param nat: ``gateway`` (AWS's managed NAT gateways) or ``instance`` (NAT instances:
-        a tenth of the price, a single instance's throughput and availability). @default gateway
+        about a fifth of the price, with a single small instance's throughput and
+        availability). @default gateway (Wimpy's stacks choose ``instance`` by default)
     :param nat_instance_type: the NAT instances' type. @default t4g.nano
     :param flow_log_retention: retention of the flow log group. @default one year
     :param log_key: KMS key for the flow log group. @default none (CloudWatch-owned key)

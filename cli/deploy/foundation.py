@@ -37,6 +37,13 @@ def foundation_stacks(config: WimpyConfig, env: str) -> list[str]:
     return names
 
 
+# Settings a stack records since a later Wimpy, with what an older one was built with: a
+# stack that does not record the key was built that way. (NAT instances became the
+# default: a network deployed before has NAT gateways, which a deploy must not swap
+# for instances unasked.)
+_BUILT_BEFORE_RECORDED = {".nat": "gateway"}
+
+
 def differences(config: WimpyConfig, env: str, cloudformation: Any) -> list[str]:
     """One line per key where wimpy.yml and the deployed shared stacks disagree. A stack
     not deployed yet, or deployed before it recorded its settings, has nothing to differ."""
@@ -47,6 +54,10 @@ def differences(config: WimpyConfig, env: str, cloudformation: Any) -> list[str]
         if deployed is None or SETTINGS_OUTPUT not in deployed.outputs:
             continue
         recorded = json.loads(deployed.outputs[SETTINGS_OUTPUT])
+        for key, built in _BUILT_BEFORE_RECORDED.items():
+            for name in wanted:
+                if name.endswith(key) and name not in recorded:
+                    recorded[name] = built
         for key, value in wanted.items():
             if key in recorded and recorded[key] != value:
                 found.append(f"{key}: {config.source} says {_shown(value)}, but {stack} was "

@@ -98,6 +98,15 @@ def _take_in(backend: Any, host: str, repository_name: str) -> None:
         if found is None:
             continue
         manifest, digest = found
+        # A tag on content already recorded (the same image pushed as another version) is
+        # one more tag of that image, as in ECR. moto's put_image would first delete the
+        # tag through batch_delete_image, which here deletes the registry's manifest too:
+        # every tag of that content would go, and the next read fail.
+        same = [image for image in backend.repositories[repository_name].images
+                if digest and image.get_image_digest() == digest]
+        if same:
+            same[0].update_tag(tag)
+            continue
         try:
             backend.put_image(repository_name, manifest, tag, digest=digest)
         except ImageAlreadyExistsException:

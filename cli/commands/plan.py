@@ -168,7 +168,7 @@ def render(result: Any, app: str, env: str, source: str, rows: Sequence[Any]) ->
 
     a = result.assumptions
     first = result.phases[0].name if result.phases else ""
-    batches = (f"{result.capacity} instances in {result.batches} batch"
+    batches = (f"{result.capacity} instance{'s' if result.capacity != 1 else ''} in {result.batches} batch"
                f"{'es' if result.batches != 1 else ''}" if result.strategy == "rolling"
                else f"a new release stack of {result.capacity} instances started in parallel")
     if result.strategy != "rolling":

@@ -152,9 +152,14 @@ class Rollout:
         shown = ""
         while time.monotonic() < deadline:
             alarm = self._firing(guard)
-            if alarm is not None:
-                return _alarm_failure(alarm, "instance refresh")
             status = publish.group_status(ssm, group)
+            if alarm is not None:
+                failure = _alarm_failure(alarm, "instance refresh")
+                # The unhealthy-hosts alarm can fire before an instance's own health wait
+                # ends: what the data plane already knows of the failure goes with it.
+                if status and status.get("version") == version and status.get("reason"):
+                    failure["reason"] += f"; {status['reason']}"
+                return failure
             if status and status["version"] == version:
                 line = f"{group}: {status['in_service']}/{status['desired']} instances in service"
                 if line != shown:

@@ -17,12 +17,13 @@ from . import wiring
 
 class BaselineStack(cdk.Stack):
     def __init__(self, scope: Construct, id_: str, *, log_retention: logs.RetentionDays,
-                 settings: Mapping[str, object], **kwargs: Any) -> None:
+                 flow_log_retention_days: int, settings: Mapping[str, object], **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         wiring.record_settings(self, settings)
         baseline = AccountBaseline(
             self, "Baseline",
             log_retention=log_retention,
+            flow_log_retention_days=flow_log_retention_days,
             log_bucket_name=naming.log_bucket(self.account, self.region),
             storage_bucket_name=naming.storage_bucket(self.account, self.region),
         )

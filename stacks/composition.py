@@ -64,6 +64,7 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
 
     stacks = WimpyStacks(baseline=BaselineStack(
         app, naming.baseline_stack(), env=env, log_retention=log_retention,
+        flow_log_retention_days=account.log_retention_days,
         settings=config.baseline_settings(),
         description="Wimpy account baseline: CloudTrail, master key, log and storage buckets",
     ))
@@ -87,12 +88,11 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
             availability_zones=account.availability_zones,
             nat_gateways=environment.nat_gateways,
             nat=environment.nat,
-            log_retention=log_retention,
             settings=config.environment_settings(environment.name),
             description=f"Wimpy environment {environment.name}: VPC, subnets, NAT {environment.nat}s, "
                         "flow logs",
         )
-        network.add_stack_dependency(stacks.baseline, "reads the master key's ARN from SSM")
+        network.add_stack_dependency(stacks.baseline, "delivers flow logs to its log bucket")
         data = ApplicationDataStack(
             app, naming.application_data_stack(environment.name, app_config.name), env=env,
             environment=environment.name, app=app_config.name, log_retention=log_retention,

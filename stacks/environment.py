@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from wimpy_constructs import EnvironmentNetwork
@@ -19,21 +18,21 @@ from . import wiring
 class EnvironmentStack(cdk.Stack):
     def __init__(self, scope: Construct, id_: str, *, environment: str, cidr: str,
                  availability_zones: Sequence[str], nat_gateways: int, nat: str,
-                 log_retention: logs.RetentionDays, settings: Mapping[str, object],
+                 settings: Mapping[str, object],
                  **kwargs: Any) -> None:
         self._zones = list(availability_zones)
         super().__init__(scope, id_, **kwargs)
         wiring.record_settings(self, settings)
-        master_key = kms.Key.from_key_arn(
-            self, "MasterKey", wiring.read(self, naming.baseline_parameter("master-key-arn")))
         network = EnvironmentNetwork(
             self, "Network",
             cidr=cidr,
             availability_zones=availability_zones,
             nat_gateways=nat_gateways,
             nat=nat,
-            flow_log_retention=log_retention,
-            log_key=master_key,
+            # Into the account's log bucket (the baseline's), which expires them.
+            flow_log_bucket=s3.Bucket.from_bucket_name(
+                self, "LogBucket", naming.log_bucket(self.account, self.region)),
+            flow_log_prefix=environment,
         )
         vpc = network.vpc
         wiring.publish(self, {

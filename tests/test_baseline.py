@@ -102,6 +102,66 @@ def test_log_bucket_is_sse_s3_so_load_balancers_can_write_to_it(baseline):
     })
 
 
+LOG_BUCKET_ARN = "arn:aws:s3:::wimpy-logs-111111111111-eu-west-1"
+
+
+def delivery_statements(baseline):
+    """The log bucket policy's statements for the log delivery service, the bucket's ARN
+    resolved."""
+    import json
+
+    (policy,) = [p for p in resources_of(baseline, "AWS::S3::BucketPolicy").values()
+                 if "delivery.logs.amazonaws.com" in json.dumps(p)]
+    text = json.dumps([s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                       if s.get("Principal") == {"Service": "delivery.logs.amazonaws.com"}])
+    arn = json.dumps({"Fn::GetAtt": [next(name for name in resources_of(baseline, "AWS::S3::Bucket")
+                                          if "LogBucket" in name), "Arn"]})
+    statements = json.loads(text.replace(arn, json.dumps(LOG_BUCKET_ARN)))
+    for statement in statements:  # Fn::Join of the ARN and a path, joined
+        if isinstance(statement["Resource"], dict):
+            statement["Resource"] = "".join(statement["Resource"]["Fn::Join"][1])
+    return statements
+
+
+FLOW_LOG_OBJECT = (f"{LOG_BUCKET_ARN}/vpc-flow-logs/staging/AWSLogs/111111111111/vpcflowlogs/"
+                   "eu-west-1/2026/12/02/111111111111_vpcflowlogs_eu-west-1_fl-1_20261202T0000Z_a.log.gz")
+DELIVERY = {"aws:SourceAccount": "111111111111", "s3:x-amz-acl": "bucket-owner-full-control",
+            "aws:SourceArn": "arn:aws:logs:eu-west-1:111111111111:*"}
+
+
+@pytest.mark.parametrize("action, resource, context, allowed", [
+    ("s3:PutObject", FLOW_LOG_OBJECT, DELIVERY, True),
+    ("s3:GetBucketAcl", LOG_BUCKET_ARN, DELIVERY, True),
+    ("s3:ListBucket", LOG_BUCKET_ARN, DELIVERY, True),
+    # For another account (the confused deputy), or without handing the object over.
+    ("s3:PutObject", FLOW_LOG_OBJECT, {**DELIVERY, "aws:SourceAccount": "222222222222"}, False),
+    ("s3:PutObject", FLOW_LOG_OBJECT, {**DELIVERY, "aws:SourceArn": "arn:aws:logs:eu-west-1:222222222222:*"}, False),
+    ("s3:PutObject", FLOW_LOG_OBJECT, {**DELIVERY, "s3:x-amz-acl": "private"}, False),
+    ("s3:GetBucketAcl", LOG_BUCKET_ARN, {**DELIVERY, "aws:SourceAccount": "222222222222"}, False),
+    # Anywhere else in the bucket: the trail's logs, the load balancers', another account's folder.
+    ("s3:PutObject", f"{LOG_BUCKET_ARN}/AWSLogs/111111111111/CloudTrail/x.json.gz", DELIVERY, False),
+    ("s3:PutObject", f"{LOG_BUCKET_ARN}/alb/staging/web/x.log.gz", DELIVERY, False),
+    ("s3:PutObject", f"{LOG_BUCKET_ARN}/vpc-flow-logs/staging/AWSLogs/222222222222/x.log.gz", DELIVERY, False),
+    # Nothing but writing.
+    ("s3:GetObject", FLOW_LOG_OBJECT, DELIVERY, False),
+    ("s3:DeleteObject", FLOW_LOG_OBJECT, DELIVERY, False),
+    ("s3:PutBucketPolicy", LOG_BUCKET_ARN, DELIVERY, False),
+])
+def test_the_log_delivery_service_may_only_write_this_accounts_flow_logs(baseline, action, resource,
+                                                                          context, allowed):
+    from tests.iam_eval import evaluate
+
+    assert evaluate([{"Statement": delivery_statements(baseline)}], action, resource, context) is allowed
+
+
+def test_flow_logs_expire_after_the_log_retention_and_nothing_else_does(baseline):
+    (bucket,) = [b for name, b in resources_of(baseline, "AWS::S3::Bucket").items() if "LogBucket" in name]
+    rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = [r for r in rules if "ExpirationInDays" in r]
+    assert expiring == [{"Id": "ExpireFlowLogs", "Prefix": "vpc-flow-logs/", "ExpirationInDays": 365,
+                         "Status": "Enabled"}]
+
+
 def test_every_bucket_denies_requests_without_tls(baseline):
     policies = resources_of(baseline, "AWS::S3::BucketPolicy").values()
     assert len(policies) == 2

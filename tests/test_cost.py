@@ -33,7 +33,7 @@ PRICES = {
         "cloudwatch_metric_per_month": 0.3, "cloudwatch_alarm_per_month": 0.1,
         "s3_standard_per_gb_month": 0.02, "route53_zone_per_month": 0.5,
         "route53_per_million_queries": 0.4, "route53_per_million_queries_over_billion": 0.2,
-        "ecr_per_gb_month": 0.1,
+        "ecr_per_gb_month": 0.1, "vended_logs_to_s3_per_gb": 0.25,
     }.items()} | {"nat_gateway_per_hour": {**_line(1.0), "unit": "h"}},
     "instances_per_hour": {"t3.small": _line(0.02), "t3.large": _line(0.08, verified=False)},
 }
@@ -183,6 +183,39 @@ def test_dns_queries_at_a_ttl_unless_alias(prices):
     assert tiered == pytest.approx(1000 * 0.4 + 500 * 0.2)
 
 
+def flow_logs_to(bucket: str, folder: str) -> dict:
+    return {"Resources": {"Flow": {"Type": "AWS::EC2::FlowLog", "Properties": {
+        "LogDestinationType": "s3", "LogDestination": f"arn:aws:s3:::{bucket}/vpc-flow-logs/{folder}/"}}}}
+
+
+def log_bucket(name: str, rules: list) -> dict:
+    return {"Resources": {"Logs": {"Type": "AWS::S3::Bucket", "Properties": {
+        "BucketName": name, "LifecycleConfiguration": {"Rules": rules}}}}}
+
+
+@pytest.mark.parametrize("rules, months", [
+    # The rule for their prefix, in another group's template (the account's bucket).
+    ([{"Id": "Old", "NoncurrentVersionExpiration": {"NoncurrentDays": 90}, "Status": "Enabled"},
+      {"Id": "Flow", "Prefix": "vpc-flow-logs/", "ExpirationInDays": 730, "Status": "Enabled"}], 24.0),
+    # A rule for another prefix, or disabled, does not expire them: a year is shown.
+    ([{"Id": "Alb", "Prefix": "alb/", "ExpirationInDays": 30, "Status": "Enabled"}], 12.0),
+    ([{"Id": "Flow", "Prefix": "vpc-flow-logs/", "ExpirationInDays": 30, "Status": "Disabled"}], 12.0),
+])
+def test_flow_logs_in_s3_are_priced_as_vended_logs_kept_as_the_buckets_rule_says(prices, rules, months):
+    estimate = model.estimate({"staging": {"wimpy-staging": flow_logs_to("logs-bucket", "staging")},
+                               "account": {"wimpy-baseline": log_bucket("logs-bucket", rules)}},
+                              prices=prices, assumptions=ASSUME)
+    got = {line.item: line.monthly for line in estimate.groups["staging"]}
+    assert got == pytest.approx({"Flow logs delivered to S3": 4 * 0.25,
+                                 "Flow logs stored in S3": 4 * months * 0.02})
+    # Another bucket's rule is not theirs.
+    elsewhere = model.estimate({"staging": {"wimpy-staging": flow_logs_to("logs-bucket", "staging")},
+                                "account": {"wimpy-baseline": log_bucket("other", rules)}},
+                               prices=prices, assumptions=ASSUME)
+    assert {line.item: line.monthly for line in elsewhere.groups["staging"]}[
+        "Flow logs stored in S3"] == pytest.approx(4 * 12 * 0.02)
+
+
 def test_log_group_without_retention_is_shown_for_a_year(prices):
     got = lines(model.estimate({"e": {"n": network(retention=None)}}, prices=prices,
                                assumptions=ASSUME), "e")
@@ -274,8 +307,10 @@ def test_wimpy_cost_on_the_example():
         "EC2 instances (t3.small)": 2 * 0.0228 * 730,  # 33.288: MinSize 2
         "EBS root volumes (gp3)": 2 * 30 * 0.088,  # 5.28: the ECS-optimized image's 30 GiB
         "Detailed monitoring": 2 * 7 * 0.30,  # 4.2
-        "Logs ingestion (VPC flow logs)": 5 * 0.57,  # 2.85
-        "Logs storage (VPC flow logs)": 5 * 12 * 0.03,  # 1.8
+        # Into the log bucket: vended logs' delivery to S3, then S3 for the 365 days its
+        # lifecycle rule keeps them.
+        "Flow logs delivered to S3": 5 * 0.285,  # 1.425
+        "Flow logs stored in S3": 5 * 12 * 0.023,  # 1.38
         "Logs ingestion (app /wimpy/production/hello)": 2 * 0.57,  # 1.14
         "Logs storage (app /wimpy/production/hello)": 2 * 12 * 0.03,  # 0.72
         "CloudWatch alarms": 3 * 0.10,  # 0.3
@@ -306,14 +341,14 @@ def test_wimpy_cost_on_the_example():
         "S3 storage (2 buckets)": 10 * 0.023,  # 0.23
         "Route 53 hosted zone": 0.5,
     }, abs=1e-6)
-    # Production: 6.716 + 1.408 + 7.3 + 18.396 + 2.92 + 7.3 + 33.288 + 5.28 + 4.2 + 2.85
-    # + 1.8 + 1.14 + 0.72 + 0.3 = 93.618; staging: one NAT instance less (3.358 + 0.704 +
+    # Production: 6.716 + 1.408 + 7.3 + 18.396 + 2.92 + 7.3 + 33.288 + 5.28 + 4.2 + 1.425
+    # + 1.38 + 1.14 + 0.72 + 0.3 = 91.773; staging: one NAT instance less (3.358 + 0.704 +
     # 3.65) and one t3.micro with its volume and metrics (8.322 + 2.64 + 2.1) for two
-    # t3.small (33.288 + 5.28 + 4.2): 56.198; the account: 1 + 0.3 + 0.276 + 0.57 + 0.36
+    # t3.small (33.288 + 5.28 + 4.2): 54.353; the account: 1 + 0.3 + 0.276 + 0.57 + 0.36
     # + 0.3 + 0.23 + 0.5 = 3.536.
     assert {name: group["monthly"] for name, group in document["groups"].items()} == {
-        "staging": 56.2, "production": 93.62, "account": 3.54}
-    assert document["monthly_total"] == 153.35  # 56.198 + 93.618 + 3.536 = 153.352
+        "staging": 54.35, "production": 91.77, "account": 3.54}
+    assert document["monthly_total"] == 149.66  # 54.353 + 91.773 + 3.536 = 149.662
     # Two releases overlap during a blue/green deploy: another ALB (0.0252/h), its two
     # addresses (0.01/h), and each environment's instances with their volumes and metrics
     # (per month, over 730 h).

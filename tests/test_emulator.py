@@ -43,6 +43,8 @@ class Observed:
     parameters: dict[str, str]
     ingress: dict[str, set[tuple]]  # security group id -> (protocol, from, to, source)
     log_retention: dict[str, int | None]
+    flow_logs: dict[str, str]  # VPC id -> where its flow logs go
+    flow_log_days: int | None  # the log bucket's expiry of them
 
     def parameter(self, name: str) -> str:
         assert name in self.parameters, f"SSM parameter {name} is missing"
@@ -72,8 +74,13 @@ def observe(local: LocalAws) -> Observed:
     groups = ec2.describe_security_groups()["SecurityGroups"]
     retention = {g["logGroupName"]: g.get("retentionInDays")
                  for g in logs.describe_log_groups()["logGroups"]}
+    flow_logs = {f["ResourceId"]: f["LogDestination"] for f in ec2.describe_flow_logs()["FlowLogs"]}
+    lifecycle = local.client("s3").get_bucket_lifecycle_configuration(
+        Bucket=naming.log_bucket(ACCOUNT, REGION))["Rules"]
+    flow_log_days = next((r["Expiration"]["Days"] for r in lifecycle
+                          if r.get("ID") == "ExpireFlowLogs"), None)
     return Observed(stacks, events, parameters, {g["GroupId"]: rules(g) for g in groups},
-                    retention)
+                    retention, flow_logs, flow_log_days)
 
 
 def example_with(tmp: Path, *replacements: tuple[str, str]) -> Path:
@@ -397,6 +404,11 @@ def test_first_deploy_creates_the_master_key_and_buckets(local, first_deploy):
     assert storage["SSEAlgorithm"] == "aws:kms" and storage["KMSMasterKeyID"] == key_arn
     assert encryption(naming.log_bucket(ACCOUNT, REGION))["SSEAlgorithm"] == "AES256"
     assert first_deploy.log_retention[naming.application_log_group(ENV, APP)] == 365
+    # Flow logs go to the log bucket, in the environment's folder, kept as long as the logs.
+    vpc = first_deploy.parameter(naming.environment_parameter(ENV, "vpc-id"))
+    assert first_deploy.flow_logs[vpc] == (
+        f"arn:aws:s3:::{naming.log_bucket(ACCOUNT, REGION)}/vpc-flow-logs/{ENV}/")
+    assert first_deploy.flow_log_days == 365
 
 
 # -- (b) update --------------------------------------------------------------------------
@@ -408,7 +420,8 @@ def test_an_update_completes_and_changes_what_changed(first_deploy, update):
                     for name in ("load-balancer", "instance"))
     assert update.ingress[instance] == {("tcp", 9090, 9090, lb)}  # 8080 is gone
     assert update.log_retention[naming.application_log_group(ENV, APP)] == 30
-    assert set(update.log_retention.values()) == {30}  # trail and flow logs too
+    assert set(update.log_retention.values()) == {30}  # the trail's too
+    assert update.flow_log_days == 30
 
 
 def test_an_update_keeps_what_did_not_change(first_deploy, update):

@@ -113,15 +113,49 @@ def test_nat_gateways_when_asked(with_nat_gateways):
     template.resource_count_is("AWS::EC2::Instance", 0)
 
 
-def test_flow_logs_capture_all_traffic_into_an_encrypted_retained_group(example_stacks):
-    from aws_cdk.assertions import Match
+def test_flow_logs_capture_all_traffic_into_the_log_bucket_under_the_environments_folder(example_stacks):
+    """Vended logs delivered to S3 cost half of CloudWatch Logs' ingestion in eu-west-1; the
+    baseline's bucket allows the delivery and expires them (tests/test_baseline.py)."""
+    for env in ("staging", "production"):
+        template = template_of(example_stacks, env)
+        template.has_resource_properties("AWS::EC2::FlowLog", {
+            "ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "s3",
+            "LogDestination": f"arn:aws:s3:::wimpy-logs-111111111111-eu-west-1/vpc-flow-logs/{env}/"})
+        template.resource_count_is("AWS::EC2::FlowLog", 1)
+        template.resource_count_is("AWS::Logs::LogGroup", 0)
 
-    template = template_of(example_stacks, "production")
-    template.has_resource_properties("AWS::EC2::FlowLog", {"ResourceType": "VPC", "TrafficType": "ALL",
-                                                           "LogDestinationType": "cloud-watch-logs"})
+
+def test_the_network_construct_alone_keeps_its_flow_logs_in_an_encrypted_retained_group():
+    """Without a bucket (the library's default), a log group of its own, as before."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_kms as kms
+    from aws_cdk.assertions import Match, Template
+
+    from wimpy_constructs import EnvironmentNetwork
+
+    stack = cdk.Stack(cdk.App(), "Alone", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    key = kms.Key(stack, "Key")
+    EnvironmentNetwork(stack, "Net", cidr="10.4.0.0/16", availability_zones=["eu-west-1a", "eu-west-1b"],
+                       nat_gateways=1, log_key=key)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::EC2::FlowLog", {"LogDestinationType": "cloud-watch-logs"})
     template.has_resource("AWS::Logs::LogGroup", {
-        "Properties": {"RetentionInDays": 365, "KmsKeyId": {"Ref": Match.string_like_regexp("masterkeyarn")}},
+        "Properties": {"RetentionInDays": 365, "KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("Key"), "Arn"]}},
         "DeletionPolicy": "Retain"})
+
+
+@pytest.mark.parametrize("prefix", ["", "a/b"])
+def test_a_flow_log_folder_is_one_name(prefix):
+    import aws_cdk as cdk
+    from aws_cdk import aws_s3 as s3
+
+    from wimpy_constructs import EnvironmentNetwork
+
+    stack = cdk.Stack(cdk.App(), "Alone")
+    bucket = s3.Bucket.from_bucket_name(stack, "Logs", "logs")
+    with pytest.raises(ValueError, match="flow_log_prefix must be one folder name"):
+        EnvironmentNetwork(stack, "Net", cidr="10.4.0.0/16", availability_zones=["eu-west-1a", "eu-west-1b"],
+                           nat_gateways=1, flow_log_bucket=bucket, flow_log_prefix=prefix)
 
 
 def test_environment_publishes_its_network_through_ssm_not_exports(example_stacks):

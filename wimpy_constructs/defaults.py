@@ -27,6 +27,10 @@ NAT_INSTANCE_ROOT_GIB = 8
 
 # Load balancer access logs go to the log bucket under this prefix (then <env>/<app>/...).
 LOAD_BALANCER_LOG_PREFIX = "alb"
+# VPC flow logs go to the log bucket under this prefix (then <env>/AWSLogs/...): vended
+# logs delivered to S3 cost half of CloudWatch Logs' ingestion, and are stored gzipped.
+FLOW_LOG_PREFIX = "vpc-flow-logs"
+FLOW_LOG_RETENTION_DAYS = 365
 
 # Instance refreshes: one instance at a time beside the old ones, each given ten minutes to
 # start Docker, pull the image and answer its health check; once it joined the load

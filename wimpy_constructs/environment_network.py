@@ -10,6 +10,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import defaults
@@ -34,7 +35,13 @@ class EnvironmentNetwork(Construct):
         about a fifth of the price, with a single small instance's throughput and
         availability). @default gateway (Wimpy's stacks choose ``instance`` by default)
     :param nat_instance_type: the NAT instances' type. @default t4g.nano
-    :param flow_log_retention: retention of the flow log group. @default one year
+    :param flow_log_bucket: the bucket flow logs are delivered to, under
+        ``vpc-flow-logs/<flow_log_prefix>/`` (an AccountBaseline's log bucket allows that
+        delivery and expires them). @default a CloudWatch Logs group of the network's own
+    :param flow_log_prefix: the folder of this network's flow logs in ``flow_log_bucket``,
+        e.g. the environment's name. @default the construct's path
+    :param flow_log_retention: retention of the flow log group (without
+        ``flow_log_bucket``). @default one year
     :param log_key: KMS key for the flow log group. @default none (CloudWatch-owned key)
     """
 
@@ -48,6 +55,8 @@ class EnvironmentNetwork(Construct):
         nat_gateways: int,
         nat: str = "gateway",
         nat_instance_type: str = defaults.NAT_INSTANCE_TYPE,
+        flow_log_bucket: s3.IBucket | None = None,
+        flow_log_prefix: str | None = None,
         flow_log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         log_key: kms.IKey | None = None,
     ) -> None:
@@ -61,12 +70,22 @@ class EnvironmentNetwork(Construct):
             raise ValueError(f"nat must be one of {', '.join(NAT_KINDS)}, got {nat!r}")
         provider = _nat_instances(nat_instance_type) if nat == "instance" else None
 
-        self.flow_log_group = logs.LogGroup(
-            self, "FlowLogs",
-            retention=flow_log_retention,
-            encryption_key=log_key,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        self.flow_log_group: logs.LogGroup | None = None
+        if flow_log_bucket is not None:
+            folder = (flow_log_prefix if flow_log_prefix is not None
+                      else self.node.path.replace("/", "-"))
+            if not cdk.Token.is_unresolved(folder) and (not folder or "/" in folder):
+                raise ValueError(f"flow_log_prefix must be one folder name, got {folder!r}")
+            flow_logs = ec2.FlowLogDestination.to_s3(
+                flow_log_bucket, f"{defaults.FLOW_LOG_PREFIX}/{folder}/")
+        else:
+            self.flow_log_group = logs.LogGroup(
+                self, "FlowLogs",
+                retention=flow_log_retention,
+                encryption_key=log_key,
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
+            flow_logs = ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group)
         self.vpc = ec2.Vpc(
             self, "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
@@ -88,7 +107,7 @@ class EnvironmentNetwork(Construct):
                                         cidr_mask=subnet_mask),
             ],
             flow_logs={"All": ec2.FlowLogOptions(
-                destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+                destination=flow_logs,
                 traffic_type=ec2.FlowLogTrafficType.ALL,
             )},
             # Closing the default security group needs a Lambda-backed custom resource;

@@ -146,8 +146,9 @@ KEYS: tuple[Key, ...] = (
     Key("account.region", "eu-west-1", "AWS region of every stack."),
     Key("account.availability_zones", "[<region>a, <region>b]", "Two to six zones of the "
         "region; every environment gets subnets in each."),
-    Key("account.log_retention_days", "365", "Retention of CloudTrail, flow-log and application "
-        "log groups; one of the values CloudWatch Logs accepts."),
+    Key("account.log_retention_days", "365", "Retention of CloudTrail's and the application's "
+        "log groups, and of the VPC flow logs in the log bucket; one of the values CloudWatch "
+        "Logs accepts."),
     Key("hosted_zone.name", "none (HTTP only, no DNS record)", "Route53 hosted zone the "
         "application's records go in, e.g. example.com."),
     Key("hosted_zone.id", "required with hosted_zone.name", "That zone's id, e.g. Z0123456789ABC."),

@@ -33,7 +33,7 @@ REQUIRED_PRICES = (
     "cloudwatch_logs_storage_per_gb_month", "cloudwatch_metric_per_month",
     "cloudwatch_alarm_per_month", "s3_standard_per_gb_month", "route53_zone_per_month",
     "route53_per_million_queries", "route53_per_million_queries_over_billion",
-    "ecr_per_gb_month",
+    "ecr_per_gb_month", "vended_logs_to_s3_per_gb",
 )
 
 
@@ -277,7 +277,10 @@ class _Lines:
         self.lines.append(CostLine(item, monthly, formula, assumed))
 
 
-def _group_lines(templates: list[Mapping[str, Any]], p: PriceTable, a: CostAssumptions) -> list[CostLine]:
+def _group_lines(templates: list[Mapping[str, Any]], p: PriceTable, a: CostAssumptions,
+                 every: list[Mapping[str, Any]] | None = None) -> list[CostLine]:
+    """The lines of one group's `templates`; `every` template of the estimate is where a
+    bucket another group's resources write to is found (its lifecycle rules)."""
     h = p.hours_per_month
     out = _Lines(p)
 
@@ -340,6 +343,7 @@ def _group_lines(templates: list[Mapping[str, Any]], p: PriceTable, a: CostAssum
 
     for line in _log_group_lines(templates, p, a):
         out.lines.append(line)
+    out.lines += _flow_logs_in_s3_lines(templates, every or templates, p, a)
 
     alarms = _resources(templates, "AWS::CloudWatch::Alarm")
     if alarms:
@@ -526,6 +530,45 @@ def _log_group_lines(templates: list[Mapping[str, Any]], p: PriceTable,
     return lines
 
 
+def _flow_logs_in_s3_lines(templates: list[Mapping[str, Any]], every: list[Mapping[str, Any]],
+                           p: PriceTable, a: CostAssumptions) -> list[CostLine]:
+    """Flow logs delivered to S3 (vended logs): the delivery per GB, then S3 storage for as
+    long as the bucket's lifecycle rule for their prefix keeps them."""
+    lines = []
+    for name, flow_log in _resources(templates, "AWS::EC2::FlowLog"):
+        props = _props(flow_log)
+        if props.get("LogDestinationType") != "s3":
+            continue
+        destination = props.get("LogDestination")
+        days = _expiration_days(every, destination) if isinstance(destination, str) else None
+        months = days / DAYS_PER_MONTH if days else 12.0
+        kept = (f"expired after {days} days by the bucket's lifecycle rule" if days
+                else "no lifecycle rule found: a year's shown")
+        gb = a.flow_log_gb_per_month
+        lines.append(CostLine("Flow logs delivered to S3", gb * p["vended_logs_to_s3_per_gb"],
+                              f"{_n(gb)} GB/month assumed x {_usd(p['vended_logs_to_s3_per_gb'])}/GB "
+                              "(vended logs)", True))
+        lines.append(CostLine("Flow logs stored in S3", gb * months * p["s3_standard_per_gb_month"],
+                              f"{_n(gb)} GB/month x {months:.1f} months ({kept}; gzipped, so "
+                              f"less) x {_usd(p['s3_standard_per_gb_month'])}/GB-month", True))
+    return lines
+
+
+def _expiration_days(templates: list[Mapping[str, Any]], destination: str) -> int | None:
+    """The ExpirationInDays of the lifecycle rule covering `destination`
+    (arn:aws:s3:::<bucket>/<key prefix>), in whichever template declares that bucket."""
+    bucket, _, key = destination.split(":::", 1)[-1].partition("/")
+    for _, resource in _resources(templates, "AWS::S3::Bucket"):
+        props = _props(resource)
+        if props.get("BucketName") != bucket:
+            continue
+        for rule in (props.get("LifecycleConfiguration") or {}).get("Rules") or []:
+            if (rule.get("Status") == "Enabled" and "ExpirationInDays" in rule
+                    and key.startswith(rule.get("Prefix", ""))):
+                return _int(rule["ExpirationInDays"], f"the lifecycle rule {rule.get('Id')}")
+    return None
+
+
 def _record_lines(templates: list[Mapping[str, Any]], p: PriceTable,
                   a: CostAssumptions) -> list[CostLine]:
     lines = []
@@ -655,11 +698,9 @@ def estimate(groups: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
     p = prices or load_prices()
     a = assumptions
     result: dict[str, tuple[CostLine, ...]] = {}
-    every: list[Mapping[str, Any]] = []
+    every = [template for templates in groups.values() for template in templates.values()]
     for group, templates in groups.items():
-        listed = list(templates.values())
-        every += listed
-        result[group] = tuple(_group_lines(listed, p, a))
+        result[group] = tuple(_group_lines(list(templates.values()), p, a, every))
     zones = hosted_zones(every)
     if zones:
         zone_lines = (CostLine(f"Route 53 hosted zone{'s' if len(zones) > 1 else ''}",

@@ -103,6 +103,13 @@ Resources:
      ports, as CDK writes the NAT instances' rule) is created: moto read FromPort and
      ToPort of every rule, failed with a KeyError, and the whole environment stack failed
      ("Fn::GetAtt references undefined resource").
+ 22. A flow log delivered to S3 under a key prefix (LogDestination
+     arn:aws:s3:::<bucket>/<prefix>/, as Wimpy's networks write into the log bucket) is
+     created: moto looked up "<bucket>/<prefix>/" as a bucket's name, reported it missing,
+     and the environment stack failed (IndexError). The bucket must still exist.
+ 23. AWS::S3::Bucket's LifecycleConfiguration is applied when the bucket is created or
+     updated (and removed with the property): moto ignored it, so the log bucket expired
+     nothing and account.log_retention_days never reached the flow logs it keeps.
 
 Concurrency:
  13. DynamoDB's conditional writes are atomic, as in AWS: each write (PutItem, UpdateItem,
@@ -171,7 +178,10 @@ def _patches() -> list[tuple[Any, str, Any]]:
     from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer, FakeTargetGroup
     from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
     from moto.core.responses import ActionResult, EmptyResult
-    from moto.ec2.exceptions import InvalidPermissionNotFoundError, InvalidSecurityGroupNotFoundError
+    from moto.ec2.exceptions import (FlowLogAlreadyExists, InvalidPermissionNotFoundError,
+                                     InvalidSecurityGroupNotFoundError)
+    from moto.ec2.models.flow_logs import FlowLogsBackend
+    from moto.s3.models import FakeBucket
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.instances import Instance
     from moto.ec2.models.vpcs import VPC
@@ -615,7 +625,74 @@ def _patches() -> list[tuple[Any, str, Any]]:
                 group.load_balancer_arns.remove(listener.load_balancer_arn)
         return listener
 
+    original_create_flow_logs = FlowLogsBackend.create_flow_logs
+
+    def create_flow_logs(self: Any, resource_type: str, resource_ids: list[str], traffic_type: str,
+                         deliver_logs_permission_arn: str, log_destination_type: str,
+                         log_destination: str, *rest: Any) -> Any:
+        """Fix 22: the bucket of an S3 destination is checked by its name alone; the flow
+        log keeps the whole destination, prefix included."""
+        bucket_arn, slash, _ = (log_destination or "").partition("/")
+        if log_destination_type != "s3" or not slash:
+            return original_create_flow_logs(self, resource_type, resource_ids, traffic_type,
+                                             deliver_logs_permission_arn, log_destination_type,
+                                             log_destination, *rest)
+        if any(flow_log.resource_id in resource_ids and flow_log.log_destination == log_destination
+               for flow_log in self.describe_flow_logs()):
+            raise FlowLogAlreadyExists()
+        made, unsuccessful = original_create_flow_logs(
+            self, resource_type, resource_ids, traffic_type, deliver_logs_permission_arn,
+            log_destination_type, bucket_arn, *rest)
+        for flow_log in made:
+            flow_log.log_destination = log_destination
+        return made, unsuccessful
+
+    def lifecycle_rules(properties: dict) -> list[dict] | None:
+        """Fix 23: CloudFormation's lifecycle rules in the shape PutBucketLifecycleConfiguration
+        parses (the rule kinds Wimpy's buckets use)."""
+        configuration = properties.get("LifecycleConfiguration")
+        if not configuration:
+            return None
+        rules = []
+        for rule in configuration.get("Rules", []):
+            converted = {"ID": rule.get("Id"), "Status": rule.get("Status", "Enabled"),
+                         "Filter": {"Prefix": rule.get("Prefix", "")}}
+            if "ExpirationInDays" in rule:
+                converted["Expiration"] = {"Days": str(rule["ExpirationInDays"])}
+            if "NoncurrentVersionExpiration" in rule:
+                converted["NoncurrentVersionExpiration"] = {
+                    "NoncurrentDays": str(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])}
+            rules.append(converted)
+        return rules
+
+    def apply_lifecycle(bucket: Any, properties: dict) -> None:
+        rules = lifecycle_rules(properties)
+        if rules:
+            bucket.set_lifecycle(rules)
+        else:
+            bucket.delete_lifecycle()
+
+    original_bucket_create = FakeBucket.create_from_cloudformation_json.__func__
+    original_bucket_update = FakeBucket.update_from_cloudformation_json.__func__
+
+    def bucket_create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
+                      region_name: str, **kwargs: Any) -> Any:
+        bucket = original_bucket_create(cls, resource_name, cloudformation_json, account_id,
+                                        region_name, **kwargs)
+        apply_lifecycle(bucket, cloudformation_json.get("Properties", {}))
+        return bucket
+
+    def bucket_update(cls: Any, original_resource: Any, new_resource_name: str,
+                      cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        bucket = original_bucket_update(cls, original_resource, new_resource_name,
+                                        cloudformation_json, account_id, region_name)
+        apply_lifecycle(bucket, cloudformation_json.get("Properties", {}))
+        return bucket
+
     return [
+        (FlowLogsBackend, "create_flow_logs", create_flow_logs),
+        (FakeBucket, "create_from_cloudformation_json", classmethod(bucket_create)),
+        (FakeBucket, "update_from_cloudformation_json", classmethod(bucket_update)),
         (ELBv2Backend, "convert_and_validate_properties", convert_listener_actions),
         (FakeLoadBalancer, "get_cfn_attribute", balancer_attribute),
         (ELBv2Backend, "modify_listener", modify_listener),

@@ -1,8 +1,15 @@
 """`cdk deploy` of some of an application's stacks, on a target, with CloudFormation's
-progress shown as it happens and what CloudFormation did read back afterwards."""
+progress shown as it happens and what CloudFormation did read back afterwards.
+
+A command that deploys in several steps from the same app and context (an account's
+first deploy: the baseline alone, then the foundation) synthesizes once: the CDK CLI
+writes the cloud assembly to a folder this process keeps, and the later steps deploy from
+that folder (`--app <folder>`) instead of running the CDK app again (3 to 5 s each)."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -31,16 +38,37 @@ def progress_printer(quiet: bool) -> Callable[[str], None]:
     return show
 
 
+# The cloud assemblies this process synthesized, by the app and context they were made
+# from (see the module's docstring). Removed when the process ends.
+_assemblies: dict[tuple[str, ...], Path] = {}
+
+
+def _forget_assemblies() -> None:
+    for folder in _assemblies.values():
+        shutil.rmtree(folder, ignore_errors=True)
+    _assemblies.clear()
+
+
+atexit.register(_forget_assemblies)
+
+
 def deploy(run: StackDeploy, stacks: Sequence[str], *, context: Mapping[str, str] = {},
            parameters: Mapping[str, Mapping[str, str]] = {}, exclusively: bool = False,
            what: str) -> None:
     """Deploy `stacks`; WimpyError(ROLLED_BACK) naming the failures when CloudFormation
     rolled a stack back, WimpyError(FAILED) for anything else that went wrong."""
-    arguments = ["deploy", *stacks, "--require-approval", "never", "--progress", "events",
-                 "--app", cdk.app_argument(),
-                 *cdk.context_arguments(run.config_path, [run.environment]), *run.target.cdk_flags]
+    app = ["--app", cdk.app_argument(), *cdk.context_arguments(run.config_path, [run.environment])]
     for key, value in {**run.target.context, **context}.items():
-        arguments += ["--context", f"{key}={value}"]
+        app += ["--context", f"{key}={value}"]
+    made_from = tuple(app)
+    synthesized = _assemblies.get(made_from)
+    if synthesized is not None and (synthesized / "manifest.json").is_file():
+        source = ["--app", str(synthesized)]
+    else:
+        synthesized = Path(tempfile.mkdtemp(prefix="wimpy-cdk-"))
+        source = [*app, "--output", str(synthesized)]
+    arguments = ["deploy", *stacks, "--require-approval", "never", "--progress", "events",
+                 *source, *run.target.cdk_flags]
     for stack, values in parameters.items():
         for key, value in values.items():
             arguments += ["--parameters", f"{stack}:{key}={value}"]
@@ -48,13 +76,17 @@ def deploy(run: StackDeploy, stacks: Sequence[str], *, context: Mapping[str, str
         arguments.append("--exclusively")
     rollout = run.target.rollout
     before = rollout.before(stacks) if rollout else {}
-    with tempfile.TemporaryDirectory(prefix="wimpy-cdk-") as assembly:
-        try:
-            cdk.run([*arguments, "--output", assembly], what=what, extra_env=run.target.cdk_env,
-                    on_line=run.show)
-        except WimpyError as failure:
-            _raise_if_rolled_back(run.target, stacks, failure)
-            raise
+    try:
+        cdk.run(arguments, what=what, extra_env=run.target.cdk_env, on_line=run.show)
+    except WimpyError as failure:
+        _raise_if_rolled_back(run.target, stacks, failure)
+        raise
+    finally:
+        # Kept for the next deploy of this command only if the CLI wrote it whole.
+        if (synthesized / "manifest.json").is_file():
+            _assemblies[made_from] = synthesized
+        else:
+            shutil.rmtree(synthesized, ignore_errors=True)
     if rollout:
         rollout.after(stacks, before, show=run.show)
 

@@ -13,7 +13,7 @@ from cli import naming, output, targets
 from cli.build import versions
 from cli.commands.common import (ConfigOption, JsonOption, LocalOption, check_image_reference,
                                  load, next_command)
-from cli.deploy import stacks
+from cli.deploy import secrets, stacks
 from cli.deploy.foundation import deploy_foundation, ensure_release_record
 from cli.deploy.rolling import Rolling
 from cli.release import images
@@ -75,6 +75,7 @@ def deploy(
         if image or skip_build:
             with phases.phase("image", reference):
                 images.refuse_missing(loaded, target, reference, why=f"deploy {version}")
+        secrets.refuse_missing(loaded, env, target, note=phases.note)
         ensure_release_record(run, loaded, phases)
         # Hooks and notifications only for the deploy that holds the lock: one refused
         # with exit 5 runs none.

@@ -53,9 +53,23 @@ def launch_template_user_data(local) -> str:
 
 @pytest.fixture(scope="module")
 def first_deploy(emulator):
-    result = deploy("--version", "v1.0.0")
+    from cli import cdk
+
+    invocations = []
+    run = cdk.run
+
+    def recording(arguments, **options):
+        invocations.append(list(arguments))
+        return run(arguments, **options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cdk, "run", recording)
+        result = deploy("--version", "v1.0.0")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
+    # The CDK app ran once (an --output folder), for the baseline, the foundation and the
+    # application stack alike: the two later steps deployed from that assembly.
+    document["cdk invocations"] = invocations
     # What the first deploy left, read at once: later tests deploy other versions, in any order.
     document["user data"] = launch_template_user_data(emulator)
     return document
@@ -68,6 +82,11 @@ def test_first_deploy_creates_every_stack_and_reports_the_url(emulator, first_de
     # The account's first deploy: the baseline (with the release record and its lock) first.
     assert [p["phase"] for p in first_deploy["phases"]] == [
         "validate", "baseline", "foundation", "machine image", "CloudFormation"]
+    deploys = [call for call in first_deploy["cdk invocations"] if call[:1] == ["deploy"]]
+    assert len(deploys) == 3
+    assert sum("--output" in call for call in deploys) == 1, deploys
+    assembly = deploys[0][deploys[0].index("--output") + 1]
+    assert [call[call.index("--app") + 1] for call in deploys[1:]] == [assembly, assembly]
     statuses = {s["StackName"]: s["StackStatus"]
                 for s in emulator.client("cloudformation").describe_stacks()["Stacks"]}
     for stack in ("wimpy-baseline", "wimpy-registry-hello", "wimpy-staging",

@@ -13,15 +13,17 @@ from cli import naming, output, targets
 from cli.build import versions
 from cli.commands.common import (ConfigOption, JsonOption, LocalOption, check_image_reference,
                                  load, next_command)
-from cli.deploy import secrets, stacks
+from cli.deploy import context, machine_image, secrets, stacks
 from cli.deploy.foundation import deploy_foundation, ensure_release_record
 from cli.deploy.rolling import Rolling
 from cli.release import images
 from cli.release.adopt import adopt_existing
 from cli.release.session import release_session
+from cli.config import WimpyConfig
 from cli.errors import ExitCode, WimpyError
 from cli.notify.dispatch import deploy_reporting
 from cli.phases import Phases
+from cli.targets import Target
 
 
 def deploy(
@@ -76,7 +78,11 @@ def deploy(
             with phases.phase("image", reference):
                 images.refuse_missing(loaded, target, reference, why=f"deploy {version}")
         secrets.refuse_missing(loaded, env, target, note=phases.note)
-        ensure_release_record(run, loaded, phases)
+        # The application stack's context, known now: every step below synthesizes with it,
+        # so the CDK app runs once for the whole deploy (cli/deploy/stacks.py).
+        planned = _planned_context(loaded, env, target, version=version, image=reference,
+                                   update_machine_image=update_machine_image)
+        ensure_release_record(run, loaded, phases, context=planned)
         # Hooks and notifications only for the deploy that holds the lock: one refused
         # with exit 5 runs none.
         with release_session(target.client("dynamodb"), env=env, app=app, what=f"deploy {version}") as session, \
@@ -86,7 +92,7 @@ def deploy(
                            image_of=lambda v: naming.image_reference(
                                registry_url=loaded.registry.url, account=loaded.account.id,
                                region=loaded.account.region, app=app, version=v))
-            deploy_foundation(run, loaded, phases)
+            deploy_foundation(run, loaded, phases, context=planned)
             if image or skip_build:
                 phases.note(f"not building: using {reference}")
             elif target.is_local and target.rollout is None:
@@ -148,3 +154,17 @@ class DeployResult:
     url: str
     machine_image: str
     share: float | None = None
+
+
+def _planned_context(config: WimpyConfig, env: str, target: Target, *, version: str, image: str,
+                     update_machine_image: bool) -> dict[str, str]:
+    """The context the strategy will deploy the application's stack with: the machine
+    image it will choose (the same reads, nothing changes them in between) and, for
+    blue/green, the release. Should they differ after all, that deploy only synthesizes
+    again."""
+    settings = config.app_in(env)
+    ami, _ = machine_image.choose(ssm=target.client("ssm"), ec2=target.client("ec2"), env=env,
+                                  app=config.app.name, instance_type=settings.instance_type,
+                                  pinned=settings.machine_image, update=update_machine_image)
+    return context.for_version(version=version, image=image, machine_image=ami,
+                               release_stack=config.deploy.strategy == "blue-green")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from cli import aws, naming
 from cli.config import WimpyConfig
@@ -76,11 +76,14 @@ def refuse_differences(config: WimpyConfig, env: str, cloudformation: Any) -> No
                  "or change the foundation for all of them on purpose with `wimpy baseline`.")
 
 
-def deploy_foundation(run: stacks.StackDeploy, config: WimpyConfig, phases: Phases) -> None:
+def deploy_foundation(run: stacks.StackDeploy, config: WimpyConfig, phases: Phases, *,
+                      context: Mapping[str, str] = {}) -> None:
     """Deploy the foundation stacks, unless nothing they are made from changed since this
     application's last foundation deploy in this environment and they are all in place:
     synthesizing them only for CloudFormation to find no change costs every deploy
-    seconds (about 5 s of the CDK CLI's synthesis, more on a slow machine)."""
+    seconds (about 5 s of the CDK CLI's synthesis, more on a slow machine). `context`:
+    the application stack's (cli/deploy/context.py), so that its deploy reuses this
+    synthesis; the foundation's templates do not depend on it."""
     cloudformation, ssm = run.target.client("cloudformation"), run.target.client("ssm")
     refuse_differences(config, run.environment, cloudformation)
     _refuse_a_retained_log_group(run, config)
@@ -93,7 +96,7 @@ def deploy_foundation(run: stacks.StackDeploy, config: WimpyConfig, phases: Phas
         phases.note(f"foundation unchanged since the last deploy ({', '.join(names)})")
         return
     with phases.phase("foundation", ", ".join(names)):
-        stacks.deploy(run, names, what="Deploying the foundation stacks")
+        stacks.deploy(run, names, what="Deploying the foundation stacks", context=context)
     ssm.put_parameter(Name=parameter, Value=made_from, Type="String", Overwrite=True,
                       Description="Wimpy: what the foundation stacks were last deployed from")
 
@@ -148,7 +151,8 @@ def _refuse_a_retained_log_group(run: stacks.StackDeploy, config: WimpyConfig) -
                  f"--log-group-name {name}{endpoint}), and deploy again.")
 
 
-def ensure_release_record(run: stacks.StackDeploy, config: WimpyConfig, phases: Phases) -> None:
+def ensure_release_record(run: stacks.StackDeploy, config: WimpyConfig, phases: Phases, *,
+                          context: Mapping[str, str] = {}) -> None:
     """The deploy lock lives in the release record's table, which the baseline stack
     makes: on an account's first deploy (or the first since the table was added) deploy the
     baseline stack alone, before the lock can be taken; everything of the application
@@ -164,4 +168,4 @@ def ensure_release_record(run: stacks.StackDeploy, config: WimpyConfig, phases: 
     with phases.phase("baseline", f"{naming.baseline_stack()}: the account's first deploy makes "
                                   "the release record, where the deploy lock lives"):
         stacks.deploy(run, [naming.baseline_stack()], exclusively=True,
-                      what="Deploying the baseline stack")
+                      what="Deploying the baseline stack", context=context)

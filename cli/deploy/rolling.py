@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cli import faults, naming
-from cli.deploy import machine_image, outcome, stacks
+from cli.deploy import context, machine_image, outcome, stacks
 from cli.errors import WimpyError
 from cli.hints import next_command
 from cli.release import dns, images, traffic
@@ -122,7 +122,8 @@ class Rolling(Strategy):
             self.phases.note(f"{ami} ({why})")
         with self.phases.phase("CloudFormation", f"{self.stack}: rolling update to {version}"):
             stacks.deploy(self.run, [self.stack], exclusively=True, what=f"Deploying {self.stack}",
-                          context={"version": version, "image": image, "machine_image": ami},
+                          context=context.for_version(version=version, image=image, machine_image=ami,
+                                                     release_stack=False),
                           parameters=parameters)
         machine_image.record(ssm=ssm, env=self.env, app=self.app, ami=ami)
         faults.checkpoint("stack deployed")
@@ -196,7 +197,8 @@ class Rolling(Strategy):
                                       pinned=self.settings.machine_image, update=False)
         with self.phases.phase("CloudFormation", f"{self.stack}: rolling update back to {version}"):
             stacks.deploy(self.run, [self.stack], exclusively=True, what=f"Deploying {self.stack}",
-                          context={"version": version, "image": image, "machine_image": ami})
+                          context=context.for_version(version=version, image=image, machine_image=ami,
+                                                     release_stack=False))
         faults.checkpoint("stack deployed")
 
     def _router(self):

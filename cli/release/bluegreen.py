@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from cli import faults, naming
-from cli.deploy import machine_image, outcome, stacks
+from cli.deploy import context, machine_image, outcome, stacks
 from cli.errors import ExitCode, WimpyError
 from cli.hints import next_command
 
@@ -87,8 +87,8 @@ class BlueGreen(Strategy):
                     self.phases.note(f"{stack} is {existing.status}: deleting it to start again")
                     self._remove(stack)
                 stacks.deploy(self.run, [stack], exclusively=True, what=f"Deploying {stack}",
-                              context={"version": release.version, "image": release.image,
-                                       "machine_image": ami, "release": release_name(release.version)})
+                              context=context.for_version(version=release.version, image=release.image,
+                                                          machine_image=ami, release_stack=True))
                 traffic.set_capacity(cloudformation, stack, on=True)  # a kept release deployed again
         except WimpyError as failed:
             why = str(failed).splitlines()[0]
@@ -346,8 +346,8 @@ class BlueGreen(Strategy):
                                       pinned=self.settings.machine_image, update=False)
         with self.phases.phase("release stack", f"{release.stack} (no traffic yet)"):
             stacks.deploy(self.run, [release.stack], exclusively=True, what=f"Deploying {release.stack}",
-                          context={"version": release.version, "image": release.image,
-                                   "machine_image": ami, "release": release_name(release.version)})
+                          context=context.for_version(version=release.version, image=release.image,
+                                                      machine_image=ami, release_stack=True))
 
     # -- retiring --------------------------------------------------------------------------
 

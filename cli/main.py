@@ -80,8 +80,28 @@ from cli.commands import local as _local  # noqa: E402
 app.add_typer(reporting_errors(_local.app), name="local")
 
 
+def _show_version(asked: bool) -> None:
+    """`wimpy --version`: this package's version, and the CDK CLI it runs (pinned)."""
+    if not asked:
+        return
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from cli import toolchain
+
+    try:
+        mine = version("wimpy")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        mine = "(not installed as a package)"
+    typer.echo(f"wimpy {mine} (CDK CLI {toolchain.CDK_CLI_VERSION}, Python {platform.python_version()})")
+    raise typer.Exit()
+
+
 @app.callback()
-def _options(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors.")) -> None:
+def _options(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+             _version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                           help="Show Wimpy's version and the CDK CLI it runs, "
+                                                "then exit.")) -> None:
     reporting.set_debug(debug)
 
 

@@ -192,3 +192,15 @@ def test_synth_refuses_a_version_that_is_not_a_docker_tag(tmp_path):
     result = wimpy("synth", "-c", str(EXAMPLE), "--version", "feature/x", "-o", str(tmp_path))
     assert result.returncode == ExitCode.USAGE
     assert "--version" in result.stderr and "'feature/x'" in result.stderr
+
+
+def test_version_names_wimpy_the_cdk_cli_it_runs_and_python():
+    import platform
+    from importlib.metadata import version
+
+    from cli import toolchain
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == (f"wimpy {version('wimpy')} (CDK CLI {toolchain.CDK_CLI_VERSION}, "
+                                     f"Python {platform.python_version()})")

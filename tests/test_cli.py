@@ -204,3 +204,33 @@ def test_version_names_wimpy_the_cdk_cli_it_runs_and_python():
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (f"wimpy {version('wimpy')} (CDK CLI {toolchain.CDK_CLI_VERSION}, "
                                      f"Python {platform.python_version()})")
+
+
+def test_wimpy_yml_is_found_from_any_subfolder_of_the_application(tmp_path, monkeypatch):
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["init", "--name", "nested"]).exit_code == 0
+    deep = tmp_path / "src" / "handlers"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "../../wimpy.yml is valid: application 'nested'" in result.output
+    # The hint that follows names the file found, so it runs from here too.
+    assert "-c ../../wimpy.yml" in result.output
+
+
+def test_the_search_for_wimpy_yml_ends_at_the_repository_root(tmp_path, monkeypatch):
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["init", "--name", "outer"]).exit_code == 0
+    repository = tmp_path / "other-project"
+    (repository / ".git").mkdir(parents=True)
+    (repository / "docs").mkdir()
+    monkeypatch.chdir(repository / "docs")
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "-c/--config 'wimpy.yml': no such file" in result.output
+    # An explicit path is taken as given, never searched for.
+    result = runner.invoke(app, ["validate", "-c", "sub/wimpy.yml"])
+    assert result.exit_code == ExitCode.USAGE and "'sub/wimpy.yml'" in result.output

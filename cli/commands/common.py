@@ -53,10 +53,38 @@ def path_parser(flag: str, *, what: str, example: str) -> Callable[[Any], Path]:
     return parse
 
 
+def find_config(start: Path) -> Path | None:
+    """wimpy.yml in `start` or the nearest folder above it, as git finds .git; the search
+    ends at a repository's root (a folder holding .git), so it never wanders into another
+    project above that one."""
+    for folder in (start, *start.parents):
+        candidate = folder / DEFAULT_CONFIG.name
+        if candidate.is_file():
+            return candidate
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def _config_parser() -> Callable[[Any], Path]:
+    """-c/--config: as given; left at its default (wimpy.yml) in a folder without one,
+    the application's wimpy.yml from a folder above (run from any subfolder)."""
+    parse = path_parser(CONFIG_FLAG, what="the path of the application's wimpy.yml",
+                        example="examples/hello/wimpy.yml")
+
+    def parse_config(value: Any) -> Path:
+        path = parse(value)
+        if path == DEFAULT_CONFIG and not path.exists():
+            found = find_config(Path.cwd())
+            if found is not None:
+                return Path(os.path.relpath(found))
+        return path
+    return parse_config
+
+
 ConfigOption = typer.Option(
     DEFAULT_CONFIG, "--config", "-c", envvar="WIMPY_CONFIG",
-    parser=path_parser(CONFIG_FLAG, what="the path of the application's wimpy.yml",
-                       example="examples/hello/wimpy.yml"),
+    parser=_config_parser(),
     metavar="PATH", help="Path of the application's wimpy.yml.", show_default=True,
 )
 JsonOption = typer.Option(False, "--json", help="Print one JSON document instead of text.")

@@ -234,3 +234,21 @@ def test_the_search_for_wimpy_yml_ends_at_the_repository_root(tmp_path, monkeypa
     # An explicit path is taken as given, never searched for.
     result = runner.invoke(app, ["validate", "-c", "sub/wimpy.yml"])
     assert result.exit_code == ExitCode.USAGE and "'sub/wimpy.yml'" in result.output
+
+
+@pytest.mark.parametrize("before, after", [
+    (None, "# Templates wimpy synth writes (made again on every synth)\ncdk.out/\n"),
+    ("node_modules", "node_modules\n# Templates wimpy synth writes (made again on every synth)\ncdk.out/\n"),
+    ("/cdk.out\n.venv/\n", "/cdk.out\n.venv/\n"),  # already ignored: left as it was
+])
+def test_init_keeps_the_synthesized_templates_out_of_git(tmp_path, monkeypatch, before, after):
+    monkeypatch.chdir(tmp_path)
+    if before is not None:
+        (tmp_path / ".gitignore").write_text(before)
+    result = CliRunner().invoke(app, ["init", "--name", "kept"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".gitignore").read_text() == after
+    assert ("added cdk.out/ to .gitignore" in result.output) == (before != "/cdk.out\n.venv/\n")
+    # Once is enough: a second init (--force) adds nothing.
+    assert CliRunner().invoke(app, ["init", "--name", "kept", "--force"]).exit_code == 0
+    assert (tmp_path / ".gitignore").read_text() == after

@@ -66,8 +66,29 @@ def init(
     finally:
         candidate.unlink(missing_ok=True)
     path.write_text(text, encoding="utf-8")
-    output.info(f"Wrote {path} for application '{app_name}'. Edit it, then check it.\n"
+    ignored = _ignore_synthesized_templates(path.parent)
+    output.info(f"Wrote {path} for application '{app_name}'{ignored}. Edit it, then check it.\n"
                 f"Next: {next_command('validate', config=path, local=False)}")
+
+
+# How a .gitignore may already name the folder `wimpy synth` writes templates to.
+_CDK_OUT_LINES = {"cdk.out", "cdk.out/", "/cdk.out", "/cdk.out/", "**/cdk.out", "**/cdk.out/"}
+
+
+def _ignore_synthesized_templates(folder: Path) -> str:
+    """Add cdk.out/ (the templates `wimpy synth` writes next to wimpy.yml) to the folder's
+    .gitignore unless a line names it already; what was done, for the message."""
+    gitignore = folder / ".gitignore"
+    try:
+        existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+        if any(line.strip() in _CDK_OUT_LINES for line in existing.splitlines()):
+            return ""
+        separator = "" if not existing or existing.endswith("\n") else "\n"
+        with gitignore.open("a", encoding="utf-8") as file:
+            file.write(f"{separator}# Templates wimpy synth writes (made again on every synth)\ncdk.out/\n")
+    except (OSError, UnicodeDecodeError) as error:
+        return f" (could not add cdk.out/ to {gitignore}: {getattr(error, 'strerror', None) or error})"
+    return f" and added cdk.out/ to {gitignore}"
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)

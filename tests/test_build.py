@@ -385,6 +385,21 @@ def test_the_version_defaults_to_the_git_commit(tmp_path, registry, app_name):
     assert result.exit_code == 0, everything(result)
     assert json.loads(result.stdout)["image"] == f"{registry.host}/{app_name}:{head}"
     assert registry.tags(app_name) == [head]
+    assert "uncommitted" not in everything(result)  # built from exactly the commit
+
+
+def test_a_build_from_uncommitted_changes_says_the_image_is_not_the_commit(tmp_path, registry, app_name):
+    config = write_project(tmp_path / "app", app=app_name, registry_url=f"{registry.host}/{app_name}")
+    git = ["git", "-C", str(config.parent), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "app"], check=True)
+    (config.parent / "www" / "health").write_text("changed, not committed\n")
+    result = wimpy_build("-c", str(config), "-e", "staging", "--version", "v-dirty")
+    assert result.exit_code == 0, everything(result)
+    assert ("Warning: the build context has 1 uncommitted change(s) (www/health): "
+            f"{registry.host}/{app_name}:v-dirty is built from the working tree, not from what is "
+            "committed.") in everything(result)
 
 
 def test_no_version_outside_a_git_repository_is_a_clear_error(tmp_path, app_name):

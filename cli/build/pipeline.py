@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cli import output
-from cli.build import images, registries
+from cli.build import images, registries, versions
 from cli.build.progress import BuildLog
 from cli.config import WimpyConfig
 from cli.errors import WimpyError
@@ -64,6 +64,11 @@ def build_and_push(config: WimpyConfig, *, version: str, force: bool = False,
                        skipped_reason=ALREADY_IN_REGISTRY)
 
     client = engine()
+    changed = versions.uncommitted(context)
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        say(f"Warning: the build context has {len(changed)} uncommitted change(s) ({shown}): "
+            f"{reference} is built from the working tree, not from what is committed.")
     say(f"Building {reference} from {dockerfile} ...")
     image_id = images.build(client, context=context, dockerfile=config.build.dockerfile,
                             target=config.build.target, args=config.build.args, log=BuildLog())

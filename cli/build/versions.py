@@ -53,3 +53,17 @@ def from_git(project_dir: Path) -> str:
                          hint="Pass --version (e.g. --version 1.4.0), or commit the project "
                               "to git so its commit id can be the tag.")
     return check(result.stdout.strip())
+
+
+def uncommitted(folder: Path) -> list[str]:
+    """The paths under `folder` whose content differs from the commit checked out (changed,
+    staged, new and not ignored), as git names them; none when `folder` is not in a git
+    working tree or git is missing: there is then no commit to differ from."""
+    try:
+        result = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "."],
+                                cwd=folder, capture_output=True, text=True, timeout=30)
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return []
+    if result.returncode != 0:
+        return []
+    return [line[3:] for line in result.stdout.splitlines() if len(line) > 3]

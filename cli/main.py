@@ -51,7 +51,7 @@ app = typer.Typer(
          "platform team would.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 for command in (init, validate, synth, diff, baseline, build, deploy, status, releases, promote, abort, rollback, destroy, logs,
                 unlock, plan, cost):

@@ -252,3 +252,20 @@ def test_init_keeps_the_synthesized_templates_out_of_git(tmp_path, monkeypatch, 
     # Once is enough: a second init (--force) adds nothing.
     assert CliRunner().invoke(app, ["init", "--name", "kept", "--force"]).exit_code == 0
     assert (tmp_path / ".gitignore").read_text() == after
+
+
+@pytest.mark.parametrize("words, index, expected", [
+    ("wimpy dep", 1, "deploy"),
+    ("wimpy deploy --update", 2, "--update-machine-image"),
+    ("wimpy local st", 2, "start\nstop\nstatus"),
+])
+def test_shell_completion_completes_commands_and_flags(words, index, expected):
+    """What bash's completion function (`wimpy --install-completion`) asks the command."""
+    environment = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(index),
+                   "_WIMPY_COMPLETE": "complete_bash"}
+    from pathlib import Path
+
+    wimpy = Path(sys.executable).with_name("wimpy")  # the installed command, as bash runs it
+    result = subprocess.run([str(wimpy)], env=environment, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

@@ -21,6 +21,7 @@ from cli.commands.diff import diff
 from cli.commands.cost import cost
 from cli.commands.init import init
 from cli.commands.logs import logs
+from cli.commands.open_url import open_
 from cli.commands.plan import plan
 from cli.commands.releases import releases
 from cli.commands.status import status
@@ -56,6 +57,7 @@ app = typer.Typer(
 for command in (init, validate, synth, diff, baseline, build, deploy, status, releases, promote, abort, rollback, destroy, logs,
                 unlock, plan, cost):
     app.command()(reporting.reports_errors(command))
+app.command(name="open")(reporting.reports_errors(open_))
 
 
 def reporting_errors(group: typer.Typer) -> typer.Typer:

@@ -261,3 +261,27 @@ def test_baseline_deploys_the_shared_stacks_only(emulator, first_deploy):
     result = runner.invoke(app, ["baseline", "-c", str(EXAMPLE), "--env", "staging", "--local", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["stacks"] == ["wimpy-baseline", "wimpy-registry-hello", "wimpy-staging"]
+
+
+def test_open_opens_the_url_of_the_release_serving_the_most_traffic(emulator, first_deploy, monkeypatch):
+    import webbrowser
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+    result = runner.invoke(app, ["open", "-c", str(EXAMPLE), "--env", "staging", "--local"])
+    assert result.exit_code == 0, result.output
+    assert opened == [first_deploy["url"]]
+    assert result.stdout == f"{first_deploy['url']}\n(opened in your browser)\n"
+    # --print: the URL alone, no browser; and where no browser runs, it says so.
+    result = runner.invoke(app, ["open", "-c", str(EXAMPLE), "--env", "staging", "--local", "--print"])
+    assert result.exit_code == 0 and result.stdout == f"{first_deploy['url']}\n" and len(opened) == 1
+    monkeypatch.setattr(webbrowser, "open", lambda url: False)
+    result = runner.invoke(app, ["open", "-c", str(EXAMPLE), "--env", "staging", "--local"])
+    assert "(no browser found here: open it yourself)" in result.stdout
+
+
+def test_open_where_nothing_is_deployed_says_to_deploy(emulator, first_deploy):
+    result = runner.invoke(app, ["open", "-c", str(EXAMPLE), "--env", "production", "--local"])
+    assert result.exit_code == 1, result.output
+    assert "no release of hello in production has a URL yet" in result.output
+    assert "wimpy deploy --env production" in result.output

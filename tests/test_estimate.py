@@ -288,7 +288,7 @@ def test_every_peer_row_is_the_same_model_with_its_published_defaults():
     rows = {row.name: row for row in model.compare(rollout, FIXED)}
     assert rows["Wimpy (this template)"].expected_seconds == 680
     # AWS defaults: 5 x 30 s to be healthy, 300 s drain, the template's batch of 1, and a
-    # PT5M PauseTime as the worst case (peers-deploy-tools.md section 2).
+    # PT5M PauseTime as the worst case (CloudFormation's UpdatePolicy documentation).
     aws = rows["AWS defaults (ALB + CFN rolling update)"]
     assert (aws.batches, aws.expected_seconds) == (4, 4 * (READY + 150 + 300))
     assert aws.worst_seconds == 4 * (300 + 150 + 300)
@@ -310,9 +310,11 @@ def test_every_peer_row_is_the_same_model_with_its_published_defaults():
     assert rows["CodeDeploy (EC2, OneAtATime)"].batches == 4
 
 
-def test_every_peer_cites_the_survey():
+def test_every_peer_cites_public_pages_a_user_can_open():
     for peer in PEERS:
-        assert "peers-deploy-tools.md §" in peer.sources, peer.name
+        cited = [source.strip() for source in peer.sources.split(";")]
+        assert cited and all(source.startswith("https://") for source in cited), peer.name
+        assert "peers-deploy-tools" not in peer.sources  # a file users do not have
 
 
 def test_wimpy_defaults_are_faster_than_aws_defaults_for_the_example():

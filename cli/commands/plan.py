@@ -215,8 +215,8 @@ def render(result: Any, app: str, env: str, source: str, rows: Sequence[Any]) ->
                          f"{assumed}")
         notes = [f"  {row.name}: {row.note}." for row in rows if row.note]
         lines += ["Notes:", *notes] if notes else []
-        lines.append("Sources: the peer survey reference/peers-deploy-tools.md, section by "
-                     "section per row (--json, cli/estimate/peers.py).")
+        lines.append("Sources: each row's public documentation or source, in --json "
+                     "(\"sources\") and cli/estimate/peers.py.")
     from cli.commands.common import next_command
 
     lines.append(f"\nNext: {next_command('deploy', env=env)}")

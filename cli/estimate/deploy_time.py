@@ -53,15 +53,15 @@ TARGET_GROUP_TYPE = "AWS::ElasticLoadBalancingV2::TargetGroup"
 DEREGISTRATION_KEY = "deregistration_delay.timeout_seconds"
 
 # What AWS uses when a target group leaves a setting out: 30 s interval, healthy after 5,
-# unhealthy after 2, 300 s deregistration delay (reference/peers-deploy-tools.md, section
-# 2 "ALB" [23]).
+# unhealthy after 2, 300 s deregistration delay (https://docs.aws.amazon.com/
+# elasticloadbalancing/latest/application/target-group-health-checks.html).
 ALB_DEFAULT_INTERVAL_SECONDS = 30
 ALB_DEFAULT_HEALTHY_THRESHOLD = 5
 ALB_DEFAULT_UNHEALTHY_THRESHOLD = 2
 ALB_DEFAULT_DEREGISTRATION_SECONDS = 300
 # CloudFormation's PauseTime when the rolling update leaves it out: PT5M when
-# WaitOnResourceSignals is set, PT0S otherwise (peers-deploy-tools.md, section 2
-# "CFN AutoScalingRollingUpdate" [15]).
+# WaitOnResourceSignals is set, PT0S otherwise (https://docs.aws.amazon.com/
+# AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html).
 CFN_DEFAULT_PAUSE_WITH_SIGNALS_SECONDS = 300
 CFN_DEFAULT_PAUSE_SECONDS = 0
 # CloudFormation's MaxBatchSize when left out. Assumed (AWS documents 1; the peers file

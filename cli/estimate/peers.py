@@ -1,8 +1,9 @@
 """The deploy defaults other tools publish, for `wimpy plan --compare`.
 
-Every number comes from reference/peers-deploy-tools.md (the project's peer survey, beside
-the design notes; bracketed numbers are its source list), cited by section next to it. Where that
-file states no number for something the model needs, the value is marked in `assumed`,
+Every number comes from the project's survey of its peers, and each row cites the public
+pages that survey read (each tool's documentation or source, at the commit read), so a
+user can check them. Where those state no number for something the model needs, the
+value is marked in `assumed`,
 and the table shows it as assumed. The instance's own start (boot, install, pull,
 container start) is Wimpy's assumption for every row: these rows compare what each tool's
 defaults decide (batching, health checks, drain, timeout), not the platforms underneath
@@ -55,7 +56,8 @@ PEERS: tuple[PeerDefaults, ...] = (
         name="AWS defaults (ALB + CFN rolling update)",
         health_interval_seconds=30, healthy_threshold=5, deregistration_delay_seconds=300,
         batch_rule="template", batch_value=0, timeout_seconds=300,
-        sources="peers-deploy-tools.md §2 ALB [23], §2 CFN AutoScalingRollingUpdate [15]",
+        sources=("https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html; "
+                 "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html (AutoScalingRollingUpdate)"),
         note="same MaxBatchSize as the template"),
     # Section 1 "Health checks" and section 2 "ALB" [3]: healthy 5, 30 s interval, 60 s
     # deregistration. Section 1 "Rolling" [1]: `default` = min 100 % / max 200 %, i.e.
@@ -64,7 +66,8 @@ PEERS: tuple[PeerDefaults, ...] = (
         name="Copilot",
         health_interval_seconds=30, healthy_threshold=5, deregistration_delay_seconds=60,
         batch_rule="percent", batch_value=100, timeout_seconds=None,
-        sources="peers-deploy-tools.md §1 Rolling [1], §1 Health checks [3], §2 ALB [3]",
+        sources=("https://github.com/aws/copilot-cli/blob/4c858e7/site/content/docs/include/deployment.en.md; "
+                 "https://github.com/aws/copilot-cli/blob/4c858e7/site/content/docs/include/http-healthcheck.en.md"),
         assumed=("timeout: the template's (the file states a circuit breaker, no time)",),
         note="ECS on Fargate: tasks, not instances, start"),
     # Section 2 "Elastic Beanstalk" [6][7]: DeploymentPolicy AllAtOnce, BatchSize 100 %,
@@ -74,7 +77,8 @@ PEERS: tuple[PeerDefaults, ...] = (
         name="Elastic Beanstalk",
         health_interval_seconds=10, healthy_threshold=12, deregistration_delay_seconds=300,
         batch_rule="percent", batch_value=100, timeout_seconds=840,
-        sources="peers-deploy-tools.md §1 Health checks [6][7], §2 Elastic Beanstalk [6][7]",
+        sources=("https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options-general.html; "
+                 "https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/using-features.rolling-version-deploy.html"),
         assumed=("deregistration delay: AWS's ALB default 300 s (§2 ALB), not stated for EB",
                  "12 checks in 2 min read as 12 x 10 s"),
         note="AllAtOnce deploys in place (downtime), no new instances"),
@@ -84,7 +88,8 @@ PEERS: tuple[PeerDefaults, ...] = (
         name="Kamal",
         health_interval_seconds=1, healthy_threshold=1, deregistration_delay_seconds=30,
         batch_rule="percent", batch_value=100, timeout_seconds=30,
-        sources="peers-deploy-tools.md §1 Health checks [10][11], §2 Kamal [10][11]",
+        sources=("https://github.com/basecamp/kamal/blob/eee0083/lib/kamal/configuration/docs/proxy.yml; "
+                 "https://github.com/basecamp/kamal-proxy/blob/main/internal/server/service.go"),
         assumed=("healthy after 1 check (no threshold stated)",
                  "all hosts at once (boot.limit's default is not stated)"),
         note="a new container per host, not a new host; deploy_timeout bounds the container's start",
@@ -94,7 +99,8 @@ PEERS: tuple[PeerDefaults, ...] = (
         name="CodeDeploy (EC2, OneAtATime)",
         health_interval_seconds=30, healthy_threshold=5, deregistration_delay_seconds=300,
         batch_rule="fixed", batch_value=1, timeout_seconds=None,
-        sources="peers-deploy-tools.md §2 CodeDeploy [12], §2 ALB [23]",
+        sources=("https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html; "
+                 "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html"),
         assumed=("health check and drain: AWS's ALB defaults (§2 ALB)",
                  "timeout: the template's (none stated)"),
         note="in place on the same instances"),
@@ -103,7 +109,8 @@ PEERS: tuple[PeerDefaults, ...] = (
         name="ASG Instance Refresh",
         health_interval_seconds=30, healthy_threshold=5, deregistration_delay_seconds=300,
         batch_rule="min-healthy", batch_value=90, timeout_seconds=None,
-        sources="peers-deploy-tools.md §2 Instance Refresh defaults [13], §2 ALB [23]",
+        sources=("https://docs.aws.amazon.com/autoscaling/ec2/userguide/understand-instance-refresh-default-values.html; "
+                 "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html"),
         assumed=("health check and drain: AWS's ALB defaults (§2 ALB)",
                  "timeout: the template's (warmup has no stated default)")),
 )

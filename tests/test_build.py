@@ -373,12 +373,18 @@ def test_an_interrupted_push_is_a_clear_error_and_a_rerun_completes_it(
     assert docker_client.images.pull(f"{own_registry.host}/{app_name}", tag=document["digest"])
 
 
-def test_the_version_defaults_to_the_git_commit(tmp_path, registry, app_name):
-    config = write_project(tmp_path / "app", app=app_name, registry_url=f"{registry.host}/{app_name}")
+def committed_project(folder, registry, app_name):
+    """A project committed to a new git repository: (its wimpy.yml, the git command line)."""
+    config = write_project(folder, app=app_name, registry_url=f"{registry.host}/{app_name}")
     git = ["git", "-C", str(config.parent), "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "app"], check=True)
+    return config, git
+
+
+def test_the_version_defaults_to_the_git_commit(tmp_path, registry, app_name):
+    config, git = committed_project(tmp_path / "app", registry, app_name)
     head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True,
                           text=True).stdout.strip()
     result = wimpy_build("-c", str(config), "-e", "staging", "--json")
@@ -389,11 +395,7 @@ def test_the_version_defaults_to_the_git_commit(tmp_path, registry, app_name):
 
 
 def test_a_build_from_uncommitted_changes_says_the_image_is_not_the_commit(tmp_path, registry, app_name):
-    config = write_project(tmp_path / "app", app=app_name, registry_url=f"{registry.host}/{app_name}")
-    git = ["git", "-C", str(config.parent), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "app"], check=True)
+    config, _ = committed_project(tmp_path / "app", registry, app_name)
     (config.parent / "www" / "health").write_text("changed, not committed\n")
     result = wimpy_build("-c", str(config), "-e", "staging", "--version", "v-dirty")
     assert result.exit_code == 0, everything(result)

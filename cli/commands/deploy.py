@@ -162,9 +162,6 @@ def _planned_context(config: WimpyConfig, env: str, target: Target, *, version: 
     image it will choose (the same reads, nothing changes them in between) and, for
     blue/green, the release. Should they differ after all, that deploy only synthesizes
     again."""
-    settings = config.app_in(env)
-    ami, _ = machine_image.choose(ssm=target.client("ssm"), ec2=target.client("ec2"), env=env,
-                                  app=config.app.name, instance_type=settings.instance_type,
-                                  pinned=settings.machine_image, update=update_machine_image)
+    ami, _ = machine_image.choose_for(config, env, target.client, update=update_machine_image)
     return context.for_version(version=version, image=image, machine_image=ami,
                                release_stack=config.deploy.strategy == "blue-green")

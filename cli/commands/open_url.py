@@ -33,8 +33,11 @@ def open_(config: Path = ConfigOption, env: str = EnvOption, local: bool = Local
                          hint=f"Deploy it first: {next_command('deploy', env=env)}")
     serving = max(rows, key=lambda row: row["share"])
     url = serving["url"]
-    opened = False if (print_only or as_json) else webbrowser.open(url)
-    said = (f"{url}\n(opened in your browser)" if opened else
-            url if print_only or as_json else f"{url}\n(no browser found here: open it yourself)")
+    opened = False
+    said = url
+    if not (print_only or as_json):
+        opened = webbrowser.open(url)
+        said += ("\n(opened in your browser)" if opened
+                 else "\n(no browser found here: open it yourself)")
     output.result({"app": loaded.app.name, "environment": env, "url": url,
                    "version": serving["version"], "opened": opened}, said, as_json=as_json)

@@ -4,9 +4,10 @@ environment, and reused until the user asks for a newer one."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from cli import aws, naming
+from cli.config import WimpyConfig
 from cli.errors import WimpyError
 
 # AWS's public parameters for the current Amazon ECS-optimized Amazon Linux 2023 image, by
@@ -44,6 +45,16 @@ def choose(*, ssm: Any, ec2: Any, env: str, app: str, instance_type: str, pinned
         raise WimpyError(f"could not read the {PUBLIC_IMAGE} image from SSM ({public}).",
                          hint="Pin one in wimpy.yml: app.machine_image: ami-...")
     return latest, f"current {PUBLIC_IMAGE}" + (" (--update-machine-image)" if update else "")
+
+
+def choose_for(config: WimpyConfig, env: str, client: Callable[[str], Any], *,
+               update: bool) -> tuple[str, str]:
+    """`choose` for the application in `env`, its instance type and pin from wimpy.yml,
+    through the target's `client`s."""
+    settings = config.app_in(env)
+    return choose(ssm=client("ssm"), ec2=client("ec2"), env=env, app=config.app.name,
+                  instance_type=settings.instance_type, pinned=settings.machine_image,
+                  update=update)
 
 
 def record(*, ssm: Any, env: str, app: str, ami: str) -> None:

@@ -106,7 +106,7 @@ class Rolling(Strategy):
         return inventory.releases(self._cloudformation(), self.env, self.app)
 
     def _update(self, version: str, image: str, update_machine_image: bool) -> str:
-        ssm, ec2 = self.target.client("ssm"), self.target.client("ec2")
+        ssm = self.target.client("ssm")
         # Coming from blue/green: its releases serve until this stack is healthy, then hand
         # it all traffic at once and are retired. Until then this stack's record takes none.
         switching = bool(self._blue_green_releases()) and self.config.hosted_zone is not None
@@ -116,9 +116,8 @@ class Rolling(Strategy):
             self._router().refuse_unmovable("dns", self._blue_green_releases()[-1].stack)
         parameters = {self.stack: {"TrafficWeight": "0"}} if switching else {}
         with self.phases.phase("machine image"):
-            ami, why = machine_image.choose(ssm=ssm, ec2=ec2, env=self.env, app=self.app,
-                                            instance_type=self.settings.instance_type,
-                                            pinned=self.settings.machine_image, update=update_machine_image)
+            ami, why = machine_image.choose_for(self.config, self.env, self.target.client,
+                                                update=update_machine_image)
             self.phases.note(f"{ami} ({why})")
         with self.phases.phase("CloudFormation", f"{self.stack}: rolling update to {version}"):
             stacks.deploy(self.run, [self.stack], exclusively=True, what=f"Deploying {self.stack}",
@@ -191,10 +190,7 @@ class Rolling(Strategy):
         self.session.apply("restored", lambda r: r.restored(version, by=self.session.by, now=self.session.now()))
 
     def _update_for_restore(self, version: str, image: str) -> None:
-        ssm, ec2 = self.target.client("ssm"), self.target.client("ec2")
-        ami, _ = machine_image.choose(ssm=ssm, ec2=ec2, env=self.env, app=self.app,
-                                      instance_type=self.settings.instance_type,
-                                      pinned=self.settings.machine_image, update=False)
+        ami, _ = machine_image.choose_for(self.config, self.env, self.target.client, update=False)
         with self.phases.phase("CloudFormation", f"{self.stack}: rolling update back to {version}"):
             stacks.deploy(self.run, [self.stack], exclusively=True, what=f"Deploying {self.stack}",
                           context=context.for_version(version=version, image=image, machine_image=ami,

@@ -51,16 +51,16 @@ def refuse_missing(config: WimpyConfig, env: str, target: Target, *,
         return
     if not absent:
         return
+    if target.is_local and target.rollout is None:
+        note(f"{len(absent)} secret(s) have no SSM parameter here, so a deploy to AWS would be "
+             f"refused: {', '.join(f'{key} ({parameter})' for key, parameter in absent)}")
+        return
     where = f"account {config.account.id}, {config.account.region}"
     listed = "\n".join(f"  - {key}: {parameter}" for key, parameter in absent)
     endpoint = f" --endpoint-url {target.endpoint}" if target.endpoint else ""
     create = "\n".join(
         f"  aws ssm put-parameter --name {shlex.quote(parameter)} --type SecureString "
         f"--value '...' --region {config.account.region}{endpoint}" for _, parameter in absent)
-    if target.is_local and target.rollout is None:
-        note(f"{len(absent)} secret(s) have no SSM parameter here, so a deploy to AWS would be "
-             f"refused: {', '.join(f'{key} ({parameter})' for key, parameter in absent)}")
-        return
     raise WimpyError(
         f"these secrets' SSM parameters do not exist in {where}, so the instances could not "
         f"start the container; nothing was deployed:\n{listed}",

@@ -73,10 +73,8 @@ class BlueGreen(Strategy):
     def _make_stack(self, release: Release, *, update_machine_image: bool, keep_failed: bool) -> None:
         cloudformation, ssm = self.client("cloudformation"), self.client("ssm")
         with self.phases.phase("machine image"):
-            ami, why = machine_image.choose(
-                ssm=ssm, ec2=self.client("ec2"), env=self.env, app=self.app,
-                instance_type=self.settings.instance_type, pinned=self.settings.machine_image,
-                update=update_machine_image)
+            ami, why = machine_image.choose_for(self.config, self.env, self.client,
+                                                update=update_machine_image)
             self.phases.note(f"{ami} ({why})")
         stack = release.stack
         try:
@@ -341,9 +339,7 @@ class BlueGreen(Strategy):
                                       f"{next_command('rollback', env=self.env)}") from None
 
     def _deploy_stack_for_restore(self, release: Release) -> None:
-        ami, _ = machine_image.choose(ssm=self.client("ssm"), ec2=self.client("ec2"), env=self.env,
-                                      app=self.app, instance_type=self.settings.instance_type,
-                                      pinned=self.settings.machine_image, update=False)
+        ami, _ = machine_image.choose_for(self.config, self.env, self.client, update=False)
         with self.phases.phase("release stack", f"{release.stack} (no traffic yet)"):
             stacks.deploy(self.run, [release.stack], exclusively=True, what=f"Deploying {release.stack}",
                           context=context.for_version(version=release.version, image=release.image,

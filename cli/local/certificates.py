@@ -57,3 +57,68 @@ def certificate_model() -> type:
             return True
 
     return LocalCertificate
+
+
+def listener_certificate_model() -> type:
+    """AWS::ElasticLoadBalancingV2::ListenerCertificate (moto has the API, not the resource):
+    the certificates are added to the listener, which then lists them beside its default
+    one, and removed with the resource, as an application on a shared load balancer adds
+    and removes its own."""
+    from moto.core.common_models import CloudFormationModel
+    from moto.elbv2.models import elbv2_backends
+
+    class LocalListenerCertificate(CloudFormationModel):
+        def __init__(self, listener_arn: str, certificates: list[dict[str, Any]], backend: Any):
+            self.listener_arn, self.certificates, self.backend = listener_arn, certificates, backend
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.listener_arn
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::ElasticLoadBalancingV2::ListenerCertificate"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return False
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                            account_id: str, region_name: str, **kwargs: Any) -> Any:
+            properties = cloudformation_json["Properties"]
+            backend = elbv2_backends[account_id][region_name]
+            certificates = [{"CertificateArn": c["CertificateArn"]} for c in properties["Certificates"]]
+            backend.add_listener_certificates(properties["ListenerArn"], certificates)
+            return cls(properties["ListenerArn"], certificates, backend)
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                            cloudformation_json: dict[str, Any], account_id: str,
+                                            region_name: str) -> Any:
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                       account_id, region_name)
+
+        @classmethod
+        def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                            account_id: str, region_name: str) -> None:
+            properties = cloudformation_json["Properties"]
+            cls(properties["ListenerArn"], [{"CertificateArn": c["CertificateArn"]}
+                                            for c in properties["Certificates"]],
+                elbv2_backends[account_id][region_name]).delete(account_id, region_name)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            try:
+                self.backend.remove_listener_certificates(self.listener_arn, self.certificates)
+            except Exception:  # the listener went first (its load balancer deleted): nothing to remove
+                pass
+
+        def is_created(self) -> bool:
+            return True
+
+    return LocalListenerCertificate

@@ -95,7 +95,9 @@ Resources:
      TargetGroupArn and failed with a KeyError (HTTP 500). And a listener modified to
      forward elsewhere updates the target groups' LoadBalancerArns, as AWS does: moto set
      them only when a listener was created, so a target group put behind a load balancer
-     by an update had none (and no LoadBalancer dimension for its metrics).
+     by an update had none (and no LoadBalancer dimension for its metrics). A listener
+     rule's weighted forward (an application's on a shared load balancer) loses the
+     entries AWS::NoValue removed alike: moto kept None and failed on it (HTTP 500).
  20. AWS::ElasticLoadBalancingV2::LoadBalancer answers Fn::GetAtt LoadBalancerFullName
      (app/<name>/<id>, the LoadBalancer dimension of its metrics): moto left it out (None,
      with a warning), so an alarm or an SSM parameter made from it named no load balancer.
@@ -110,6 +112,17 @@ Resources:
  23. AWS::S3::Bucket's LifecycleConfiguration is applied when the bucket is created or
      updated (and removed with the property): moto ignored it, so the log bucket expired
      nothing and account.log_retention_days never reached the flow logs it keeps.
+ 24. A load balancer's or target group's generated name never holds two hyphens in a row,
+     which AWS refuses in both: moto cut the stack name and logical id to 32 characters
+     as they were, so a release stack of a short application name (wimpy-staging-bg--v1)
+     made target group "wimpy-staging-bg--v-..." that every later call refused.
+ 25. AWS::ElasticLoadBalancingV2::ListenerCertificate adds its certificates to the
+     listener (and removes them with the resource): moto has the API but not the
+     resource, which it skipped with a warning, so an application's certificate on a
+     shared load balancer never reached the listener.
+ 26. AWS::ElasticLoadBalancingV2::ListenerRule is deleted with its stack (or when a template
+     drops it): moto left the rule on the listener, so a destroyed application's host
+     name still forwarded to its deleted target group.
 
 Concurrency:
  13. DynamoDB's conditional writes are atomic, as in AWS: each write (PutItem, UpdateItem,
@@ -166,7 +179,7 @@ def apply() -> Callable[[], None]:
 
 def _patches() -> list[tuple[Any, str, Any]]:
     from cli.local.alarms import alarm_model
-    from cli.local.certificates import certificate_model
+    from cli.local.certificates import certificate_model, listener_certificate_model
     from cli.local import ecr_images
     from cli.local.target_health import describe_target_health
     from moto.cloudformation import parsing
@@ -175,7 +188,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     from moto.cloudformation.responses import CloudFormationResponse
     from moto.autoscaling.models import FakeAutoScalingGroup
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer, FakeTargetGroup
+    from moto.elbv2.models import ELBv2Backend, FakeListenerRule, FakeLoadBalancer, FakeTargetGroup
     from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
     from moto.core.responses import ActionResult, EmptyResult
     from moto.ec2.exceptions import (FlowLogAlreadyExists, InvalidPermissionNotFoundError,
@@ -431,11 +444,11 @@ def _patches() -> list[tuple[Any, str, Any]]:
         return properties
 
     original_model_map = parsing.get_model_map
-    added_models = [certificate_model(), alarm_model()]
+    added_models = [certificate_model(), alarm_model(), listener_certificate_model()]
 
     def model_map() -> dict[str, Any]:
-        # ACM certificates and CloudWatch alarms exist in moto, their CloudFormation
-        # resources do not (see certificates.py, alarms.py).
+        # ACM certificates, CloudWatch alarms and listener certificates exist in moto, their
+        # CloudFormation resources do not (see certificates.py, alarms.py; fix 25).
         return {**original_model_map(), **{model.cloudformation_type(): model for model in added_models}}
 
     original_target_group_create = FakeTargetGroup.create_from_cloudformation_json.__func__
@@ -598,6 +611,28 @@ def _patches() -> list[tuple[Any, str, Any]]:
                 actions.extend(original_convert(self, {"DefaultActions": [action]}))
         return actions
 
+    original_rule_actions = ELBv2Backend.convert_and_validate_action_properties
+
+    def convert_rule_actions(self: Any, properties: dict[str, Any]) -> list[dict[str, Any]]:
+        """Fix 19, for a rule's actions: no entry AWS::NoValue removed."""
+        actions = original_rule_actions(self, properties)
+        return [{**action, "ForwardConfig": {**action["ForwardConfig"], "TargetGroups": [
+                    g for g in action["ForwardConfig"].get("TargetGroups", []) if g is not None]}}
+                if isinstance(action.get("ForwardConfig"), dict) else action for action in actions]
+
+    def rule_delete(self: Any, account_id: str, region_name: str) -> None:
+        """Fix 26: a rule goes with its stack."""
+        from moto.elbv2.models import elbv2_backends
+
+        elbv2_backends[account_id][region_name].delete_rule(self.arn)
+
+    def rule_delete_from_template(cls: Any, resource_name: str, cloudformation_json: Any,
+                                  account_id: str, region_name: str) -> None:
+        """Fix 26: and when the template no longer has it (its physical id is its ARN)."""
+        from moto.elbv2.models import elbv2_backends
+
+        elbv2_backends[account_id][region_name].delete_rule(resource_name)
+
     original_balancer_attribute = FakeLoadBalancer.get_cfn_attribute
 
     def balancer_attribute(self: Any, attribute_name: str) -> Any:
@@ -609,21 +644,52 @@ def _patches() -> list[tuple[Any, str, Any]]:
     original_convert = ELBv2Backend.convert_and_validate_properties
     original_modify_listener = ELBv2Backend.modify_listener
 
-    def modify_listener(self: Any, arn: str, *args: Any, **kwargs: Any) -> Any:
-        """Fix 19: the target groups a modified listener forwards to know its load balancer;
-        those no listener of it forwards to any more forget it."""
-        listener = original_modify_listener(self, arn, *args, **kwargs)
-        balancer = self.load_balancers[listener.load_balancer_arn]
-        forwarded = {group for other in balancer.listeners.values() for action in other.default_actions
+    def link_target_groups(backend: Any, balancer_arn: str) -> None:
+        """Fix 19: the target groups the load balancer's listeners and their rules forward
+        to know it; those none of them forwards to any more forget it."""
+        balancer = backend.load_balancers.get(balancer_arn)
+        if balancer is None:
+            return
+        actions = [action for listener in balancer.listeners.values()
+                   for rule in listener.rules.values() for action in rule.actions]
+        forwarded = {group for action in actions + [a for listener in balancer.listeners.values()
+                                                    for a in listener.default_actions]
                      if action.type == "forward"
-                     for group in self._get_target_group_arns_from(action_data=action.data)}
-        for group_arn, group in self.target_groups.items():
-            linked = listener.load_balancer_arn in group.load_balancer_arns
+                     for group in backend._get_target_group_arns_from(action_data=action.data)}
+        for group_arn, group in backend.target_groups.items():
+            linked = balancer_arn in group.load_balancer_arns
             if group_arn in forwarded and not linked:
-                group.load_balancer_arns.append(listener.load_balancer_arn)
+                group.load_balancer_arns.append(balancer_arn)
             elif group_arn not in forwarded and linked:
-                group.load_balancer_arns.remove(listener.load_balancer_arn)
+                group.load_balancer_arns.remove(balancer_arn)
+
+    def modify_listener(self: Any, arn: str, *args: Any, **kwargs: Any) -> Any:
+        listener = original_modify_listener(self, arn, *args, **kwargs)
+        link_target_groups(self, listener.load_balancer_arn)
         return listener
+
+    def balancer_of_rule(backend: Any, rule_arn: str) -> str | None:
+        listener_arn = rule_arn.replace(":listener-rule/", ":listener/").rsplit("/", 1)[0]
+        return next((b.arn for b in backend.load_balancers.values() if listener_arn in b.listeners), None)
+
+    original_create_rule = ELBv2Backend.create_rule
+    original_modify_rule = ELBv2Backend.modify_rule
+    original_delete_rule = ELBv2Backend.delete_rule
+
+    def create_rule(self: Any, listener_arn: str, *args: Any, **kwargs: Any) -> Any:
+        rule = original_create_rule(self, listener_arn, *args, **kwargs)
+        link_target_groups(self, balancer_of_rule(self, rule.arn))
+        return rule
+
+    def modify_rule(self: Any, rule_arn: str, *args: Any, **kwargs: Any) -> Any:
+        rule = original_modify_rule(self, rule_arn, *args, **kwargs)
+        link_target_groups(self, balancer_of_rule(self, rule_arn))
+        return rule
+
+    def delete_rule(self: Any, arn: str) -> None:
+        balancer = balancer_of_rule(self, arn)
+        original_delete_rule(self, arn)
+        link_target_groups(self, balancer)
 
     original_create_flow_logs = FlowLogsBackend.create_flow_logs
 
@@ -689,13 +755,30 @@ def _patches() -> list[tuple[Any, str, Any]]:
         apply_lifecycle(bucket, cloudformation_json.get("Properties", {}))
         return bucket
 
+    original_generated_name = parsing.generate_resource_name
+
+    def generated_name(resource_type: str, stack_name: str, logical_id: str) -> str:
+        """Fix 24: no two hyphens in a row in a load balancer's or target group's name."""
+        name = original_generated_name(resource_type, stack_name, logical_id)
+        if resource_type.startswith("AWS::ElasticLoadBalancingV2::"):
+            while "--" in name:
+                name = name.replace("--", "-")
+        return name
+
     return [
+        (parsing, "generate_resource_name", generated_name),
         (FlowLogsBackend, "create_flow_logs", create_flow_logs),
         (FakeBucket, "create_from_cloudformation_json", classmethod(bucket_create)),
         (FakeBucket, "update_from_cloudformation_json", classmethod(bucket_update)),
         (ELBv2Backend, "convert_and_validate_properties", convert_listener_actions),
+        (ELBv2Backend, "convert_and_validate_action_properties", convert_rule_actions),
         (FakeLoadBalancer, "get_cfn_attribute", balancer_attribute),
         (ELBv2Backend, "modify_listener", modify_listener),
+        (ELBv2Backend, "create_rule", create_rule),
+        (ELBv2Backend, "modify_rule", modify_rule),
+        (ELBv2Backend, "delete_rule", delete_rule),
+        (FakeListenerRule, "delete", rule_delete),
+        (FakeListenerRule, "delete_from_cloudformation_json", classmethod(rule_delete_from_template)),
         *[(DynamoDBBackend, name, atomic(name))
           for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item")],
         (VPC, "delete_from_cloudformation_json", classmethod(delete_vpc)),

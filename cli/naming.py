@@ -35,6 +35,29 @@ def front_stack(env: str, app: str) -> str:
     return f"wimpy-{env}-{app}-front"
 
 
+def edge_stack(env: str) -> str:
+    """The environment's shared load balancer (`environments.<name>.load_balancer: shared`),
+    which every application there reaches by a host-name rule. `--` as in release stacks:
+    no application's stack can take the name, since application names are never empty."""
+    return f"{environment_stack(env)}--load-balancer"
+
+
+def edge_parameter(env: str, name: str) -> str:
+    """What the environment's shared load balancer tells the applications behind it."""
+    return environment_parameter(env, f"shared-load-balancer/{name}")
+
+
+def listener_rule_priority(app: str) -> int:
+    """The application's rule on a shared load balancer's listener: rules need distinct
+    priorities (1-50000), and applications that never see each other's wimpy.yml must not
+    pick the same, so it comes from the name. Two names meet with odds of about 1 in
+    50,000; CloudFormation then refuses the second application's stack, which changes
+    nothing of the first's."""
+    import hashlib
+
+    return 1 + int(hashlib.sha256(app.encode()).hexdigest()[:8], 16) % 50000
+
+
 def storage_bucket(account: str, region: str) -> str:
     return f"wimpy-storage-{account}-{region}"
 

@@ -92,12 +92,16 @@ account:
 #   name: example.com
 #   id: Z0123456789ABCDEFGHIJ
 
+# profile: lean               # cost before redundancy: one NAT and, with a hosted zone, one
+#                             # load balancer per environment, shared by its applications
+
 environments:
   staging:
     cidr: 10.0.0.0/16
     nat: instance             # egress through a NAT instance (~$8/month); or gateway (~$39)
     nat_gateways: 1
     # domain: {name}.staging.example.com   # the default, with a hosted zone
+    # load_balancer: shared   # with a hosted zone: one for the environment's applications
     app:                      # this environment's own settings; the rest are app's
       instance_type: t3.micro
       capacity:

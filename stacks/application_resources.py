@@ -25,7 +25,7 @@ class ApplicationResourcesStack(cdk.Stack):
                  app_port: int, availability_zones: Sequence[str], listener_ports: Sequence[int],
                  database_ports: Sequence[int], secret_parameter_names: Sequence[str],
                  registry_credentials: str = "", registry_port: int = 443,
-                 **kwargs: Any) -> None:
+                 shared_load_balancer: bool = False, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         vpc = ec2.Vpc.from_vpc_attributes(
             self, "Vpc",
@@ -57,6 +57,11 @@ class ApplicationResourcesStack(cdk.Stack):
             egress_ports=sorted({443, registry_port}),
             listener_ports=listener_ports,
             database_ports=database_ports,
+            # The environment's shared load balancer: only its way to this port is ours.
+            load_balancer_security_group=ec2.SecurityGroup.from_security_group_id(
+                self, "SharedLoadBalancerSecurityGroup",
+                wiring.read(self, naming.edge_parameter(environment, "security-group-id")),
+                allow_all_outbound=False) if shared_load_balancer else None,
         )
         alarms = AlarmTopic(self, "Alarms", master_key=master_key,
                             display_name=f"Wimpy {app} in {environment}: alarms")

@@ -13,6 +13,7 @@ from cli import naming
 from .application_data import ApplicationDataStack
 from .application_resources import ApplicationResourcesStack
 from .baseline import BaselineStack
+from .edge import EdgeStack
 from .environment import EnvironmentStack
 from .front import FrontStack
 from .registry import RegistryStack
@@ -39,12 +40,13 @@ class WimpyStacks:
     application_resources: dict[str, ApplicationResourcesStack] = field(default_factory=dict)
     application_data: dict[str, ApplicationDataStack] = field(default_factory=dict)
     services: dict[str, ServiceStack] = field(default_factory=dict)
+    edges: dict[str, EdgeStack] = field(default_factory=dict)
     fronts: dict[str, FrontStack] = field(default_factory=dict)
     registry: RegistryStack | None = None
 
     def all(self) -> list[cdk.Stack]:
         return [self.baseline, *([self.registry] if self.registry else []),
-                *self.environments.values(), *self.application_data.values(),
+                *self.environments.values(), *self.edges.values(), *self.application_data.values(),
                 *self.application_resources.values(), *self.fronts.values(),
                 *self.services.values()]
 
@@ -93,6 +95,18 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
                         "flow logs",
         )
         network.add_stack_dependency(stacks.baseline, "delivers flow logs to its log bucket")
+        shared = config.shares_a_load_balancer(environment.name)
+        if shared:
+            edge = EdgeStack(
+                app, naming.edge_stack(environment.name), env=env, environment=environment.name,
+                hosted_zone=config.hosted_zone, availability_zones=account.availability_zones,
+                settings=config.edge_settings(environment.name),
+                description=f"Wimpy environment {environment.name}: the load balancer its "
+                            "applications share, each through a rule for its host name")
+            edge.add_stack_dependency(network, "reads the VPC and public subnets from SSM")
+            cdk.Tags.of(edge).add("wimpy:type", "edge")
+            cdk.Tags.of(edge).add("wimpy:environment", environment.name)
+            stacks.edges[environment.name] = edge
         data = ApplicationDataStack(
             app, naming.application_data_stack(environment.name, app_config.name), env=env,
             environment=environment.name, app=app_config.name, log_retention=log_retention,
@@ -111,11 +125,14 @@ def build_stacks(app: cdk.App, config: WimpyConfig, *,
             secret_parameter_names=sorted(set(app_here.secrets.values())),
             registry_credentials=config.registry.credentials,
             registry_port=config.registry.port,
+            shared_load_balancer=shared,
             description=f"Wimpy {app_config.name} in {environment.name}: security groups, "
                         "instance role, log group",
         )
         resources.add_stack_dependency(network, "reads the VPC id from SSM")
         resources.add_stack_dependency(data, "writes to the log group the data stack keeps")
+        if shared:
+            resources.add_stack_dependency(edge, "lets the shared load balancer reach its port")
         for stack, kind in ((network, "environment"), (resources, "application"), (data, "data")):
             cdk.Tags.of(stack).add("wimpy:type", kind)
             cdk.Tags.of(stack).add("wimpy:environment", environment.name)

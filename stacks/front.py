@@ -25,6 +25,7 @@ from wimpy_constructs import PublicLoadBalancer, WeightedAliasRecord
 from wimpy_constructs.traffic_split import MAX_WEIGHT, TrafficSlot, TrafficSplit
 
 from . import wiring
+from .edge import enter_through_shared
 
 # The listener's two slots, named for what they hold between deploys and during one.
 SLOTS = ("Live", "Canary")
@@ -36,6 +37,48 @@ class FrontStack(cdk.Stack):
                  **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         env, name = environment.name, app.name
+        zone = (route53.HostedZone.from_hosted_zone_attributes(
+            self, "Zone", hosted_zone_id=hosted_zone.id, zone_name=hosted_zone.name)
+            if hosted_zone else None)
+        slots = []
+        for slot in SLOTS:
+            arn = cdk.CfnParameter(
+                self, f"{slot}TargetGroupArn", type="String", default="",
+                description=f"The {slot.lower()} release's target group (empty: none)")
+            weight = cdk.CfnParameter(
+                self, f"{slot}Weight", type="Number", default=MAX_WEIGHT if slot == "Live" else 0,
+                min_value=0, max_value=MAX_WEIGHT,
+                description=f"The {slot.lower()} release's listener weight (0-{MAX_WEIGHT})")
+            slots.append(TrafficSlot(arn.value_as_string, weight.value_as_number))
+        dns_weight = cdk.CfnParameter(
+            self, "TrafficWeight", type="Number", default=0, min_value=0, max_value=255,
+            description="Route53 weight of this load balancer's record (0-255): 0 until it "
+                        "serves, 255 once every release is behind it") if zone is not None else None
+        if environment.load_balancer == "shared" and zone is not None:
+            # The environment's load balancer: this stack is the application's rule on it.
+            entrance = enter_through_shared(self, environment=environment, app=name, zone=zone,
+                                            weight=dns_weight.value_as_number, slots=slots)
+            balancer, full_name, url = entrance.load_balancer, entrance.full_name, entrance.url
+        else:
+            front = self._own_load_balancer(env, name, environment, zone, availability_zones)
+            TrafficSplit(self, "Traffic", listener=front.serving_listener, slots=slots)
+            if zone is not None:
+                WeightedAliasRecord(self, "Dns", zone=zone, record_name=environment.domain,
+                                    load_balancer=front.load_balancer,
+                                    weight=dns_weight.value_as_number, set_identifier=self.stack_name)
+            balancer, full_name, url = (front.load_balancer, front.load_balancer.load_balancer_full_name,
+                                        front.url)
+        wiring.publish(self, {naming.application_parameter(env, name, "load-balancer-full-name"): full_name})
+        cdk.CfnOutput(self, "Url", value=url)
+        cdk.CfnOutput(self, "LoadBalancerDnsName", value=balancer.load_balancer_dns_name)
+        cdk.CfnOutput(self, "LoadBalancerArn", value=balancer.load_balancer_arn)
+        cdk.CfnOutput(self, "Application", value=name)
+        # The VPC the load balancer serves: the releases' target groups must be in it.
+        cdk.CfnOutput(self, "VpcId", value=wiring.read(self, naming.environment_parameter(env, "vpc-id")))
+
+    def _own_load_balancer(self, env: str, name: str, environment: EnvironmentConfig,
+                           zone: route53.IHostedZone | None,
+                           availability_zones: tuple[str, ...]) -> PublicLoadBalancer:
         vpc = ec2.Vpc.from_vpc_attributes(
             self, "Vpc", vpc_id=wiring.read(self, naming.environment_parameter(env, "vpc-id")),
             availability_zones=list(availability_zones),
@@ -49,40 +92,10 @@ class FrontStack(cdk.Stack):
             self, "LoadBalancerSecurityGroup",
             wiring.read(self, naming.application_parameter(env, name, "load-balancer-security-group-id")),
             mutable=False, allow_all_outbound=False)
-        zone = (route53.HostedZone.from_hosted_zone_attributes(
-            self, "Zone", hosted_zone_id=hosted_zone.id, zone_name=hosted_zone.name)
-            if hosted_zone else None)
-        front = PublicLoadBalancer(
+        return PublicLoadBalancer(
             self, "Web", vpc=vpc, security_group=security_group,
             access_log_bucket=s3.Bucket.from_bucket_name(
                 self, "LogBucket", naming.log_bucket(self.account, self.region)),
             access_log_prefix=f"alb/{env}/{name}",
             domain_name=environment.domain if zone is not None else None, hosted_zone=zone,
             deletion_protection=env == "production")
-        slots = []
-        for slot in SLOTS:
-            arn = cdk.CfnParameter(
-                self, f"{slot}TargetGroupArn", type="String", default="",
-                description=f"The {slot.lower()} release's target group (empty: none)")
-            weight = cdk.CfnParameter(
-                self, f"{slot}Weight", type="Number", default=MAX_WEIGHT if slot == "Live" else 0,
-                min_value=0, max_value=MAX_WEIGHT,
-                description=f"The {slot.lower()} release's listener weight (0-{MAX_WEIGHT})")
-            slots.append(TrafficSlot(arn.value_as_string, weight.value_as_number))
-        TrafficSplit(self, "Traffic", listener=front.serving_listener, slots=slots)
-        if zone is not None:
-            weight = cdk.CfnParameter(
-                self, "TrafficWeight", type="Number", default=0, min_value=0, max_value=255,
-                description="Route53 weight of this load balancer's record (0-255): 0 until it "
-                            "serves, 255 once every release is behind it")
-            WeightedAliasRecord(self, "Dns", zone=zone, record_name=environment.domain,
-                                load_balancer=front.load_balancer, weight=weight.value_as_number,
-                                set_identifier=self.stack_name)
-        wiring.publish(self, {naming.application_parameter(env, name, "load-balancer-full-name"):
-                              front.load_balancer.load_balancer_full_name})
-        cdk.CfnOutput(self, "Url", value=front.url)
-        cdk.CfnOutput(self, "LoadBalancerDnsName", value=front.load_balancer.load_balancer_dns_name)
-        cdk.CfnOutput(self, "LoadBalancerArn", value=front.load_balancer.load_balancer_arn)
-        cdk.CfnOutput(self, "Application", value=name)
-        # The VPC the load balancer serves: the releases' target groups must be in it.
-        cdk.CfnOutput(self, "VpcId", value=vpc.vpc_id)

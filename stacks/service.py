@@ -23,6 +23,7 @@ from wimpy_constructs.boot import ContainerSettings
 from wimpy_constructs.target_group import health_checked_target_group
 
 from . import wiring
+from .edge import enter_through_shared
 
 
 class ServiceStack(cdk.Stack):
@@ -33,6 +34,9 @@ class ServiceStack(cdk.Stack):
                  machine_image_id: str, initial_weight: int, version: str,
                  scalable_to_zero: bool = False, extra_alarm_topic_arns: Sequence[str] = (),
                  behind_front: bool = False, **kwargs: Any) -> None:
+        # On the environment's shared load balancer, a rolling stack is its own entrance: a
+        # rule there and a record pointing at it (stacks/edge.py), instead of its own one.
+        shared = environment.load_balancer == "shared" and hosted_zone is not None and not behind_front
         super().__init__(scope, id_, **kwargs)
         env, name = environment.name, app.name
 
@@ -47,7 +51,7 @@ class ServiceStack(cdk.Stack):
             self, "Vpc", vpc_id=wiring.read(self, naming.environment_parameter(env, "vpc-id")),
             availability_zones=list(availability_zones),
             # Behind the front stack's load balancer, a release has nothing in public subnets.
-            public_subnet_ids=[] if behind_front else subnets("public-subnet-ids"),
+            public_subnet_ids=[] if behind_front or shared else subnets("public-subnet-ids"),
             private_subnet_ids=subnets("private-subnet-ids"))
         for subnet in vpc.public_subnets + vpc.private_subnets:
             cdk.Annotations.of(subnet).acknowledge_warning(
@@ -69,13 +73,24 @@ class ServiceStack(cdk.Stack):
             healthy_threshold=app.health_check.healthy_threshold,
             unhealthy_threshold=app.health_check.unhealthy_threshold,
             deregistration_delay=cdk.Duration.seconds(app.deregistration_delay_seconds))
-        if behind_front:
+        weight = cdk.CfnParameter(
+            self, "TrafficWeight", type="Number", default=initial_weight, min_value=0,
+            max_value=255, description="Route53 weight of this release's record (0-255); "
+                                       "changing it moves traffic without a new template",
+        ) if zone is not None and not behind_front else None
+        entrance = None
+        if behind_front or shared:
             load_balancer = None
             target_group = health_checked_target_group(
                 self, "Targets", vpc=vpc, app_port=app.port, health_check_path=app.health_check.path,
                 **health)
-            # The front stack's load balancer: its name is the alarms' and scaling's dimension.
-            front_name = parameter("load-balancer-full-name")
+            if shared:
+                entrance = enter_through_shared(self, environment=environment, app=name, zone=zone,
+                                                weight=weight.value_as_number, target_group=target_group)
+                front_name = entrance.full_name
+            else:
+                # The front stack's load balancer: its name is the alarms' and scaling's dimension.
+                front_name = parameter("load-balancer-full-name")
         else:
             load_balancer = PublicLoadBalancer(
                 self, "Web",
@@ -160,10 +175,6 @@ class ServiceStack(cdk.Stack):
         service.guard_rollouts(alarms.alarms, bake_time=cdk.Duration.seconds(deploy.rolling_bake_seconds))
 
         if load_balancer is not None and zone is not None:
-            weight = cdk.CfnParameter(
-                self, "TrafficWeight", type="Number", default=initial_weight, min_value=0,
-                max_value=255, description="Route53 weight of this release's record (0-255); "
-                                           "changing it moves traffic without a new template")
             WeightedAliasRecord(self, "Dns", zone=zone, record_name=environment.domain,
                                 load_balancer=load_balancer.load_balancer,
                                 weight=weight.value_as_number, set_identifier=self.stack_name)
@@ -171,6 +182,10 @@ class ServiceStack(cdk.Stack):
             cdk.CfnOutput(self, "Url", value=load_balancer.url)
             cdk.CfnOutput(self, "LoadBalancerDnsName",
                           value=load_balancer.load_balancer.load_balancer_dns_name)
+        elif entrance is not None:
+            cdk.CfnOutput(self, "Url", value=entrance.url)
+            cdk.CfnOutput(self, "LoadBalancerDnsName",
+                          value=entrance.load_balancer.load_balancer_dns_name)
         # How traffic reaches it: the front stack's listener, or its own load balancer.
         cdk.CfnOutput(self, "Traffic", value="load-balancer" if behind_front else "dns")
         cdk.CfnOutput(self, "Image", value=image)

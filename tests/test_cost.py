@@ -421,5 +421,7 @@ def test_each_choice_is_priced_one_unit_at_a_time():
         "a NAT instance (nat: instance, t4g.nano), each": 0.0046 * 730 + 8 * 0.088 + 0.005 * 730,
         "an instance more (t3.micro; capacity.min + 1)": 0.0114 * 730 + 30 * 0.088 + 7 * 0.30,
         "an instance more (t3.small; capacity.min + 1)": 0.0228 * 730 + 30 * 0.088 + 7 * 0.30,
-        "a load balancer (one per application and environment)": 0.0252 * 730 + 0.5 * 0.008 * 730 + 2 * 0.005 * 730,
+        "a load balancer (own: per application and environment)": 0.0252 * 730 + 0.5 * 0.008 * 730 + 2 * 0.005 * 730,
+        # On a shared one only its own traffic's capacity units are the application's.
+        "an application more on a shared load balancer": 0.5 * 0.008 * 730,
     })

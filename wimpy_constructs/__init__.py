@@ -6,6 +6,7 @@ from .alarm_topic import AlarmTopic
 from .application_access import ApplicationAccess
 from .container_service import ContainerService
 from .environment_network import EnvironmentNetwork
+from .host_rule import HostRule
 from .public_load_balancer import PublicLoadBalancer
 from .registry import ApplicationRegistry
 from .release_record_table import ReleaseRecordTable
@@ -15,5 +16,5 @@ from .traffic_split import TrafficSlot, TrafficSplit
 from .weighted_record import WeightedAliasRecord
 
 __all__ = ["AccountBaseline", "AlarmTopic", "ApplicationAccess", "ApplicationRegistry", "ContainerService", "EnvironmentNetwork",
-           "PublicLoadBalancer", "ReleaseRecordTable", "ServiceAlarms", "TrafficSlot", "TrafficSplit",
+           "HostRule", "PublicLoadBalancer", "ReleaseRecordTable", "ServiceAlarms", "TrafficSlot", "TrafficSplit",
            "WeightedAliasRecord", "health_checked_target_group"]

@@ -44,6 +44,9 @@ class ApplicationAccess(Construct):
     :param egress_ports: ports the instances may reach outside the VPC (through NAT): the
         AWS APIs, package mirrors and the image registry. @default 443
     :param listener_ports: load balancer ports open to the internet. @default 80 and 443
+    :param load_balancer_security_group: the group of a load balancer shared with other
+        applications (it opens its own listener ports): only its way to this application's
+        port is added. @default a group of the application's own, made here
     :param database_ports: ports the application may reach in the database group.
     :param log_retention: retention of the application's log group. @default one year
     """
@@ -67,6 +70,7 @@ class ApplicationAccess(Construct):
         listener_ports: Sequence[int] = defaults.LISTENER_PORTS,
         database_ports: Sequence[int] = defaults.DATABASE_PORTS,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
+        load_balancer_security_group: ec2.ISecurityGroup | None = None,
     ) -> None:
         super().__init__(scope, id_)
         _check_prefix(storage_prefix)
@@ -79,7 +83,7 @@ class ApplicationAccess(Construct):
         self._storage_bucket = storage_bucket
         self._master_key = master_key
 
-        self.load_balancer_security_group = ec2.SecurityGroup(
+        self.load_balancer_security_group = load_balancer_security_group or ec2.SecurityGroup(
             self, "LoadBalancerSecurityGroup", vpc=vpc, allow_all_outbound=False,
             description=f"{storage_prefix} load balancer: listener ports from the internet",
         )
@@ -91,12 +95,8 @@ class ApplicationAccess(Construct):
             self, "DatabaseSecurityGroup", vpc=vpc, allow_all_outbound=False,
             description=f"{storage_prefix} databases: database ports from the app instances only",
         )
-        for port in listener_ports:
-            self.load_balancer_security_group.add_ingress_rule(
-                ec2.Peer.any_ipv4(), ec2.Port.tcp(port), f"Internet to the load balancer on {port}")
-        acknowledge(self.load_balancer_security_group, "EC23",
-                    "An internet-facing load balancer must accept its listener ports from any "
-                    "address; only those ports are open and nothing else is reachable")
+        if load_balancer_security_group is None:
+            open_listener_ports(self.load_balancer_security_group, listener_ports)
         self.load_balancer_security_group.connections.allow_to(
             self.instance_security_group, ec2.Port.tcp(app_port), "Load balancer to the app port")
         for port in database_ports:
@@ -250,6 +250,17 @@ class ApplicationAccess(Construct):
         acknowledge_wildcard(policy, self._storage_bucket.arn_for_objects(self.storage_prefix + "/*"),
                              "Object keys under this application's own prefix are not known in "
                              "advance; the trailing slash keeps look-alike prefixes (app-other/) out")
+
+
+def open_listener_ports(security_group: ec2.SecurityGroup, ports: Sequence[int]) -> None:
+    """An internet-facing load balancer's group: its listener ports from anywhere, nothing
+    else (what it may reach is added per application)."""
+    for port in ports:
+        security_group.add_ingress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(port), f"Internet to the load balancer on {port}")
+    acknowledge(security_group, "EC23",
+                "An internet-facing load balancer must accept its listener ports from any "
+                "address; only those ports are open and nothing else is reachable")
 
 
 def _check_prefix(prefix: str) -> None:

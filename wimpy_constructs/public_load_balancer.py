@@ -37,6 +37,9 @@ class PublicLoadBalancer(Construct):
     :param domain_name: serve HTTPS for this name. @default none: plain HTTP
     :param hosted_zone: the zone that validates the certificate (with ``domain_name``).
     :param deletion_protection: refuse deletion (production). @default False
+    :param unrouted_status / unrouted_message: what the serving listener answers when
+        nothing forwards a request (without ``app_port``). @default 503, "no release is in
+        service"
     :param health_check_interval / health_check_timeout / healthy_threshold /
         unhealthy_threshold / deregistration_delay: @default 10 s, 5 s, 2, 2, 30 s
     """
@@ -60,6 +63,8 @@ class PublicLoadBalancer(Construct):
         healthy_threshold: int = defaults.HEALTHY_THRESHOLD,
         unhealthy_threshold: int = defaults.UNHEALTHY_THRESHOLD,
         deregistration_delay: cdk.Duration = defaults.DEREGISTRATION_DELAY,
+        unrouted_status: int = 503,
+        unrouted_message: str = NO_RELEASE_MESSAGE,
     ) -> None:
         super().__init__(scope, id_)
         if bool(domain_name) != bool(hosted_zone):
@@ -83,8 +88,8 @@ class PublicLoadBalancer(Construct):
             healthy_threshold=healthy_threshold, unhealthy_threshold=unhealthy_threshold,
             deregistration_delay=deregistration_delay) if app_port is not None else None
         serve = (elbv2.ListenerAction.forward([self.target_group]) if self.target_group is not None
-                 else elbv2.ListenerAction.fixed_response(503, content_type="text/plain",
-                                                          message_body=NO_RELEASE_MESSAGE))
+                 else elbv2.ListenerAction.fixed_response(unrouted_status, content_type="text/plain",
+                                                          message_body=unrouted_message))
 
         if domain_name and hosted_zone:
             self.certificate = acm.Certificate(

@@ -42,20 +42,25 @@ class TrafficSplit(Construct):
     def __init__(self, scope: Construct, id_: str, *, listener: elbv2.ApplicationListener,
                  slots: Sequence[TrafficSlot]) -> None:
         super().__init__(scope, id_)
-        if not 1 <= len(slots) <= 5:
-            raise ValueError(f"slots must hold 1 to 5 target groups (a forward action's limit), "
-                             f"got {len(slots)}")
-        for slot in slots:
-            if isinstance(slot.weight, int) and not 0 <= slot.weight <= MAX_WEIGHT:
-                raise ValueError(f"a slot's weight must be 0-{MAX_WEIGHT}, got {slot.weight}")
-        used = [cdk.CfnCondition(self, f"Slot{index}Used", expression=cdk.Fn.condition_not(
-            cdk.Fn.condition_equals(slot.target_group_arn, ""))) for index, slot in enumerate(slots)]
-        entries = [{"TargetGroupArn": slot.target_group_arn, "Weight": slot.weight} for slot in slots]
-        # The forward action is only taken with the first slot used: it needs no condition.
-        groups = [entries[0], *(cdk.Fn.condition_if(condition.logical_id, entry, cdk.Aws.NO_VALUE)
-                                for condition, entry in zip(used[1:], entries[1:]))]
-        forward = {"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}
-        unavailable = {"Type": "fixed-response", "FixedResponseConfig": {
-            "StatusCode": "503", "ContentType": "text/plain", "MessageBody": NO_RELEASE_MESSAGE}}
-        listener.node.default_child.add_property_override(
-            "DefaultActions", [cdk.Fn.condition_if(used[0].logical_id, forward, unavailable)])
+        listener.node.default_child.add_property_override("DefaultActions", weighted_actions(self, slots))
+
+
+def weighted_actions(scope: Construct, slots: Sequence[TrafficSlot]) -> list:
+    """The actions (a listener's default ones, or a rule's) that forward to every used slot
+    by weight, or answer 503 with the first slot unused; their conditions go in `scope`."""
+    if not 1 <= len(slots) <= 5:
+        raise ValueError(f"slots must hold 1 to 5 target groups (a forward action's limit), "
+                         f"got {len(slots)}")
+    for slot in slots:
+        if isinstance(slot.weight, int) and not 0 <= slot.weight <= MAX_WEIGHT:
+            raise ValueError(f"a slot's weight must be 0-{MAX_WEIGHT}, got {slot.weight}")
+    used = [cdk.CfnCondition(scope, f"Slot{index}Used", expression=cdk.Fn.condition_not(
+        cdk.Fn.condition_equals(slot.target_group_arn, ""))) for index, slot in enumerate(slots)]
+    entries = [{"TargetGroupArn": slot.target_group_arn, "Weight": slot.weight} for slot in slots]
+    # The forward action is only taken with the first slot used: it needs no condition.
+    groups = [entries[0], *(cdk.Fn.condition_if(condition.logical_id, entry, cdk.Aws.NO_VALUE)
+                            for condition, entry in zip(used[1:], entries[1:]))]
+    forward = {"Type": "forward", "ForwardConfig": {"TargetGroups": groups}}
+    unavailable = {"Type": "fixed-response", "FixedResponseConfig": {
+        "StatusCode": "503", "ContentType": "text/plain", "MessageBody": NO_RELEASE_MESSAGE}}
+    return [cdk.Fn.condition_if(used[0].logical_id, forward, unavailable)]

@@ -17,7 +17,8 @@ from cli.phases import Phases
 def baseline(config: Path = ConfigOption,
              env: Optional[list[str]] = typer.Option(None, "--env", "-e", help="Only these environments (repeatable). Default: all."),
              local: bool = LocalOption, as_json: bool = JsonOption) -> None:
-    """Deploy the account baseline (CloudTrail, master key, buckets) and environment networks.
+    """Deploy the account baseline (CloudTrail, master key, buckets) and environment networks
+    (with their shared load balancers, where environments share one).
 
     Example: wimpy baseline --env staging --env production
     """
@@ -26,7 +27,10 @@ def baseline(config: Path = ConfigOption,
     names = [naming.baseline_stack()]
     if loaded.registry.is_ecr:
         names.append(naming.registry_stack(loaded.app.name))
-    names += [naming.environment_stack(name) for name in environments]
+    for name in environments:
+        names.append(naming.environment_stack(name))
+        if loaded.shares_a_load_balancer(name):
+            names.append(naming.edge_stack(name))
     phases = Phases()
     with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
         run = stacks.StackDeploy(config_path=config, environment=",".join(environments),

@@ -66,7 +66,7 @@ def cost(
     groups: dict[str, dict[str, Any]] = {name: {} for name in environments}
     groups[model.SHARED] = {}
     for environment in environments:
-        for stack in (naming.environment_stack(environment),
+        for stack in (naming.environment_stack(environment), naming.edge_stack(environment),
                       naming.application_data_stack(environment, app),
                       naming.application_resources_stack(environment, app),
                       naming.front_stack(environment, app), application_stack(environment)):
@@ -99,15 +99,17 @@ def cost(
         applications[environment] = template
         seconds[environment] = (timing.expected_seconds, timing.worst_seconds)
 
+    shared = {environment for environment in environments if loaded.shares_a_load_balancer(environment)}
     result = model.estimate(groups, prices=table, assumptions=assumptions,
                             application_templates=applications, deploy_seconds=seconds,
-                            own_load_balancer=not through_front)
+                            own_load_balancer=not through_front, shared_load_balancer=shared)
     kept = deploy.keep_releases if blue_green else 0
     if kept:
         warm = deploy.kept_release_capacity == "warm"
         result = dataclasses.replace(result, groups={
             group: lines + ((model.kept_release_cost(applications[group], table, assumptions, count=kept,
-                                                     warm=warm, own_load_balancer=not through_front),)
+                                                     warm=warm, own_load_balancer=not through_front
+                                                     and group not in shared),)
                             if group in applications else ())
             for group, lines in result.groups.items()})
     output.result({"app": app, **result.to_dict()}, render(result, app), as_json=as_json)

@@ -16,7 +16,7 @@ from cli.commands.common import (ConfigOption, JsonOption, LocalOption, check_im
 from cli.deploy import context, machine_image, secrets, stacks
 from cli.deploy.foundation import deploy_foundation, ensure_release_record
 from cli.deploy.rolling import Rolling
-from cli.release import images
+from cli.release import images, routing
 from cli.release.adopt import adopt_existing
 from cli.release.session import release_session
 from cli.config import WimpyConfig
@@ -78,6 +78,7 @@ def deploy(
             with phases.phase("image", reference):
                 images.refuse_missing(loaded, target, reference, why=f"deploy {version}")
         secrets.refuse_missing(loaded, env, target, note=phases.note)
+        routing.refuse_a_switch_on_a_shared_load_balancer(loaded, env, target.client("cloudformation"))
         # The application stack's context, known now: every step below synthesizes with it,
         # so the CDK app runs once for the whole deploy (cli/deploy/stacks.py).
         planned = _planned_context(loaded, env, target, version=version, image=reference,

@@ -58,6 +58,10 @@ def destroy(config: Path = ConfigOption, env: str = EnvOption,
                     f"{network_stack} is also used by {', '.join(users)}; nothing was deleted.",
                     code=ExitCode.USAGE,
                     hint="Destroy those applications in this environment first, or leave out --network.")
+            # The shared load balancer sits in the network: it goes first, with no
+            # application left to serve.
+            doomed += [stack for stack in (naming.edge_stack(env),)
+                       if outcome.read(cloudformation, stack) is not None]
             doomed.append(network_stack)
         if not doomed:
             document = {"environment": env, "deleted": [], "left": _left(target, env, app)}
@@ -111,7 +115,9 @@ def _other_users_of_network(cloudformation: Any, env: str, app: str) -> list[str
     groups, load balancers and instances are in its VPC). Data stacks hold no network."""
     head = naming.environment_stack(env) + "-"
     ours = (naming.rolling_stack(env, app), naming.releases_prefix(env, app),
-            naming.application_resources_stack(env, app))
+            naming.application_resources_stack(env, app),
+            # The environment's shared load balancer is the network's, not an application's.
+            naming.edge_stack(env))
     # Application names never end like a data stack does (cli/config reserves the suffix).
     data_suffix = naming.application_data_stack(env, app).removeprefix(naming.rolling_stack(env, app))
     users = []

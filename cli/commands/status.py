@@ -48,6 +48,8 @@ def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
     """One row per release. A release behind the front stack's load balancer has the weight
     its listener gives it (read back from the listener, 0-999) and a share of what that load
     balancer gets; any other release (and the front itself) has its DNS record's weight."""
+    from urllib.parse import urlsplit
+
     from cli.deploy import outcome
     from cli.release import inventory
     from cli.release.routing import listener_weights
@@ -66,7 +68,9 @@ def collect(target: Any, env: str, app: str) -> list[dict[str, Any]]:
     listener: dict[str, int] = {}
     front_weight = 0
     if front is not None and front.outputs.get("LoadBalancerArn"):
-        listener = dict(listener_weights(target.client("elbv2"), front.outputs["LoadBalancerArn"]))
+        # On a shared load balancer the application's share is its host name's rule.
+        listener = dict(listener_weights(target.client("elbv2"), front.outputs["LoadBalancerArn"],
+                                         urlsplit(front.outputs.get("Url", "")).hostname))
         front_weight = int(front.parameters.get("TrafficWeight") or 0) if "TrafficWeight" in front.parameters \
             else (255 if listener else 0)
     behind = {stack for stack, *_, outputs, _ in stacks if outputs.get("Traffic") == "load-balancer"}

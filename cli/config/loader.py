@@ -304,7 +304,8 @@ def load_config(file: str | Path) -> WimpyConfig:
     account = _read_account(reader, document)
     app = _read_app(reader, document, account)
     hosted_zone = _read_hosted_zone(reader, document)
-    environments = _read_environments(reader, document, account, app, hosted_zone)
+    profile = reader.value(document, "profile", "profile", _profile, WimpyConfig.profile)
+    environments = _read_environments(reader, document, account, app, hosted_zone, profile)
     build = _read_build(reader, document)
     registry = _read_registry(reader, document, account)
     deploy = _read_deploy(reader, document)
@@ -312,15 +313,26 @@ def load_config(file: str | Path) -> WimpyConfig:
     notifications = _read_notifications(reader, document, account)
     _check_room_for_a_batch(reader, document, environments, app, deploy)
     _check_blue_green_has_a_zone(reader, document, hosted_zone, deploy)
+    _check_shared_load_balancers(reader, document, environments, deploy)
     if reader.problems:
         raise ConfigError(reader.problems)
     return WimpyConfig(source=file, app=app, account=account, hosted_zone=hosted_zone,
-                       environments=environments, build=build, registry=registry, deploy=deploy,
+                       environments=environments, profile=profile, build=build, registry=registry, deploy=deploy,
                        hooks=hooks, notifications=notifications)
 
 
-TOP_LEVEL_KEYS = ("app", "account", "hosted_zone", "environments", "build", "registry", "deploy",
-                  "hooks", "notifications")
+TOP_LEVEL_KEYS = ("app", "account", "hosted_zone", "profile", "environments", "build", "registry",
+                  "deploy", "hooks", "notifications")
+
+PROFILES = ("standard", "lean")
+
+
+def _profile(value: Any) -> str:
+    if value not in PROFILES:
+        raise Invalid("is not a profile; use standard (a NAT per zone in production, a load "
+                      "balancer per application) or lean (one NAT instance and one shared load "
+                      "balancer per environment)")
+    return value
 
 
 def _read_account(reader: _Reader, document: SourceMap) -> AccountConfig:
@@ -574,13 +586,16 @@ def _read_hosted_zone(reader: _Reader, document: SourceMap) -> HostedZoneConfig 
 
 
 def _read_environments(reader: _Reader, document: SourceMap, account: AccountConfig,
-                       app: AppConfig, zone: HostedZoneConfig | None) -> tuple[EnvironmentConfig, ...]:
+                       app: AppConfig, zone: HostedZoneConfig | None,
+                       profile: str) -> tuple[EnvironmentConfig, ...]:
     zones = len(account.availability_zones)
+    lean = profile == "lean"
     if "environments" not in document:
         return tuple(
             EnvironmentConfig(name=name, cidr=ipaddress.IPv4Network(cidr),
-                              nat_gateways=_default_nat_gateways(name, zones),
-                              domain=_default_domain(name, app, zone))
+                              nat_gateways=_default_nat_gateways(name, zones, lean),
+                              domain=_default_domain(name, app, zone),
+                              load_balancer=_default_load_balancer(lean, zone))
             for name, cidr in DEFAULT_ENVIRONMENTS.items()
         )
     section = reader.section(document, "environments", "environments", None)
@@ -605,7 +620,7 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
         if network is None and name in DEFAULT_ENVIRONMENTS and "cidr" not in settings:
             network = ipaddress.IPv4Network(DEFAULT_ENVIRONMENTS[name])
         nat = reader.value(settings, "nat_gateways", f"{path}.nat_gateways", integer(1, zones),
-                           _default_nat_gateways(name, zones))
+                           _default_nat_gateways(name, zones, lean))
 
         def nat_kind(value: Any) -> str:
             if value not in ("instance", "gateway"):
@@ -628,6 +643,20 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
 
         domain_name = reader.value(settings, "domain", f"{path}.domain", domain,
                                    _default_domain(name, app, zone))
+
+        def load_balancer(value: Any) -> str:
+            if value not in ("own", "shared"):
+                raise Invalid("is not a load balancer choice; use own (one per application) "
+                              "or shared (one for the environment's applications, each "
+                              "reached by its host name)")
+            if value == "shared" and zone is None:
+                raise Invalid("needs hosted_zone (name and id): a shared load balancer tells "
+                              "applications apart by their host names, which are records "
+                              "in that zone")
+            return value
+
+        balancer = reader.value(settings, "load_balancer", f"{path}.load_balancer", load_balancer,
+                                _default_load_balancer(lean, zone))
         _check_name_lengths(reader, name, line, app)
         app_settings = _read_environment_settings(
             reader, reader.section(settings, "app", f"{path}.app", ENVIRONMENT_SETTINGS),
@@ -640,6 +669,7 @@ def _read_environments(reader: _Reader, document: SourceMap, account: AccountCon
                                 f"('{other.cidr}'); give each environment its own range")
             environments.append(EnvironmentConfig(name=name, cidr=network, nat_gateways=nat,
                                                   nat=nat_kind_, domain=domain_name,
+                                                  load_balancer=balancer,
                                                   app_settings=MappingProxyType(app_settings)))
     return tuple(environments)
 
@@ -652,9 +682,35 @@ def _default_domain(environment: str, app: AppConfig, zone: HostedZoneConfig | N
     return f"{app.name}.{environment}.{zone.name}"
 
 
-def _default_nat_gateways(environment: str, zones: int) -> int:
-    """Production survives the loss of a zone; elsewhere one gateway keeps the bill down."""
-    return zones if environment == "production" else 1
+def _default_nat_gateways(environment: str, zones: int, lean: bool = False) -> int:
+    """Production survives the loss of a zone; elsewhere (and everywhere in the lean
+    profile) one keeps the bill down."""
+    return zones if environment == "production" and not lean else 1
+
+
+def _default_load_balancer(lean: bool, zone: HostedZoneConfig | None) -> str:
+    """Shared in the lean profile, where it can be: its rules route by host name, and
+    without a hosted zone there is none."""
+    return "shared" if lean and zone is not None else "own"
+
+
+def _check_shared_load_balancers(reader: _Reader, document: SourceMap,
+                                 environments: tuple[EnvironmentConfig, ...],
+                                 deploy: DeployConfig) -> None:
+    """Blue/green through DNS gives every release its own load balancer and record, which
+    a shared load balancer (one rule per host name) cannot hold: say so before anything
+    is built, at the key that chose it."""
+    if deploy.strategy != "blue-green" or deploy.traffic != "dns":
+        return
+    shared = [env.name for env in environments if env.load_balancer == "shared"]
+    if shared:
+        section = document.get("deploy")
+        line = section.line_of("traffic") if isinstance(section, SourceMap) else None
+        reader.fail("deploy.traffic", line,
+                    f"{_show(deploy.traffic)} gives each release its own load balancer, but "
+                    f"{', '.join(f'environments.{name}.load_balancer' for name in shared)} is "
+                    "shared; use traffic: load-balancer (the shared load balancer's rule "
+                    "weights the releases), or load_balancer: own")
 
 
 def _check_name_lengths(reader: _Reader, environment: str, line: int, app: AppConfig) -> None:

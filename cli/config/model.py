@@ -244,6 +244,9 @@ class EnvironmentConfig:
     # "instance" (NAT instances: about $8 a month each) or "gateway" (AWS's managed NAT
     # gateways: about $39 a month each, and more throughput and availability).
     nat: str = "instance"
+    # "own": each application has its own load balancer here. "shared": one load balancer
+    # for the environment's applications (its own stack), each reached by a host-name rule.
+    load_balancer: str = "own"
     # The application's settings this environment sets for itself (environments.<name>.app),
     # by AppConfig field; WimpyConfig.app_in puts them in place of app's.
     app_settings: Mapping[str, object] = field(default_factory=_frozen)
@@ -256,6 +259,9 @@ class WimpyConfig:
     account: AccountConfig
     hosted_zone: HostedZoneConfig | None
     environments: tuple[EnvironmentConfig, ...]
+    # "standard", or "lean": the defaults that cost least (one NAT instance and one shared
+    # load balancer per environment); each stays settable per environment.
+    profile: str = "standard"
     build: BuildConfig = field(default_factory=BuildConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
@@ -286,6 +292,15 @@ class WimpyConfig:
                 f"environments.{name}.nat": env.nat,
                 "account.availability_zones": list(self.account.availability_zones),
                 "account.log_retention_days": self.account.log_retention_days}
+
+    def edge_settings(self, name: str) -> dict[str, object]:
+        """What of wimpy.yml an environment's shared load balancer is built from (shared by
+        its applications, like the network)."""
+        return {"hosted_zone.name": self.hosted_zone.name if self.hosted_zone else "",
+                "account.availability_zones": list(self.account.availability_zones)}
+
+    def shares_a_load_balancer(self, environment: str) -> bool:
+        return self.environment(environment).load_balancer == "shared"
 
     def app_in(self, environment: str) -> AppConfig:
         """The application's settings in `environment` (its capacity, instance type,

@@ -152,6 +152,11 @@ KEYS: tuple[Key, ...] = (
     Key("hosted_zone.name", "none (HTTP only, no DNS record)", "Route53 hosted zone the "
         "application's records go in, e.g. example.com."),
     Key("hosted_zone.id", "required with hosted_zone.name", "That zone's id, e.g. Z0123456789ABC."),
+    Key("profile", "standard", "`lean` for teams that prefer cost to redundancy: every "
+        "environment defaults to one NAT instance and, with a hosted zone, to a shared load "
+        "balancer (`environments.<name>.load_balancer`). `standard`: a NAT per zone in "
+        "production and a load balancer per application. Security is the same in both; "
+        "`wimpy cost` prices each choice."),
     Key("environments.<name>.cidr", "staging 10.0.0.0/16, production 10.1.0.0/16", "Private "
         "IPv4 range of the environment's VPC, /16 to /24; no two environments may overlap. "
         "`<name>` is 1-12 lowercase letters and digits, not `baseline` or `registry` (Wimpy's "
@@ -177,10 +182,17 @@ KEYS: tuple[Key, ...] = (
         "never both."),
     Key("environments.<name>.app.machine_image", "app.machine_image", "An AMI id to pin in "
         "this environment (e.g. to try a new image in staging first)."),
-    Key("environments.<name>.nat_gateways", "1, or one per zone in production", "NATs (gateways "
-        "or instances, as `nat` says) for the private subnets' egress, each in its own zone "
+    Key("environments.<name>.nat_gateways", "1, or one per zone in production (standard profile)",
+        "NATs (gateways or instances, as `nat` says) for the private subnets' egress, each in its own zone "
         "(1 to the number of zones): with one per zone, losing a zone leaves the others' "
         "egress."),
+    Key("environments.<name>.load_balancer", "own; shared in the lean profile with a hosted "
+        "zone", "`own`: each application has its own load balancer here. `shared`: one load "
+        "balancer (stack wimpy-<env>--load-balancer, made by the first deploy) serves every "
+        "application in the environment, each reached through a listener rule for its host "
+        "name (`domain`) with its own certificate; it saves a load balancer (about $29 a "
+        "month) per application after the first. Needs hosted_zone; blue/green then moves "
+        "traffic by the rule's weights (`deploy.traffic: load-balancer`)."),
     Key("environments.<name>.nat", "instance", "What carries the instances' egress (image "
         "pulls, AWS APIs, outbound calls; never the requests they serve): `instance`, a NAT "
         "instance (t4g.nano, Amazon Linux 2023, IMDSv2, encrypted, no permissions; about $8 "

@@ -29,7 +29,10 @@ def foundation_stacks(config: WimpyConfig, env: str) -> list[str]:
     names = [naming.baseline_stack()]
     if config.registry.is_ecr:
         names.append(naming.registry_stack(config.app.name))
-    names += [naming.environment_stack(env), naming.application_data_stack(env, config.app.name),
+    names.append(naming.environment_stack(env))
+    if config.shares_a_load_balancer(env):
+        names.append(naming.edge_stack(env))
+    names += [naming.application_data_stack(env, config.app.name),
               naming.application_resources_stack(env, config.app.name)]
     if config.deploy.through_front:
         # Long-lived like the resources: releases come and go behind it.
@@ -48,8 +51,9 @@ def differences(config: WimpyConfig, env: str, cloudformation: Any) -> list[str]
     """One line per key where wimpy.yml and the deployed shared stacks disagree. A stack
     not deployed yet, or deployed before it recorded its settings, has nothing to differ."""
     found = []
+    shared = [(naming.edge_stack(env), config.edge_settings(env))] if config.shares_a_load_balancer(env) else []
     for stack, wanted in ((naming.baseline_stack(), config.baseline_settings()),
-                          (naming.environment_stack(env), config.environment_settings(env))):
+                          (naming.environment_stack(env), config.environment_settings(env)), *shared):
         deployed = outcome.read(cloudformation, stack)
         if deployed is None or SETTINGS_OUTPUT not in deployed.outputs:
             continue

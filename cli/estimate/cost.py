@@ -454,9 +454,14 @@ def choice_lines(templates: Iterable[Mapping[str, Any]], p: PriceTable,
                               p.instance(instance_type) * h + volume * gp3 + metrics,
                               f"{_usd(p.instance(instance_type))}/h + {volume} GB gp3"
                               + (" + its detailed monitoring" if metrics else ""), bool(metrics)))
-    lines.append(CostLine("a load balancer (one per application and environment)",
+    lines.append(CostLine("a load balancer (own: per application and environment)",
                           p["alb_per_hour"] * h + a.alb_lcus * p["alb_lcu_per_hour"] * h + 2 * ipv4,
                           f"{_usd(p['alb_per_hour'])}/h + {_n(a.alb_lcus)} LCU assumed + 2 addresses",
+                          True))
+    lines.append(CostLine("an application more on a shared load balancer",
+                          a.alb_lcus * p["alb_lcu_per_hour"] * h,
+                          f"its traffic's {_n(a.alb_lcus)} LCU assumed (load_balancer: shared); its "
+                          "rule and certificate are free, the hours and addresses shared",
                           True))
     return tuple(lines)
 
@@ -686,7 +691,7 @@ def estimate(groups: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
              prices: PriceTable | None = None, assumptions: CostAssumptions = CostAssumptions(),
              application_templates: Mapping[str, Mapping[str, Any]] | None = None,
              deploy_seconds: Mapping[str, tuple[float, float]] | None = None,
-             own_load_balancer: bool = True) -> CostEstimate:
+             own_load_balancer: bool = True, shared_load_balancer: Iterable[str] = ()) -> CostEstimate:
     """The monthly cost of `groups` (group name -> stack name -> template), e.g. the
     account-wide stacks under "account" and each environment's under its name.
 
@@ -694,8 +699,11 @@ def estimate(groups: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
     every environment; it is yours, not created by Wimpy). With `application_templates`
     (environment -> its application stack's template) and `deploy_seconds` (environment
     -> expected and worst blue/green deploy seconds), also the overlap of a blue/green
-    deploy in each."""
+    deploy in each. `own_load_balancer`: a release brings its own (blue/green through DNS),
+    except in the environments of `shared_load_balancer`, where every application shares
+    one."""
     p = prices or load_prices()
+    shared = set(shared_load_balancer)
     a = assumptions
     result: dict[str, tuple[CostLine, ...]] = {}
     every = [template for templates in groups.values() for template in templates.values()]
@@ -713,7 +721,8 @@ def estimate(groups: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
     for environment, template in (application_templates or {}).items():
         expected, worst = (deploy_seconds or {})[environment]
         overlaps.append(overlap_cost(environment, template, p, a, expected_seconds=expected,
-                                     worst_seconds=worst, own_load_balancer=own_load_balancer))
+                                     worst_seconds=worst,
+                                     own_load_balancer=own_load_balancer and environment not in shared))
     notes = (f"Prices: {p.region}, on-demand, {p.currency}, as of {p.as_of} ({_shown(p.path)}); "
              f"{len(p.unverified)} of its {len(p.prices) + len(p.instances_per_hour)} prices "
              "unverified (\"verified\": false: no source found to confirm them).",

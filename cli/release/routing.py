@@ -159,21 +159,75 @@ class Router:
             traffic.update_parameters(self.cloudformation, stack, {"TrafficWeight": str(weight)})
 
 
-def listener_weights(elbv2: Any, load_balancer_arn: str) -> list[tuple[str, int]]:
+def refuse_a_switch_on_a_shared_load_balancer(config: Any, env: str, cloudformation: Any) -> None:
+    """Moving an application between rolling and blue/green is a canary of DNS weights
+    between its two entrances (cli/deploy/rolling.py, cli/release/bluegreen.py). On the
+    environment's shared load balancer both records lead to the same place, where the host
+    name's rule decides, so no weight would move a request, and the second rule could not
+    even be made (one priority per application). Said before anything changes."""
+    from cli.release import inventory
+
+    if not config.shares_a_load_balancer(env):
+        return
+    app = config.app.name
+    if config.deploy.strategy == "blue-green":
+        other = [naming.rolling_stack(env, app)] if outcome.read(
+            cloudformation, naming.rolling_stack(env, app)) is not None else []
+    else:
+        other = [release.stack for release in inventory.releases(cloudformation, env, app)]
+    if other:
+        raise WimpyError(
+            f"{app} runs in {env} with the other strategy ({', '.join(other)}); on the "
+            "environment's shared load balancer its host name's rule, not DNS weights, decides "
+            "where requests go, so no canary could move them. Nothing was changed.",
+            hint="Keep deploy.strategy as it was deployed; or give the environment "
+                 "load_balancer: own for the switch (DNS weights then move traffic); or "
+                 "`wimpy destroy` the application and deploy it again (a pause in service).")
+
+
+def listener_weights(elbv2: Any, load_balancer_arn: str, host: str | None = None) -> list[tuple[str, int]]:
     """The target groups a load balancer's serving listener forwards to, with their weights,
     as the load balancer has them (the HTTPS listener's when there is one: the HTTP one then
-    only redirects to it). Empty when it forwards nowhere (it answers 503)."""
+    only redirects to it). With `host`, what a request for that host name gets: the
+    forward of the rule whose host-header condition names it (an application on a shared
+    load balancer), or else the default. Empty when it forwards nowhere (it answers 503)."""
     listeners = sorted(elbv2.describe_listeners(LoadBalancerArn=load_balancer_arn)["Listeners"],
                        key=lambda listener: listener.get("Protocol") != "HTTPS")
     for listener in listeners:
-        for action in listener.get("DefaultActions", []):
-            if action.get("Type") != "forward":
-                continue
-            weighted = action.get("ForwardConfig", {}).get("TargetGroups")
-            if weighted:
-                return [(g["TargetGroupArn"], int(g.get("Weight", 1))) for g in weighted]
-            return [(action["TargetGroupArn"], 1)]
+        actions = listener.get("DefaultActions", [])
+        if host is not None:
+            rule = _rule_for_host(elbv2, listener["ListenerArn"], host)
+            actions = rule["Actions"] if rule is not None else actions
+        forwarded = _forwarded(actions)
+        if forwarded is not None:
+            return forwarded
     return []
+
+
+def _rule_for_host(elbv2: Any, listener_arn: str, host: str) -> dict | None:
+    """The first rule by priority whose host-header condition names `host` exactly (Wimpy's
+    rules name one host each, without wildcards)."""
+    rules = [rule for rule in elbv2.describe_rules(ListenerArn=listener_arn)["Rules"]
+             if not rule.get("IsDefault")]
+    for rule in sorted(rules, key=lambda rule: int(rule["Priority"])):
+        for condition in rule.get("Conditions", []):
+            if condition.get("Field") != "host-header":
+                continue
+            values = condition.get("HostHeaderConfig", {}).get("Values") or condition.get("Values", [])
+            if host.lower().rstrip(".") in (value.lower() for value in values):
+                return rule
+    return None
+
+
+def _forwarded(actions: list[dict]) -> list[tuple[str, int]] | None:
+    for action in actions:
+        if action.get("Type") != "forward":
+            continue
+        weighted = action.get("ForwardConfig", {}).get("TargetGroups")
+        if weighted:
+            return [(g["TargetGroupArn"], int(g.get("Weight", 1))) for g in weighted]
+        return [(action["TargetGroupArn"], 1)]
+    return None
 
 
 def _has_parameter(cloudformation: Any, stack: str, name: str) -> bool:

@@ -53,11 +53,14 @@ def read_routes(client: Any, target_group: Callable[[Any, str], TargetGroup] | N
     balancers = elbv2.describe_load_balancers()["LoadBalancers"]
     by_dns = {_dns(b["DNSName"]): b for b in balancers}
     groups: dict[str, TargetGroup] = {}
-    forwards = {b["LoadBalancerArn"]: listener_weights(elbv2, b["LoadBalancerArn"]) for b in balancers}
+    forwards: dict[tuple[str, str | None], list[tuple[str, int]]] = {}
 
-    def shares_of(balancer_arn: str, weight: int) -> list[tuple[TargetGroup, int]]:
+    def shares_of(balancer_arn: str, weight: int, host: str | None = None) -> list[tuple[TargetGroup, int]]:
+        # A shared load balancer sends each host name its own rule's way.
+        if (balancer_arn, host) not in forwards:
+            forwards[balancer_arn, host] = listener_weights(elbv2, balancer_arn, host)
         result = []
-        for arn, share in forwards[balancer_arn]:
+        for arn, share in forwards[balancer_arn, host]:
             if arn not in groups:
                 groups[arn] = target_group(elbv2, arn)
             # The balancer forwarding to it now (a description may be older than that).
@@ -76,7 +79,7 @@ def read_routes(client: Any, target_group: Callable[[Any, str], TargetGroup] | N
             aliased.add(balancer["LoadBalancerArn"])
             weight = int(record.get("Weight", 1))
             name = record["Name"].rstrip(".")
-            named.setdefault(name, []).extend(shares_of(balancer["LoadBalancerArn"], weight))
+            named.setdefault(name, []).extend(shares_of(balancer["LoadBalancerArn"], weight, name))
             weighted_records[name] = weighted_records.get(name, 0) + (weight > 0)
     for balancer in balancers:
         if balancer["LoadBalancerArn"] not in aliased:

@@ -303,6 +303,9 @@ def test_destroying_one_application_leaves_the_others_and_the_shared_load_balanc
     assert listener_weights(elbv2, arn, "gamma.staging.example.com") != []
     result = runner.invoke(app, ["destroy", "-c", str(gamma_config), "--env", ENV, "--local", "--yes"])
     assert result.exit_code == 0, result.output
+    # What is left names the shared load balancer and its fixed monthly price.
+    assert f"{naming.edge_stack(ENV)}: the load balancer the environment's applications share" in result.output
+    assert f"(${(0.0252 + 2 * 0.005) * 730:,.2f}/month" in result.output
     assert shared_balancer(emulator) == arn
     assert listener_weights(elbv2, arn, "gamma.staging.example.com") == []  # its rule went with it
     assert certificates() == with_gamma - 1  # and its certificate

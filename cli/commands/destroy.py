@@ -157,6 +157,15 @@ def _left(target: Any, env: str, app: str) -> list[dict[str, Any]]:
                      f"applications: VPC, {nat_what} and their public addresses",
                      "monthly_usd": round(monthly, 2),
                      "remove": next_command("destroy", "--network", env=env)})
+    edge_stack = naming.edge_stack(env)
+    if outcome.read(cloudformation, edge_stack) is not None:
+        # Its hours and two addresses; its capacity units follow the traffic.
+        left.append({"stack": edge_stack, "what": "the load balancer the environment's "
+                     "applications share, with its two public addresses",
+                     "monthly_usd": round((prices["alb_per_hour"] + 2 * prices["public_ipv4_per_hour"])
+                                          * hours, 2),
+                     "by_use": f"${prices['alb_lcu_per_hour']:g} per LCU-hour of traffic",
+                     "remove": next_command("destroy", "--network", env=env)})
     data_stack = naming.application_data_stack(env, app)
     if outcome.read(cloudformation, data_stack) is not None:
         left.append({"stack": data_stack, "what": f"the log group {naming.application_log_group(env, app)}",

@@ -24,6 +24,7 @@ from cli.commands.logs import logs
 from cli.commands.open_url import open_
 from cli.commands.plan import plan
 from cli.commands.releases import releases
+from cli.commands.schema import schema
 from cli.commands.status import status
 from cli.commands.unlock import unlock
 from cli.commands.traffic import abort, promote, rollback
@@ -55,7 +56,7 @@ app = typer.Typer(
     add_completion=True,
 )
 for command in (init, validate, synth, diff, baseline, build, deploy, status, releases, promote, abort, rollback, destroy, logs,
-                unlock, plan, cost):
+                unlock, plan, cost, schema):
     app.command()(reporting.reports_errors(command))
 app.command(name="open")(reporting.reports_errors(open_))
 

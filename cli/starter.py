@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 STARTER = """\
+{modeline}
 # wimpy.yml: how Wimpy deploys this application. Every key, with its default, is in
 # Wimpy's README ("wimpy.yml reference"). Check this file with `wimpy validate`.
 
@@ -118,4 +119,6 @@ environments:
 
 
 def render(*, name: str, account_id: str, region: str) -> str:
-    return STARTER.format(name=name, account_id=account_id, region=region)
+    from cli.config.schema import MODELINE
+
+    return STARTER.format(name=name, account_id=account_id, region=region, modeline=MODELINE)

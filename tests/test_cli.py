@@ -94,7 +94,9 @@ def test_init_writes_a_valid_commented_file(tmp_path):
                                  "--region", "us-east-2"])
     assert result.exit_code == 0, result.output
     text = target.read_text()
-    assert text.startswith("# wimpy.yml")
+    # Editors find the schema (written beside it) from the first line; the comments follow.
+    assert text.startswith("# yaml-language-server: $schema=./wimpy.schema.json\n# wimpy.yml")
+    assert (target.parent / "wimpy.schema.json").is_file()
     data = yaml.safe_load(text)
     assert data["app"]["name"] == "my-service"  # derived from the folder, made valid
     assert data["account"] == {"id": "210987654321", "region": "us-east-2",

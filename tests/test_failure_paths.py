@@ -55,6 +55,7 @@ COMMANDS: dict[tuple[str, ...], dict] = {
     ("unlock",): dict(args=["--env", "staging", "--yes"], aws=True),
     ("plan",): dict(args=["--env", "staging", "--template", "{template}"], offline=True),
     ("cost",): dict(args=[], offline="tests/test_no_network.py"),
+    ("schema",): dict(config=False, args=[], offline=True),
     ("local", "start"): dict(args=[], offline="starts an emulator; see test_local_start_failure"),
     ("local", "stop"): dict(config=False, args=[], offline=True),
     ("local", "status"): dict(config=False, args=[], offline=True),

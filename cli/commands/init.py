@@ -67,8 +67,23 @@ def init(
         candidate.unlink(missing_ok=True)
     path.write_text(text, encoding="utf-8")
     ignored = _ignore_synthesized_templates(path.parent)
-    output.info(f"Wrote {path} for application '{app_name}'{ignored}. Edit it, then check it.\n"
-                f"Next: {next_command('validate', config=path, local=False)}")
+    schema = _write_schema(path.parent)
+    output.info(f"Wrote {path} for application '{app_name}'{schema}{ignored}. Edit it, then "
+                f"check it.\nNext: {next_command('validate', config=path, local=False)}")
+
+
+def _write_schema(folder: Path) -> str:
+    """wimpy.yml's JSON Schema beside it (its first line points editors there); what was
+    done, for the message. Wimpy's own file: written again by each init (and `wimpy schema
+    -o`), so an upgraded Wimpy's keys reach the editor."""
+    from cli.config.schema import SCHEMA_FILE, text
+
+    target = folder / SCHEMA_FILE
+    try:
+        target.write_text(text(), encoding="utf-8")
+    except OSError as error:
+        return f" (could not write {target}: {error.strerror}; `wimpy schema -o` writes it)"
+    return f", its JSON Schema {target} for editors"
 
 
 # How a .gitignore may already name the folder `wimpy synth` writes templates to.

@@ -212,3 +212,117 @@ def keys_under(section: str) -> tuple[str, ...]:
             if name not in names:
                 names.append(name)
     return tuple(names)
+
+
+# -- what each key's value is, for the JSON Schema (cli/config/schema.py) -----------------
+# The loader checks more than a schema can say (a zone of the region, a capacity with room
+# for a batch, an instance type EC2 sells); these are the checks an editor can make as the
+# file is typed. tests/test_schema.py holds each range to the loader's: a value just
+# outside is refused by both, the bounds accepted by both.
+
+def _integer(low: int, high: int) -> dict:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+def _number(low: float, high: float) -> dict:
+    return {"type": "number", "minimum": low, "maximum": high}
+
+
+def _one_of(*values: object) -> dict:
+    return {"enum": list(values)}
+
+
+def _text(pattern: str | None = None) -> dict:
+    return {"type": "string", **({"pattern": f"^(?:{pattern})$"} if pattern else {})}
+
+
+_SCALAR = {"type": ["string", "number", "boolean"]}
+_PORTS = {"type": "array", "items": _integer(1, 65535)}
+_COMMANDS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_PARAMETER = _text(r"/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*")
+_AMI = {"type": "string", "pattern": r"^(?:ami-[0-9a-f]{8}([0-9a-f]{9})?)?$"}
+_INSTANCE_TYPE = _text(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
+
+TYPES: dict[str, dict] = {
+    "app.name": _text(r"[a-z](?:[a-z0-9]|-(?!-))*(?<!-)"),
+    "app.port": _integer(1, 65535),
+    "app.health_check.path": _text(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*"),
+    "app.health_check.interval_seconds": _integer(5, 300),
+    "app.health_check.timeout_seconds": _integer(2, 120),
+    "app.health_check.healthy_threshold": _integer(2, 10),
+    "app.health_check.unhealthy_threshold": _integer(2, 10),
+    "app.instance_type": _INSTANCE_TYPE,
+    "app.capacity.min": _integer(1, 100),
+    # At least min, and room beside it for a batch: never under 2.
+    "app.capacity.max": _integer(2, 100),
+    "app.environment.<NAME>": _SCALAR,
+    "app.secrets.<NAME>": _PARAMETER,
+    "app.database_ports": _PORTS,
+    "app.deregistration_delay_seconds": _integer(0, 3600),
+    "app.machine_image": _AMI,
+    "app.scaling.cpu_target_percent": _integer(10, 90),
+    "app.scaling.requests_per_target": _integer(1, 100000),
+    "app.alarms.error_rate_percent": _integer(1, 100),
+    "app.alarms.p99_latency_ms": _integer(10, 60000),
+    # 10, 30 or a multiple of 60 up to 3600.
+    "app.alarms.period_seconds": {"anyOf": [_one_of(10, 30), {"type": "integer", "multipleOf": 60,
+                                                              "minimum": 60, "maximum": 3600}]},
+    "build.context": _text(),
+    "build.dockerfile": _text(),
+    "build.target": _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"),
+    "build.args.<NAME>": _SCALAR,
+    "build.push_latest": {"type": "boolean"},
+    "registry.url": _text(),
+    "registry.username_env": _text(r"[A-Za-z_][A-Za-z0-9_]*"),
+    "registry.password_env": _text(r"[A-Za-z_][A-Za-z0-9_]*"),
+    "registry.keep_images": _integer(1, 1000),
+    "registry.credentials": _text(),
+    "deploy.strategy": _one_of("rolling", "blue-green"),
+    "deploy.traffic": _one_of("load-balancer", "dns"),
+    "deploy.max_batch_size": {"anyOf": [_one_of("all"), _integer(1, 100)]},
+    "deploy.signal_timeout_seconds": _integer(120, 3600),
+    "deploy.rolling_bake_seconds": _integer(0, 172800),
+    "deploy.canary.steps": {"type": "array", "minItems": 1,
+                            "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}},
+    "deploy.canary.bake_seconds": _integer(0, 86400),
+    "deploy.canary.alarms": {"type": "array",
+                             "items": {"type": "string", "minLength": 1, "maxLength": 255}},
+    "deploy.canary.judge.confidence_percent": _number(50, 99.99),
+    "deploy.canary.judge.max_error_increase_points": _number(0, 100),
+    "deploy.canary.judge.max_latency_increase_percent": _number(0, 1000),
+    "deploy.canary.judge.min_requests": _integer(1, 10_000_000),
+    "deploy.keep_releases": _integer(0, 5),
+    "deploy.kept_release_capacity": _one_of("zero", "warm"),
+    "deploy.dns_ttl_seconds": _integer(0, 3600),
+    "hooks.before_deploy": _COMMANDS,
+    "hooks.after_deploy": _COMMANDS,
+    "hooks.timeout_seconds": _integer(1, 3600),
+    "notifications.slack_webhook_url_env": _text(r"[A-Za-z_][A-Za-z0-9_]*"),
+    "notifications.sns_topic_arn": _text(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}"),
+    "notifications.github_repository": _text(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"),
+    "notifications.github_token_env": _text(r"[A-Za-z_][A-Za-z0-9_]*"),
+    "notifications.github_api_url": _text(r"https?://\S+"),
+    # Quoted: unquoted, YAML reads it as a number and drops leading zeros.
+    "account.id": _text(r"[0-9]{12}"),
+    "account.region": _text(r"[a-z]{2}(-[a-z]+)+-[0-9]"),
+    "account.availability_zones": {"type": "array", "minItems": 2, "maxItems": 6, "uniqueItems": True,
+                                   "items": _text(r"[a-z]{2}(-[a-z]+)+-[0-9][a-z]")},
+    "account.log_retention_days": _one_of(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
+                                          731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
+    "hosted_zone.name": _text(),
+    "hosted_zone.id": _text(r"(/hostedzone/)?Z[A-Z0-9]{1,31}"),
+    "profile": _one_of("standard", "lean"),
+    "environments.<name>.cidr": _text(r"[0-9]{1,3}(\.[0-9]{1,3}){3}/(1[6-9]|2[0-4])"),
+    "environments.<name>.domain": _text(),
+    "environments.<name>.app.instance_type": _INSTANCE_TYPE,
+    "environments.<name>.app.capacity.min": _integer(1, 100),
+    "environments.<name>.app.capacity.max": _integer(2, 100),
+    "environments.<name>.app.scaling.cpu_target_percent": _integer(10, 90),
+    "environments.<name>.app.scaling.requests_per_target": _integer(1, 100000),
+    "environments.<name>.app.environment.<NAME>": _SCALAR,
+    "environments.<name>.app.secrets.<NAME>": _PARAMETER,
+    "environments.<name>.app.machine_image": _AMI,
+    "environments.<name>.nat_gateways": _integer(1, 6),
+    "environments.<name>.load_balancer": _one_of("own", "shared"),
+    "environments.<name>.nat": _one_of("instance", "gateway"),
+}

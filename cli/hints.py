@@ -11,7 +11,7 @@ DEFAULT_CONFIG = Path("wimpy.yml")
 
 # The commands that take --local (tests/test_next_hints.py checks this against the app).
 TARGET_COMMANDS = frozenset({"diff", "baseline", "deploy", "status", "releases", "promote", "abort",
-                             "rollback", "destroy", "logs", "unlock", "open"})
+                             "rollback", "destroy", "logs", "unlock", "open", "exec"})
 
 
 def next_command(command: str, *arguments: str, env: str | None = None,

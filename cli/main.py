@@ -18,6 +18,7 @@ from cli.commands.build import build
 from cli.commands.deploy import deploy
 from cli.commands.destroy import destroy
 from cli.commands.diff import diff
+from cli.commands.exec_shell import exec_
 from cli.commands.cost import cost
 from cli.commands.init import init
 from cli.commands.logs import logs
@@ -59,6 +60,7 @@ for command in (init, validate, synth, diff, baseline, build, deploy, status, re
                 unlock, plan, cost, schema):
     app.command()(reporting.reports_errors(command))
 app.command(name="open")(reporting.reports_errors(open_))
+app.command(name="exec")(reporting.reports_errors(exec_))
 
 
 def reporting_errors(group: typer.Typer) -> typer.Typer:

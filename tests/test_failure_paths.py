@@ -52,6 +52,7 @@ COMMANDS: dict[tuple[str, ...], dict] = {
     ("destroy",): dict(args=["--env", "staging", "--yes"], aws=True),
     ("logs",): dict(args=["--env", "staging"], aws=True),
     ("open",): dict(args=["--env", "staging", "--print"], aws=True),
+    ("exec",): dict(args=["--env", "staging", "--", "true"], aws=True),
     ("unlock",): dict(args=["--env", "staging", "--yes"], aws=True),
     ("plan",): dict(args=["--env", "staging", "--template", "{template}"], offline=True),
     ("cost",): dict(args=[], offline="tests/test_no_network.py"),

@@ -342,3 +342,28 @@ def test_a_killed_container_comes_back_into_service_and_status_shows_real_health
     logs = runner.invoke(app, ["logs", "-c", str(config), "--env", "staging", "--local", "--since", "30m"])
     assert logs.exit_code == 0, logs.output
     assert logs.stdout.count("listening on 8080") >= 3, logs.stdout[-2000:]  # 2 instances, 1 restart
+
+
+def test_exec_runs_a_command_in_an_instance_container_and_returns_its_status(rolling_app):
+    """`wimpy exec` in its own process, as a user runs it: its output and exit status are
+    the command's, run inside the container serving the application."""
+    import subprocess
+    import sys
+
+    _, config, url = rolling_app
+
+    def wimpy_exec(*words):
+        return subprocess.run([sys.executable, "-m", "cli", "exec", "-c", str(config), "--env", "staging",
+                               "--local", "--", *words], capture_output=True, text=True, timeout=60)
+
+    shown = wimpy_exec("/bin/busybox", "cat", "/www/index.html")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == live_version(url)
+    failed = wimpy_exec("/bin/busybox", "false")
+    assert failed.returncode == 1, failed.stderr
+    wrong = subprocess.run([sys.executable, "-m", "cli", "exec", "-c", str(config), "--env", "staging",
+                            "--local", "--instance", "i-nothere", "--", "true"],
+                           capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "--instance i-nothere: not an instance of roller" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+

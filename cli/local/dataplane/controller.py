@@ -181,6 +181,7 @@ class DataPlane:
             for name in groups_of_target_group.get(target_group.arn, []):
                 for instance in self._groups[name].instances if name in self._groups else []:
                     targets.append({"id": instance.id, "port": instance.host_port,
+                                    "container": instance.container,
                                     **_target_state(instance.state, rows.get((backend, instance.id), ""))})
             self._publish(publish.target_group_key(target_group.name), {"targets": targets})
             dims = _dimensions(target_group)

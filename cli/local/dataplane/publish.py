@@ -69,3 +69,10 @@ def running_in_emulator(account_id: str, region: str) -> bool:
 def local_url(ssm: Any, route: str) -> str | None:
     text = parameter_value(ssm, f"{ROOT}/balancers/{route}")
     return json.loads(text)["url"] if text else None
+
+
+def containers(ssm: Any, target_group_name: str) -> dict[str, str]:
+    """Each instance of the target group and the container that plays it (`wimpy exec`)."""
+    text = parameter_value(ssm, f"{ROOT}/{target_group_key(target_group_name)}")
+    return {t["id"]: t["container"] for t in json.loads(text).get("targets", [])
+            if t.get("container")} if text else {}

@@ -8,12 +8,14 @@ import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from cli import aws
-from cli.config import WimpyConfig
 from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
+
+if TYPE_CHECKING:
+    from cli.config import WimpyConfig
 
 LOCAL_NOTE = ("Local target: an AWS emulator plays the account (some resource types are "
               "accepted without effect, see `cli/local/__init__.py`); everything goes through "

@@ -494,3 +494,29 @@ def test_canary_settings(write_config):
         assert "deploy.canary.steps" in message and expected in message
     assert "deploy.keep_releases: 9 is out of range" in one_problem(
         config_with(write_config, deploy={"keep_releases": 9}))
+
+
+def test_the_names_kept_from_botocore_are_botocores_and_a_damaged_copy_is_read_again(tmp_path, monkeypatch):
+    """Regions and instance types come from botocore's data; they are kept per botocore
+    version under XDG_CACHE_HOME so validation does not read the EC2 model every run."""
+    import json
+
+    from cli.config import aws_limits
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    aws_limits._aws_names.cache_clear()
+    fresh = aws_limits._names_from_botocore()
+    assert "eu-west-1" in fresh["regions"] and "t3.small" in fresh["instance_types"]
+    assert aws_limits.known_regions() == frozenset(fresh["regions"])
+    kept = aws_limits.names_cache()
+    assert kept.parent == tmp_path / "wimpy" and json.loads(kept.read_text()) == fresh
+    kept.write_text('{"regions": ["eu-west-1"], "instance_types": 7}')  # damaged
+    aws_limits._aws_names.cache_clear()
+    assert aws_limits.known_instance_types() == frozenset(fresh["instance_types"])
+    assert json.loads(kept.read_text()) == fresh
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))  # no folder can be made there: only slower
+    aws_limits._aws_names.cache_clear()
+    assert aws_limits.known_regions() == frozenset(fresh["regions"])
+    aws_limits._aws_names.cache_clear()

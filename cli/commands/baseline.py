@@ -10,7 +10,6 @@ import typer
 
 from cli import naming, output, targets
 from cli.commands.common import ConfigOption, JsonOption, LocalOption, load, next_command
-from cli.deploy import stacks
 from cli.phases import Phases
 
 
@@ -22,6 +21,8 @@ def baseline(config: Path = ConfigOption,
 
     Example: wimpy baseline --env staging --env production
     """
+    from cli.deploy import stacks
+
     loaded = load(config, env)
     environments = env or list(loaded.environment_names)
     names = [naming.baseline_stack()]

@@ -8,8 +8,6 @@ from typing import Optional
 import typer
 
 from cli import output
-from cli.build import versions
-from cli.build.pipeline import build_and_push
 from cli.commands.common import ConfigOption, JsonOption, load
 
 
@@ -24,6 +22,9 @@ def build(
 
     Example: wimpy build -c wimpy.yml --env staging --version 1.4.0
     """
+    from cli.build import versions
+    from cli.build.pipeline import build_and_push
+
     # The tag first: a bad one is refused before wimpy.yml, the registry or Docker is touched.
     if version is not None:
         versions.check(version)

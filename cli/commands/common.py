@@ -7,15 +7,17 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import typer
 
-from cli.config import ConfigError, UnknownEnvironment, WimpyConfig, load_config
 from cli.errors import ExitCode, WimpyError
 # The follow-up command line for `Next:` hints lives in cli.hints (modules below the
 # commands print hints too); the commands take it from here.
 from cli.hints import DEFAULT_CONFIG, TARGET_COMMANDS, next_command  # noqa: F401
+
+if TYPE_CHECKING:  # the loader (YAML, the reference table) only when a command reads wimpy.yml
+    from cli.config import WimpyConfig
 
 CONFIG_FLAG = "-c/--config"
 SHOWN_CHARACTERS = 60  # of a bad value repeated in a message
@@ -132,6 +134,8 @@ def load(path: Path, environments: Iterable[str] | None = None) -> WimpyConfig:
     """The validated config, with any --env checked against it; WimpyError otherwise:
     a config path that cannot be read or an unknown --env is a bad flag (exit 2), a file
     with problems an invalid wimpy.yml (exit 3)."""
+    from cli.config import ConfigError, load_config
+
     check_config_path(path)
     try:
         config = load_config(path)
@@ -145,6 +149,8 @@ def load(path: Path, environments: Iterable[str] | None = None) -> WimpyConfig:
 
 
 def check_environments(config: WimpyConfig, environments: Iterable[str] | None) -> None:
+    from cli.config import UnknownEnvironment
+
     for name in environments or []:
         try:
             config.environment(name)

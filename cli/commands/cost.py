@@ -15,7 +15,6 @@ from cli import output
 from cli.commands.common import (PATH_CHARACTERS, ConfigOption, JsonOption, NumberOption,
                                  check_readable_file, load, path_parser, shown)
 from cli.errors import ExitCode, WimpyError
-from cli.release.dns import client_cache_seconds
 
 VERSION = "cost"
 
@@ -34,6 +33,8 @@ def cost(
 
     Example: wimpy cost -c examples/hello/wimpy.yml --env production
     """
+    from cli.release.dns import client_cache_seconds
+
     from cli import naming
     from cli.commands.plan import synthesize
     from cli.estimate import cost as model

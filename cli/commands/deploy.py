@@ -5,25 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from cli import naming, output, targets
-from cli.build import versions
 from cli.commands.common import (ConfigOption, JsonOption, LocalOption, check_image_reference,
                                  load, next_command)
-from cli.deploy import context, machine_image, secrets, stacks
-from cli.deploy.foundation import deploy_foundation, ensure_release_record
-from cli.deploy.rolling import Rolling
-from cli.release import images, routing
-from cli.release.adopt import adopt_existing
-from cli.release.session import release_session
-from cli.config import WimpyConfig
 from cli.errors import ExitCode, WimpyError
-from cli.notify.dispatch import deploy_reporting
 from cli.phases import Phases
-from cli.targets import Target
+
+if TYPE_CHECKING:  # what a deploy needs is imported when one runs, not for `wimpy --help`
+    from cli.config import WimpyConfig
+    from cli.targets import Target
 
 
 def deploy(
@@ -45,6 +39,15 @@ def deploy(
     or creates a release stack and moves traffic to it step by step, rolling back on an alarm
     (blue-green). Example: wimpy deploy --env staging --version v1.4.2
     """
+    from cli.build import versions
+    from cli.deploy import secrets, stacks
+    from cli.deploy.foundation import deploy_foundation, ensure_release_record
+    from cli.deploy.rolling import Rolling
+    from cli.release import images, routing
+    from cli.release.adopt import adopt_existing
+    from cli.release.session import release_session
+    from cli.notify.dispatch import deploy_reporting
+
     phases = Phases()
     with phases.phase("validate"):
         if image is not None and skip_build:
@@ -163,6 +166,8 @@ def _planned_context(config: WimpyConfig, env: str, target: Target, *, version: 
     image it will choose (the same reads, nothing changes them in between) and, for
     blue/green, the release. Should they differ after all, that deploy only synthesizes
     again."""
+    from cli.deploy import context, machine_image
+
     ami, _ = machine_image.choose_for(config, env, target.client, update=update_machine_image)
     return context.for_version(version=version, image=image, machine_image=ami,
                                release_stack=config.deploy.strategy == "blue-green")

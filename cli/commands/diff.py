@@ -9,7 +9,6 @@ from typing import Optional
 import typer
 
 from cli import aws, cdk, naming, output, targets
-from cli.build import versions
 from cli.commands.common import ConfigOption, EnvOption, LocalOption, load
 from cli.phases import Phases
 
@@ -21,6 +20,8 @@ def diff(config: Path = ConfigOption, env: str = EnvOption,
 
     Example: wimpy diff --env production --version v1.4.3
     """
+    from cli.build import versions
+
     if version is not None:
         versions.check(version)
     loaded = load(config, [env])

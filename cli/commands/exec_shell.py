@@ -13,7 +13,6 @@ from typing import Any, Optional
 
 import typer
 
-from cli import targets
 from cli.commands.common import ConfigOption, EnvOption, LocalOption, load, next_command
 from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
@@ -37,6 +36,8 @@ def exec_(config: Path = ConfigOption, env: str = EnvOption, local: bool = Local
     must be installed); on the local target it runs `docker exec` into the container.
     Example: wimpy exec --env staging -- bin/rails console
     """
+    from cli import targets
+
     loaded = load(config, [env])
     wants_local = targets.wants_local(local)
     words = list(command or ["sh"])

@@ -11,7 +11,6 @@ import typer
 
 from cli import output, starter
 from cli.commands.common import PATH_CHARACTERS, next_command, path_parser, shown
-from cli.config import ConfigError, load_config
 from cli.errors import ExitCode, WimpyError
 
 
@@ -27,6 +26,8 @@ def init(
 
     Example: wimpy init --name billing-api --account-id 123456789012 --region eu-west-1
     """
+    from cli.config import ConfigError, load_config
+
     if path.is_dir():
         raise WimpyError(f"-p/--path {shown(path, PATH_CHARACTERS)}: is a folder; give the file to write, e.g. "
                          f"-p {shlex.quote(str(path / 'wimpy.yml'))}", code=ExitCode.USAGE)

@@ -14,12 +14,10 @@ from typing import Any, Optional, Sequence
 import typer
 
 from cli import cdk, output
-from cli.build import versions
 from cli.commands.common import (OFFLINE_CDK_FLAGS, ConfigOption, JsonOption, NumberOption, load,
                                  PATH_CHARACTERS, check_readable_file, offline_cdk_environment, path_parser,
                                  shown)
 from cli.errors import ExitCode, WimpyError
-from cli.release.dns import client_cache_seconds
 
 DEFAULT_VERSION = "plan"
 
@@ -73,6 +71,9 @@ def plan(
 
     Example: wimpy plan -c examples/hello/wimpy.yml --env production --compare
     """
+    from cli.build import versions
+    from cli.release.dns import client_cache_seconds
+
     from cli import naming
     from cli.estimate import deploy_time as model
 

@@ -10,8 +10,6 @@ from typing import Any
 from cli import naming, output, targets
 from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load, next_command
 from cli.phases import Phases
-from cli.release.record import UNFINISHED
-from cli.release.session import read_record, where_traffic_is
 
 
 def status(config: Path = ConfigOption, env: str = EnvOption, local: bool = LocalOption,
@@ -20,6 +18,9 @@ def status(config: Path = ConfigOption, env: str = EnvOption, local: bool = Loca
 
     Example: wimpy status --env production --json
     """
+    from cli.release.record import UNFINISHED
+    from cli.release.session import read_record, where_traffic_is
+
     loaded = load(config, [env])
     phases = Phases(stream=_Silent()) if as_json else Phases()
     with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:

@@ -10,7 +10,6 @@ from typing import Optional
 import typer
 
 from cli import cdk, output
-from cli.build import versions
 from cli.errors import ExitCode, WimpyError
 from cli.commands.common import (OFFLINE_CDK_FLAGS, ConfigOption, JsonOption, load,
                                  offline_cdk_environment, path_parser, shown,
@@ -31,6 +30,8 @@ def synth(
 
     Example: wimpy synth -c examples/hello/wimpy.yml --env staging
     """
+    from cli.build import versions
+
     if version is not None:
         versions.check(version)
     loaded = load(config, env)

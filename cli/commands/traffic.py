@@ -10,7 +10,6 @@ import typer
 
 from cli import naming, output, targets
 from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load, next_command
-from cli.deploy import stacks
 from cli.phases import Phases
 
 
@@ -21,6 +20,8 @@ def releases_of(config: Path, env: str, local: bool, *, quiet: bool, what: str,
     the deploy lock with the release record read. `canaries`: BlueGreen whatever the
     strategy, to move a canary left from before wimpy.yml changed strategy.
     `deploys_stacks`: the command may deploy a release's stack again from this wimpy.yml."""
+    from cli.deploy import stacks
+
     from cli.deploy.rolling import Rolling
     from cli.release.adopt import adopt_existing
     from cli.release.bluegreen import BlueGreen

@@ -10,7 +10,6 @@ import typer
 from cli import output
 from cli.commands.common import (ConfigOption, JsonOption, check_config_path,
                                  check_environments, next_command)
-from cli.config import ConfigError, load_config
 from cli.errors import ExitCode, WimpyError
 
 
@@ -23,6 +22,8 @@ def validate(
 
     Example: wimpy validate -c examples/hello/wimpy.yml --env production
     """
+    from cli.config import ConfigError, load_config
+
     check_config_path(config)
     try:
         loaded = load_config(config)

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 import math
+import os
 import re
+from pathlib import Path
 
 from .yaml_source import show
 
@@ -76,17 +79,51 @@ def _botocore_data(name: str, *more: str) -> dict:
     return loader.load_service_model(name, *more) if more else loader.load_data(name)
 
 
+def _names_from_botocore() -> dict[str, list[str]]:
+    return {"regions": sorted(region for partition in _botocore_data("endpoints")["partitions"]
+                              for region in partition["regions"]),
+            "instance_types": sorted(_botocore_data("ec2", "service-2")["shapes"]["InstanceType"]["enum"])}
+
+
+def names_cache() -> Path:
+    """Where the names read from botocore are kept, one file per botocore version (a new
+    botocore brings new regions and instance types): reading its EC2 model costs about
+    0.15 s, which every `wimpy validate` would otherwise pay."""
+    from importlib.metadata import version
+
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "wimpy" / f"aws-names-botocore-{version('botocore')}.json"
+
+
 @functools.cache
+def _aws_names() -> dict[str, frozenset[str]]:
+    path = names_cache()
+    try:
+        kept = json.loads(path.read_text())
+        if all(isinstance(kept.get(key), list) and kept[key] and all(isinstance(n, str) for n in kept[key])
+               for key in ("regions", "instance_types")):
+            return {key: frozenset(kept[key]) for key in ("regions", "instance_types")}
+    except (OSError, ValueError, AttributeError):
+        pass
+    names = _names_from_botocore()
+    try:  # written whole or not at all; a cache that cannot be written is only slower
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(names))
+        partial.replace(path)
+    except OSError:
+        pass
+    return {key: frozenset(value) for key, value in names.items()}
+
+
 def known_regions() -> frozenset[str]:
     """Regions from botocore's endpoint data."""
-    return frozenset(region for partition in _botocore_data("endpoints")["partitions"]
-                     for region in partition["regions"])
+    return _aws_names()["regions"]
 
 
-@functools.cache
 def known_instance_types() -> frozenset[str]:
     """Instance types from the EC2 API model."""
-    return frozenset(_botocore_data("ec2", "service-2")["shapes"]["InstanceType"]["enum"])
+    return _aws_names()["instance_types"]
 
 
 def subnet_prefix(vpc_prefix: int, zone_count: int) -> int:

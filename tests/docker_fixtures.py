@@ -231,13 +231,15 @@ def remove_images_of(client, host: str) -> None:
     """Remove every local image named in `host`'s registry (tags and digests)."""
     import docker
 
-    for image in client.images.list():
-        names = (image.attrs.get("RepoTags") or []) + (image.attrs.get("RepoDigests") or [])
+    # The raw list, not images.list(): that inspects each image after listing them, and
+    # the other test worker may remove one in between (an error at session teardown).
+    for image in client.api.images():
+        names = (image.get("RepoTags") or []) + (image.get("RepoDigests") or [])
         if any(name.startswith(f"{host}/") for name in names):
             try:
-                client.images.remove(image.id, force=True)
+                client.images.remove(image["Id"], force=True)
             except docker.errors.APIError:
-                pass  # already removed through another name
+                pass  # already removed through another name, or by the other worker
 
 
 @pytest.fixture(scope="session")

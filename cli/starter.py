@@ -119,6 +119,6 @@ environments:
 
 
 def render(*, name: str, account_id: str, region: str) -> str:
-    from cli.config.schema import MODELINE
+    from wimpy_domain.config.schema import MODELINE
 
     return STARTER.format(name=name, account_id=account_id, region=region, modeline=MODELINE)

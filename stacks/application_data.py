@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cli import naming
+from wimpy_domain import naming
 
 from . import wiring
 

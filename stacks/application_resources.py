@@ -15,7 +15,7 @@ from constructs import Construct
 
 from wimpy_constructs import AlarmTopic, ApplicationAccess
 
-from cli import naming
+from wimpy_domain import naming
 
 from . import wiring
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 import aws_cdk as cdk
-from cli.config import WimpyConfig
+from wimpy_domain.config import WimpyConfig
 
-from cli import naming
+from wimpy_domain import naming
 from .application_data import ApplicationDataStack
 from .application_resources import ApplicationResourcesStack
 from .baseline import BaselineStack

@@ -17,8 +17,8 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cli import naming
-from cli.config.model import EnvironmentConfig, HostedZoneConfig
+from wimpy_domain import naming
+from wimpy_domain.config.model import EnvironmentConfig, HostedZoneConfig
 from wimpy_constructs import HostRule, PublicLoadBalancer, WeightedAliasRecord
 from wimpy_constructs.traffic_split import TrafficSlot
 from wimpy_constructs.application_access import open_listener_ports

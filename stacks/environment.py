@@ -10,7 +10,7 @@ from constructs import Construct
 
 from wimpy_constructs import EnvironmentNetwork
 
-from cli import naming
+from wimpy_domain import naming
 
 from . import wiring
 

@@ -19,8 +19,8 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cli import naming
-from cli.config.model import AppConfig, EnvironmentConfig, HostedZoneConfig
+from wimpy_domain import naming
+from wimpy_domain.config.model import AppConfig, EnvironmentConfig, HostedZoneConfig
 from wimpy_constructs import PublicLoadBalancer, WeightedAliasRecord
 from wimpy_constructs.traffic_split import MAX_WEIGHT, TrafficSlot, TrafficSplit
 

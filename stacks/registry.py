@@ -10,7 +10,7 @@ from constructs import Construct
 
 from aws_cdk import aws_kms as kms
 
-from cli import naming
+from wimpy_domain import naming
 from wimpy_constructs import ApplicationRegistry
 from wimpy_constructs.defaults import KEEP_IMAGES
 

@@ -16,8 +16,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from cli import naming
-from cli.config.model import AppConfig, DeployConfig, EnvironmentConfig, HostedZoneConfig
+from wimpy_domain import naming
+from wimpy_domain.config.model import AppConfig, DeployConfig, EnvironmentConfig, HostedZoneConfig
 from wimpy_constructs import ContainerService, PublicLoadBalancer, ServiceAlarms, WeightedAliasRecord
 from wimpy_constructs.boot import ContainerSettings
 from wimpy_constructs.target_group import health_checked_target_group

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli import naming
+from wimpy_domain import naming
 from cli.errors import ExitCode  # noqa: F401 - for the tests that import * from here
 from cli.main import app as wimpy
 from cli.phases import Phases
@@ -87,7 +87,7 @@ class Site:
         return split_for(percent, self.full)
 
     def stack(self, version: str) -> str:
-        from cli import naming
+        from wimpy_domain import naming
         from cli.release.names import release_name
 
         return naming.release_stack(ENV, self.app, release_name(version))
@@ -148,7 +148,7 @@ class Site:
         return {stack: weight for stack, weight in self.weights().items() if weight}
 
     def release_stacks(self) -> list[str]:
-        from cli import naming
+        from wimpy_domain import naming
 
         prefix = naming.release_stack(ENV, self.app, "")
         stacks = self.emulator.client("cloudformation").describe_stacks()["Stacks"]

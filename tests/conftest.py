@@ -26,7 +26,7 @@ def cdk_context() -> dict:
 
 @pytest.fixture(scope="session")
 def example_config():
-    from cli.config import load_config
+    from wimpy_domain.config import load_config
 
     return load_config(EXAMPLE)
 

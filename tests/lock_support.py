@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from cli import naming
+from wimpy_domain import naming
 
 
 def a_dead_pid() -> int:

@@ -94,7 +94,7 @@ def test_an_image_the_registry_does_not_have_is_refused_before_anything_changes(
 
 
 def test_rollback_skips_a_release_whose_image_is_gone_and_says_so(site, v2_promoted):
-    from cli import naming
+    from wimpy_domain import naming
 
     v1, v2 = v2_promoted
     site.emulator.client("ecr").batch_delete_image(

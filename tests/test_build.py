@@ -460,7 +460,7 @@ def fake_manifest(config_digest: str) -> str:
 
 def test_ecr_login_gives_the_repository_uri_and_a_token(tmp_path, aws, app_name):
     from cli.build import registries
-    from cli.config import load_config
+    from wimpy_domain.config import load_config
 
     aws.create_repository(repositoryName=f"wimpy/{app_name}", imageTagMutability="IMMUTABLE")
     config = load_config(write_project(tmp_path / "app", app=app_name, account=ECR_ACCOUNT))

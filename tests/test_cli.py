@@ -125,7 +125,7 @@ def test_init_refuses_flags_that_make_a_bad_file(tmp_path):
 
 
 def test_starter_file_mentions_every_section_key():
-    from cli.config.reference import KEYS
+    from wimpy_domain.config.reference import KEYS
     from cli.starter import render
 
     text = render(name="web", account_id="123456789012", region="eu-west-1")

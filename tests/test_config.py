@@ -9,8 +9,8 @@ import ipaddress
 import pytest
 import yaml
 
-from cli.config import ConfigError, UnknownEnvironment, load_config
-from cli.config.reference import KEYS
+from wimpy_domain.config import ConfigError, UnknownEnvironment, load_config
+from wimpy_domain.config.reference import KEYS
 
 VALID = {
     "app": {"name": "web", "port": 8080},
@@ -293,7 +293,7 @@ def test_all_problems_are_reported_together_with_lines(write_config):
     assert any(f"{path}:8: environments.production.cidr" in p for p in found)
 
 
-# Every key of the reference table (cli/config/reference.py) with a value that is not its
+# Every key of the reference table (wimpy_domain/config/reference.py) with a value that is not its
 # default, and what that value must become in the loaded config. A key added to the table
 # without a line here fails the test below.
 EVERY_KEY = {
@@ -501,7 +501,7 @@ def test_the_names_kept_from_botocore_are_botocores_and_a_damaged_copy_is_read_a
     version under XDG_CACHE_HOME so validation does not read the EC2 model every run."""
     import json
 
-    from cli.config import aws_limits
+    from wimpy_domain.config import aws_limits
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     aws_limits._aws_names.cache_clear()

@@ -9,7 +9,7 @@ import copy
 import pytest
 import yaml
 
-from cli.config import ConfigError, load_config
+from wimpy_domain.config import ConfigError, load_config
 
 BASE = {
     "app": {"name": "web", "instance_type": "t3.small", "capacity": {"min": 2, "max": 4},

@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 import yaml
 
-from cli.config import load_config
-from cli.config.model import HooksConfig, NotificationsConfig
+from wimpy_domain.config import load_config
+from wimpy_domain.config.model import HooksConfig, NotificationsConfig
 from tests.test_config import one_problem, problems
 
 BASE = {

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli import naming
-from cli.config import ConfigError, load_config
-from cli.config import loader
-from cli.config import yaml_source
+from wimpy_domain import naming
+from wimpy_domain.config import ConfigError, load_config
+from wimpy_domain.config import loader
+from wimpy_domain.config import yaml_source
 from cli.toolchain import PROJECT_ROOT
 from tests.test_config import VALID, config_with, one_problem, problems
 
@@ -211,7 +211,7 @@ def test_show_bounds_what_it_echoes():
 
 
 def paths_of_every_key() -> list[str]:
-    from cli.config.reference import KEYS
+    from wimpy_domain.config.reference import KEYS
 
     return [key.path.replace("<name>", "staging").replace("<NAME>", "X") for key in KEYS]
 
@@ -261,7 +261,7 @@ def test_keys_are_echoed_bounded_and_escaped(write_config, section):
 
 
 def test_an_unknown_env_on_the_command_line_is_echoed_bounded(write_config):
-    from cli.config import UnknownEnvironment
+    from wimpy_domain.config import UnknownEnvironment
 
     config = load_config(config_with(write_config))
     with pytest.raises(UnknownEnvironment) as caught:
@@ -553,7 +553,7 @@ def test_blue_green_through_dns_without_a_hosted_zone_is_refused(write_config):
 
 
 def test_blue_green_through_the_load_balancer_needs_no_hosted_zone(write_config):
-    from cli.config import load_config
+    from wimpy_domain.config import load_config
 
     config = load_config(config_with(write_config, hosted_zone=None, deploy={"strategy": "blue-green"}))
     assert (config.deploy.strategy, config.deploy.traffic, config.hosted_zone) == ("blue-green", "load-balancer", None)

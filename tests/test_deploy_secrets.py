@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from cli.config import load_config
+from wimpy_domain.config import load_config
 from cli.deploy import secrets
 from cli.errors import ExitCode, WimpyError
 from cli.targets import Target

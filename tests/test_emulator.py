@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cli import naming
-from cli.config import load_config
+from wimpy_domain import naming
+from wimpy_domain.config import load_config
 from cli.local import LocalAws, bootstrap, deploy, moto_fixes
 from cli.local.bootstrap import (BOOTSTRAP_VERSION_PARAMETER, MACHINE_IMAGE_PARAMETERS,
                                  NAT_IMAGE_PARAMETERS)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.config import load_config
+from wimpy_domain.config import load_config
 from cli.main import app
 from cli.toolchain import PROJECT_ROOT
 from tests.conftest import require

@@ -115,7 +115,7 @@ def make_app(emulator, tmp_path: Path, name: str, strategy: str) -> App:
     result = CliRunner().invoke(wimpy, ["deploy", "-c", str(config), "--env", ENV, "--local",
                                         "--version", PLACEHOLDER])
     assert result.exit_code == 0, result.output
-    from cli import naming
+    from wimpy_domain import naming
 
     stack = (naming.release_stack(ENV, name, PLACEHOLDER) if strategy == "blue-green"
              else naming.rolling_stack(ENV, name))
@@ -141,7 +141,7 @@ def rolling(emulator, tmp_path_factory):
 
 def check_invariants(app: App) -> list[str]:
     """Every way the state after a sequence is wrong (empty: all hold)."""
-    from cli import naming
+    from wimpy_domain import naming
     from cli.deploy import outcome
     from cli.release import inventory
     from cli.release.record import KEPT, LIVE
@@ -199,7 +199,7 @@ def listener_weights_of(app: App) -> dict[str, int]:
 def serving_weights(app: App, records: dict[str, int]) -> dict[str, int]:
     """Each release stack's part of the traffic: its own record's weight, or (behind the
     front) its listener weight while the front's record has any."""
-    from cli import naming
+    from wimpy_domain import naming
 
     front = naming.front_stack(ENV, app.name)
     found = {stack: weight for stack, weight in records.items() if stack != front}

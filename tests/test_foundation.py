@@ -81,7 +81,7 @@ def test_the_foundation_fingerprint_changes_with_anything_its_templates_depend_o
     change to wimpy.yml, the environment or the target's context makes another."""
     from types import SimpleNamespace
 
-    from cli.config import load_config
+    from wimpy_domain.config import load_config
     from cli.deploy.foundation import fingerprint
     from tests.conftest import EXAMPLE
 
@@ -115,7 +115,7 @@ def test_a_network_deployed_before_nat_was_recorded_is_not_swapped_for_nat_insta
     """Such a network has NAT gateways: a wimpy.yml that leaves `nat` at its new default
     (instance) disagrees with it, and the deploy stops naming the key, rather than replace
     the gateways with instances as a side effect."""
-    from cli.config import load_config
+    from wimpy_domain.config import load_config
     from cli.deploy.foundation import differences
 
     config = load_config(EXAMPLE)

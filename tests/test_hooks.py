@@ -240,7 +240,7 @@ def write_project(folder: Path, hooks: dict | None = None, notifications: dict |
     (RuntimeError("unexpected"), "failed"),
 ])
 def test_after_deploy_hooks_learn_how_the_deploy_ended(tmp_path, raised, outcome):
-    from cli.config import load_config
+    from wimpy_domain.config import load_config
     from cli.notify.dispatch import deploy_reporting
 
     config = load_config(write_project(tmp_path, hooks={
@@ -253,7 +253,7 @@ def test_after_deploy_hooks_learn_how_the_deploy_ended(tmp_path, raised, outcome
 
 
 def test_a_failing_after_hook_does_not_hide_the_deploys_own_error(tmp_path, capsys):
-    from cli.config import load_config
+    from wimpy_domain.config import load_config
     from cli.notify.dispatch import deploy_reporting
 
     config = load_config(write_project(tmp_path, hooks={"after_deploy": ["exit 9"]}))
@@ -268,7 +268,7 @@ def test_a_failing_after_hook_does_not_hide_the_deploys_own_error(tmp_path, caps
 
 
 def test_after_a_success_they_get_the_url(tmp_path):
-    from cli.config import load_config
+    from wimpy_domain.config import load_config
     from cli.notify.dispatch import deploy_reporting
 
     config = load_config(write_project(tmp_path, hooks={
@@ -281,7 +281,7 @@ def test_after_a_success_they_get_the_url(tmp_path):
 
 
 def test_an_interrupted_deploy_runs_no_after_hooks(tmp_path):
-    from cli.config import load_config
+    from wimpy_domain.config import load_config
     from cli.notify.dispatch import deploy_reporting
 
     config = load_config(write_project(tmp_path, hooks={"after_deploy": ["touch ran"]}))

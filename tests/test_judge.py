@@ -67,7 +67,7 @@ def test_mann_whitney_orders_the_two_samples(a, b, low, high):
 
 
 def test_settings_come_from_wimpy_yml():
-    from cli.config.model import JudgeConfig
+    from wimpy_domain.config.model import JudgeConfig
 
     settings = JudgeSettings.from_config(JudgeConfig(confidence_percent=98, max_error_increase_points=1,
                                                      max_latency_increase_percent=50, min_requests=200))

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.config import load_config
+from wimpy_domain.config import load_config
 from cli.errors import ExitCode, WimpyError
 from cli.main import app
 from cli.notify import Notifier, deploy_reporting

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import yaml
 
-from cli.config import ConfigError, load_config
+from wimpy_domain.config import ConfigError, load_config
 from tests.iam_eval import evaluate
 from tests.test_instance_runtime import build_and_push, free_port, settings_for, write_conf
 from wimpy_constructs import boot

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli.config.reference import KEYS
+from wimpy_domain.config.reference import KEYS
 from cli.errors import ExitCode
 from cli.toolchain import PROJECT_ROOT
 

@@ -147,7 +147,7 @@ def test_the_construct_library_knows_nothing_of_the_cli():
 def test_the_import_check_is_live(tmp_path):
     """Guards the test above: an import of the CLI is found, inside a function too."""
     module = tmp_path / "leaky.py"
-    module.write_text("import aws_cdk\n\ndef f():\n    from cli.config import load_config\n"
+    module.write_text("import aws_cdk\n\ndef f():\n    from wimpy_domain.config import load_config\n"
                       "    import boto3.session\n")
     assert top_level_imports(module) & NOT_FOR_THE_LIBRARY == {"cli", "boto3"}
 

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from cli import naming
+from wimpy_domain import naming
 from cli.release.store import LEASE_SECONDS, LockHeld, LockLost, RecordChanged, RecordStore
 from tests.lock_support import a_dead_pid
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cli.release.canary import Canary, CanaryFailed, CanaryPlan
-from cli.naming import release_stack
+from wimpy_domain.naming import release_stack
 from cli.release.names import InvalidVersion, release_name
 from cli.release.weights import MAX_WEIGHT, Split, split_for
 

@@ -12,9 +12,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.config import ConfigError, load_config
-from cli.config.reference import KEYS, TYPES
-from cli.config.schema import MODELINE, SCHEMA_FILE, build
+from wimpy_domain.config import ConfigError, load_config
+from wimpy_domain.config.reference import KEYS, TYPES
+from wimpy_domain.config.schema import MODELINE, SCHEMA_FILE, build
 from cli.main import app
 from tests.conftest import PROJECT_ROOT
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli import naming
-from cli.config import ConfigError, load_config
+from wimpy_domain import naming
+from wimpy_domain.config import ConfigError, load_config
 from cli.main import app
 from tests.conftest import IMAGE, MACHINE_IMAGE, cdk_context
 from tests.data_plane_support import LoadGenerator, set_version, write_app

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from cli import output
 from cli.build import images, registries, versions
 from cli.build.progress import BuildLog
-from cli.config import WimpyConfig
+from wimpy_domain.config import WimpyConfig
 from cli.errors import WimpyError
 
 ALREADY_IN_REGISTRY = "already-in-registry"

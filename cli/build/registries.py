@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-from cli import naming
-from cli.config import WimpyConfig
+from wimpy_domain import naming
+from wimpy_domain.config import WimpyConfig
 from cli.errors import ExitCode, WimpyError
 
 # Media types of a single-platform image manifest, the only kind `wimpy build` pushes.

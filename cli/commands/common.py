@@ -17,7 +17,7 @@ from cli.errors import ExitCode, WimpyError
 from cli.hints import DEFAULT_CONFIG, TARGET_COMMANDS, next_command  # noqa: F401
 
 if TYPE_CHECKING:  # the loader (YAML, the reference table) only when a command reads wimpy.yml
-    from cli.config import WimpyConfig
+    from wimpy_domain.config import WimpyConfig
 
 CONFIG_FLAG = "-c/--config"
 SHOWN_CHARACTERS = 60  # of a bad value repeated in a message
@@ -134,7 +134,7 @@ def load(path: Path, environments: Iterable[str] | None = None) -> WimpyConfig:
     """The validated config, with any --env checked against it; WimpyError otherwise:
     a config path that cannot be read or an unknown --env is a bad flag (exit 2), a file
     with problems an invalid wimpy.yml (exit 3)."""
-    from cli.config import ConfigError, load_config
+    from wimpy_domain.config import ConfigError, load_config
 
     check_config_path(path)
     try:
@@ -149,7 +149,7 @@ def load(path: Path, environments: Iterable[str] | None = None) -> WimpyConfig:
 
 
 def check_environments(config: WimpyConfig, environments: Iterable[str] | None) -> None:
-    from cli.config import UnknownEnvironment
+    from wimpy_domain.config import UnknownEnvironment
 
     for name in environments or []:
         try:

@@ -35,7 +35,7 @@ def cost(
     """
     from cli.release.dns import client_cache_seconds
 
-    from cli import naming
+    from wimpy_domain import naming
     from cli.commands.plan import synthesize
     from cli.estimate import cost as model
     from cli.estimate import deploy_time

@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from cli import naming, output, targets
+from cli import output, targets
+
+from wimpy_domain import naming
 from cli.commands.common import (ConfigOption, JsonOption, LocalOption, check_image_reference,
                                  load, next_command)
 from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
 
 if TYPE_CHECKING:  # what a deploy needs is imported when one runs, not for `wimpy --help`
-    from cli.config import WimpyConfig
+    from wimpy_domain.config import WimpyConfig
     from cli.targets import Target
 
 

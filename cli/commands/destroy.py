@@ -10,7 +10,9 @@ from typing import Any, Iterator
 
 import typer
 
-from cli import naming, output, targets
+from cli import output, targets
+
+from wimpy_domain import naming
 from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load, next_command
 from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
@@ -118,7 +120,7 @@ def _other_users_of_network(cloudformation: Any, env: str, app: str) -> list[str
             naming.application_resources_stack(env, app),
             # The environment's shared load balancer is the network's, not an application's.
             naming.edge_stack(env))
-    # Application names never end like a data stack does (cli/config reserves the suffix).
+    # Application names never end like a data stack does (wimpy_domain/config reserves the suffix).
     data_suffix = naming.application_data_stack(env, app).removeprefix(naming.rolling_stack(env, app))
     users = []
     for page in cloudformation.get_paginator("describe_stacks").paginate():

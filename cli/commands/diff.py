@@ -8,7 +8,9 @@ from typing import Optional
 
 import typer
 
-from cli import aws, cdk, naming, output, targets
+from cli import aws, cdk, output, targets
+
+from wimpy_domain import naming
 from cli.commands.common import ConfigOption, EnvOption, LocalOption, load
 from cli.phases import Phases
 

@@ -26,7 +26,7 @@ def init(
 
     Example: wimpy init --name billing-api --account-id 123456789012 --region eu-west-1
     """
-    from cli.config import ConfigError, load_config
+    from wimpy_domain.config import ConfigError, load_config
 
     if path.is_dir():
         raise WimpyError(f"-p/--path {shown(path, PATH_CHARACTERS)}: is a folder; give the file to write, e.g. "
@@ -77,7 +77,7 @@ def _write_schema(folder: Path) -> str:
     """wimpy.yml's JSON Schema beside it (its first line points editors there); what was
     done, for the message. Wimpy's own file: written again by each init (and `wimpy schema
     -o`), so an upgraded Wimpy's keys reach the editor."""
-    from cli.config.schema import SCHEMA_FILE, text
+    from wimpy_domain.config.schema import SCHEMA_FILE, text
 
     target = folder / SCHEMA_FILE
     try:

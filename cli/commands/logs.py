@@ -14,7 +14,9 @@ from typing import Any, Callable, Iterator
 
 import typer
 
-from cli import naming, output, targets
+from cli import output, targets
+
+from wimpy_domain import naming
 from cli.commands.common import ConfigOption, JsonOption, LocalOption, load, next_command, shown
 from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases

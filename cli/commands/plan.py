@@ -74,7 +74,7 @@ def plan(
     from cli.build import versions
     from cli.release.dns import client_cache_seconds
 
-    from cli import naming
+    from wimpy_domain import naming
     from cli.estimate import deploy_time as model
 
     versions.check(version)

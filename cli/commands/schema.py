@@ -25,7 +25,7 @@ def schema(
     `wimpy init` writes. Run this again after upgrading Wimpy.
     Example: wimpy schema -o wimpy.schema.json
     """
-    from cli.config.schema import MODELINE, text
+    from wimpy_domain.config.schema import MODELINE, text
 
     document = text()
     if out is None:

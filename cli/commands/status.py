@@ -7,7 +7,9 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-from cli import naming, output, targets
+from cli import output, targets
+
+from wimpy_domain import naming
 from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load, next_command
 from cli.phases import Phases
 

@@ -8,7 +8,9 @@ from typing import Any, Iterator
 
 import typer
 
-from cli import naming, output, targets
+from cli import output, targets
+
+from wimpy_domain import naming
 from cli.commands.common import ConfigOption, EnvOption, JsonOption, LocalOption, load, next_command
 from cli.phases import Phases
 

@@ -22,7 +22,7 @@ def validate(
 
     Example: wimpy validate -c examples/hello/wimpy.yml --env production
     """
-    from cli.config import ConfigError, load_config
+    from wimpy_domain.config import ConfigError, load_config
 
     check_config_path(config)
     try:

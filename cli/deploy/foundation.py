@@ -16,8 +16,10 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from cli import aws, naming
-from cli.config import WimpyConfig
+from cli import aws
+
+from wimpy_domain import naming
+from wimpy_domain.config import WimpyConfig
 from cli.deploy import outcome, stacks
 from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
@@ -107,7 +109,7 @@ def deploy_foundation(run: stacks.StackDeploy, config: WimpyConfig, phases: Phas
 
 # What the foundation's templates are made from, besides wimpy.yml and the target: the
 # code that builds them, and the CDK settings it is built with.
-_SOURCES = ("stacks", "wimpy_constructs", "cli/config", "cli/naming.py")
+_SOURCES = ("stacks", "wimpy_constructs", "wimpy_domain")
 
 
 def fingerprint(config: WimpyConfig, run: stacks.StackDeploy) -> str:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from cli import aws, naming
-from cli.config import WimpyConfig
+from cli import aws
+
+from wimpy_domain import naming
+from wimpy_domain.config import WimpyConfig
 from cli.errors import WimpyError
 
 # AWS's public parameters for the current Amazon ECS-optimized Amazon Linux 2023 image, by

@@ -8,7 +8,7 @@ from __future__ import annotations
 import shlex
 from typing import Any, Callable
 
-from cli.config import WimpyConfig
+from wimpy_domain.config import WimpyConfig
 from cli.errors import ExitCode, WimpyError
 from cli.targets import Target
 

@@ -10,8 +10,8 @@ import hashlib
 import json
 from typing import Any
 
-from cli import naming
-from cli.config import WimpyConfig
+from wimpy_domain import naming
+from wimpy_domain.config import WimpyConfig
 
 
 def register_named_image(target: Any, config: WimpyConfig, version: str) -> None:

@@ -25,7 +25,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from cli.config.yaml_source import show
+from wimpy_domain.config.yaml_source import show
 from cli.local.emulator import LocalAws
 from cli.processes import is_running
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli import naming
+from wimpy_domain import naming
 from cli.deploy import outcome
 
 from . import inventory

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli import faults, naming
+from cli import faults
+
+from wimpy_domain import naming
 from cli.deploy import context, machine_image, outcome, stacks
 from cli.errors import ExitCode, WimpyError
 from cli.hints import next_command

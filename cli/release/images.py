@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli import naming
-from cli.config import WimpyConfig
+from wimpy_domain import naming
+from wimpy_domain.config import WimpyConfig
 from cli.errors import ExitCode, WimpyError
 from cli.phases import Phases
 from cli.targets import Target

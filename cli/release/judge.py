@@ -40,7 +40,7 @@ class JudgeSettings:
 
     @classmethod
     def from_config(cls, config) -> "JudgeSettings":
-        """From wimpy.yml's deploy.canary.judge (cli.config.model.JudgeConfig)."""
+        """From wimpy.yml's deploy.canary.judge (wimpy_domain.config.model.JudgeConfig)."""
         return cls(confidence=config.confidence_percent / 100,
                    error_margin_points=config.max_error_increase_points,
                    latency_margin_percent=config.max_latency_increase_percent,

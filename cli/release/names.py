@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from cli.config.yaml_source import show
+from wimpy_domain.config.yaml_source import show
 
 MAX_VERSION_LENGTH = 128
 # Stack names allow 128 characters; the longest prefix is `wimpy-<12>-<21>-` (36), and

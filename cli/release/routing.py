@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cli import naming
+from wimpy_domain import naming
 from cli.deploy import outcome
 from cli.errors import WimpyError
 

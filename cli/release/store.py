@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from cli import naming
+from wimpy_domain import naming
 from cli.processes import is_running
 
 from .record import ReleaseRecord

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from cli.config import AppConfig, WimpyConfig
+from wimpy_domain.config import AppConfig, WimpyConfig
 from cli.deploy import stacks
 from cli.phases import Phases
 from cli.targets import Target

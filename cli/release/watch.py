@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, Sequence
 
-from cli import naming
+from wimpy_domain import naming
 
 from .judge import JudgeSettings, Sample, Verdict, judge
 

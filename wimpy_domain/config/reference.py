@@ -214,7 +214,7 @@ def keys_under(section: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-# -- what each key's value is, for the JSON Schema (cli/config/schema.py) -----------------
+# -- what each key's value is, for the JSON Schema (wimpy_domain/config/schema.py) -----------------
 # The loader checks more than a schema can say (a zone of the region, a capacity with room
 # for a batch, an instance type EC2 sells); these are the checks an editor can make as the
 # file is typed. tests/test_schema.py holds each range to the loader's: a value just

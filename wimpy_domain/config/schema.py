@@ -1,6 +1,6 @@
 """wimpy.yml's JSON Schema, for editors that complete and check YAML as it is typed
 (yaml-language-server in VS Code, Neovim and others; IntelliJ): built from the reference
-table the loader reads its keys from (cli/config/reference.py), each key's meaning as
+table the loader reads its keys from (wimpy_domain/config/reference.py), each key's meaning as
 its description, so the schema, the loader, the README and `wimpy init` cannot drift
 apart. `wimpy schema` prints it; `wimpy init` writes it beside wimpy.yml and points the
 file at it with yaml-language-server's modeline."""
@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cli.config import aws_limits as aws
-from cli.config.reference import KEYS, TYPES
+from . import aws_limits as aws
+from .reference import KEYS, TYPES
 
 SCHEMA_FILE = "wimpy.schema.json"
 MODELINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}"

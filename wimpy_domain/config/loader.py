@@ -146,11 +146,11 @@ def one_of(allowed: tuple[int, ...]) -> Callable[[Any], int]:
 # --- names Wimpy gives its own stacks and parameters ---
 #
 # Stacks and SSM parameters are named by joining environment and application names
-# (cli.naming). Environment names have no hyphen, so `wimpy-<env>-...` can only be read one
+# (wimpy_domain.naming). Environment names have no hyphen, so `wimpy-<env>-...` can only be read one
 # way - except where Wimpy's own names sit in the same place: an environment called like
 # the word after `wimpy-` in a fixed stack name, or an application called like the word
 # after `/wimpy/<env>/` in the environment's parameters, or ending like the resources stack
-# does. Those words are read off cli.naming below, with placeholders, so they cannot drift
+# does. Those words are read off wimpy_domain.naming below, with placeholders, so they cannot drift
 # from it; tests/test_config_hostile.py proves that no two accepted (environment,
 # application) pairs then make the same stack name or share a parameter folder.
 
@@ -160,7 +160,7 @@ _ENV, _APP, _NAME = "ENV", "APP", "NAME"  # uppercase: no accepted name equals o
 def _word_after(name: str, prefix: str, separator: str) -> str:
     """The word of `name` right after `prefix`, up to `separator`."""
     if not name.startswith(prefix) or not name[len(prefix):]:
-        raise AssertionError(f"cli.naming changed shape: {name!r} no longer starts with "
+        raise AssertionError(f"wimpy_domain.naming changed shape: {name!r} no longer starts with "
                              f"{prefix!r}; update the reserved names in {__name__}")
     return name[len(prefix):].split(separator)[0]
 
@@ -194,7 +194,7 @@ def _reserved_names() -> tuple[dict[str, Callable[[str, str], str]], ...]:
                            ("load balancer", naming.front_stack)):
         suffix = stack_of(_ENV, _APP).removeprefix(rolling)
         if not suffix.startswith("-") or suffix == stack_of(_ENV, _APP):
-            raise AssertionError(f"cli.naming changed shape: the {kind} stack no longer extends "
+            raise AssertionError(f"wimpy_domain.naming changed shape: the {kind} stack no longer extends "
                                  f"{rolling!r}; update the reserved names in {__name__}")
         suffixes[suffix] = lambda env, app, kind=kind, suffix=suffix: (
             f"would name its stack {naming.rolling_stack(env, app)}, which is the {kind} stack "

@@ -8,29 +8,40 @@ from __future__ import annotations
 from typing import Any
 
 
-def certificate_model() -> type:
-    from moto.acm.models import acm_backends
+def _resource_of_type(type_name: str) -> type:
+    """What a CloudFormation resource of moto's needs besides creating, updating and
+    deleting: a type, no name property, no attributes, created at once."""
     from moto.core.common_models import CloudFormationModel
 
-    class LocalCertificate(CloudFormationModel):
-        def __init__(self, arn: str):
-            self.arn = arn
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.arn
-
+    class Resource(CloudFormationModel):
         @staticmethod
         def cloudformation_name_type() -> str:
             return ""
 
         @staticmethod
         def cloudformation_type() -> str:
-            return "AWS::CertificateManager::Certificate"
+            return type_name
 
         @classmethod
         def has_cfn_attr(cls, attr: str) -> bool:
             return False
+
+        def is_created(self) -> bool:
+            return True
+
+    return Resource
+
+
+def certificate_model() -> type:
+    from moto.acm.models import acm_backends
+
+    class LocalCertificate(_resource_of_type("AWS::CertificateManager::Certificate")):
+        def __init__(self, arn: str):
+            self.arn = arn
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
 
         @classmethod
         def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
@@ -53,9 +64,6 @@ def certificate_model() -> type:
                                             account_id: str, region_name: str) -> None:
             return None
 
-        def is_created(self) -> bool:
-            return True
-
     return LocalCertificate
 
 
@@ -64,28 +72,15 @@ def listener_certificate_model() -> type:
     the certificates are added to the listener, which then lists them beside its default
     one, and removed with the resource, as an application on a shared load balancer adds
     and removes its own."""
-    from moto.core.common_models import CloudFormationModel
     from moto.elbv2.models import elbv2_backends
 
-    class LocalListenerCertificate(CloudFormationModel):
+    class LocalListenerCertificate(_resource_of_type("AWS::ElasticLoadBalancingV2::ListenerCertificate")):
         def __init__(self, listener_arn: str, certificates: list[dict[str, Any]], backend: Any):
             self.listener_arn, self.certificates, self.backend = listener_arn, certificates, backend
 
         @property
         def physical_resource_id(self) -> str:
             return self.listener_arn
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return "AWS::ElasticLoadBalancingV2::ListenerCertificate"
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return False
 
         @classmethod
         def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
@@ -117,8 +112,5 @@ def listener_certificate_model() -> type:
                 self.backend.remove_listener_certificates(self.listener_arn, self.certificates)
             except Exception:  # the listener went first (its load balancer deleted): nothing to remove
                 pass
-
-        def is_created(self) -> bool:
-            return True
 
     return LocalListenerCertificate

@@ -287,8 +287,14 @@ class DataPlane:
 
 
 def container_prefix(directory: Path) -> str:
-    """The names of a data plane's containers start with this: the machine and its folder."""
-    return f"wimpy-local-{socket.gethostname()[:8]}-{directory.name[-8:]}-"
+    """The names of a data plane's containers start with this: the machine and its folder,
+    the whole path's digest too: two data planes whose folders end alike (two emulators'
+    state folders, two test workers' dataplane0) number their instances alike, and one's
+    `docker rm --force` of a name would remove the other's container."""
+    import hashlib
+
+    digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:8]
+    return f"wimpy-local-{socket.gethostname()[:8]}-{directory.name[-8:]}-{digest}-"
 
 
 def _pages(client: Any, operation: str, key: str) -> list[dict]:

@@ -34,16 +34,7 @@ class EdgeStack(cdk.Stack):
                  **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         wiring.record_settings(self, settings)
-        vpc = ec2.Vpc.from_vpc_attributes(
-            self, "Vpc", vpc_id=wiring.read(self, naming.environment_parameter(environment, "vpc-id")),
-            availability_zones=list(availability_zones),
-            public_subnet_ids=cdk.Fn.split(",", wiring.read(
-                self, naming.environment_parameter(environment, "public-subnet-ids")),
-                len(availability_zones)))
-        for subnet in vpc.public_subnets:
-            cdk.Annotations.of(subnet).acknowledge_warning(
-                "@aws-cdk/aws-ec2:noSubnetRouteTableId",
-                "This stack places resources in subnets and never reads their route tables")
+        vpc = wiring.environment_vpc(self, environment, availability_zones, public=True)
         # Its way to each application's instances is added by that application's resources
         # stack (ApplicationAccess), so nothing here reaches any instance by itself.
         security_group = ec2.SecurityGroup(

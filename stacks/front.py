@@ -54,7 +54,7 @@ class FrontStack(cdk.Stack):
             self, "TrafficWeight", type="Number", default=0, min_value=0, max_value=255,
             description="Route53 weight of this load balancer's record (0-255): 0 until it "
                         "serves, 255 once every release is behind it") if zone is not None else None
-        if environment.load_balancer == "shared" and zone is not None:
+        if environment.shares_a_load_balancer:
             # The environment's load balancer: this stack is the application's rule on it.
             entrance = enter_through_shared(self, environment=environment, app=name, zone=zone,
                                             weight=dns_weight.value_as_number, slots=slots)
@@ -79,15 +79,7 @@ class FrontStack(cdk.Stack):
     def _own_load_balancer(self, env: str, name: str, environment: EnvironmentConfig,
                            zone: route53.IHostedZone | None,
                            availability_zones: tuple[str, ...]) -> PublicLoadBalancer:
-        vpc = ec2.Vpc.from_vpc_attributes(
-            self, "Vpc", vpc_id=wiring.read(self, naming.environment_parameter(env, "vpc-id")),
-            availability_zones=list(availability_zones),
-            public_subnet_ids=cdk.Fn.split(",", wiring.read(
-                self, naming.environment_parameter(env, "public-subnet-ids")), len(availability_zones)))
-        for subnet in vpc.public_subnets:
-            cdk.Annotations.of(subnet).acknowledge_warning(
-                "@aws-cdk/aws-ec2:noSubnetRouteTableId",
-                "This stack places resources in subnets and never reads their route tables")
+        vpc = wiring.environment_vpc(self, env, availability_zones, public=True)
         security_group = ec2.SecurityGroup.from_security_group_id(
             self, "LoadBalancerSecurityGroup",
             wiring.read(self, naming.application_parameter(env, name, "load-balancer-security-group-id")),

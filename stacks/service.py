@@ -36,27 +36,17 @@ class ServiceStack(cdk.Stack):
                  behind_front: bool = False, **kwargs: Any) -> None:
         # On the environment's shared load balancer, a rolling stack is its own entrance: a
         # rule there and a record pointing at it (stacks/edge.py), instead of its own one.
-        shared = environment.load_balancer == "shared" and hosted_zone is not None and not behind_front
+        shared = environment.shares_a_load_balancer and not behind_front
         super().__init__(scope, id_, **kwargs)
         env, name = environment.name, app.name
 
         def parameter(key: str) -> str:
             return wiring.read(self, naming.application_parameter(env, name, key))
 
-        def subnets(key: str) -> list[str]:
-            return cdk.Fn.split(",", wiring.read(self, naming.environment_parameter(env, key)),
-                                len(availability_zones))
-
-        vpc = ec2.Vpc.from_vpc_attributes(
-            self, "Vpc", vpc_id=wiring.read(self, naming.environment_parameter(env, "vpc-id")),
-            availability_zones=list(availability_zones),
-            # Behind the front stack's load balancer, a release has nothing in public subnets.
-            public_subnet_ids=[] if behind_front or shared else subnets("public-subnet-ids"),
-            private_subnet_ids=subnets("private-subnet-ids"))
-        for subnet in vpc.public_subnets + vpc.private_subnets:
-            cdk.Annotations.of(subnet).acknowledge_warning(
-                "@aws-cdk/aws-ec2:noSubnetRouteTableId",
-                "This stack places resources in subnets and never reads their route tables")
+        # Behind the front stack's or the shared load balancer, a release has nothing in
+        # public subnets.
+        vpc = wiring.environment_vpc(self, env, availability_zones,
+                                     public=not (behind_front or shared), private=True)
         # Imported immutable: the resources stack owns these groups' rules; adding rules here
         # would duplicate them (and AWS refuses duplicate rules).
         instance_group = ec2.SecurityGroup.from_security_group_id(

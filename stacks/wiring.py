@@ -4,11 +4,15 @@ connect stacks without exports."""
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Mapping, Sequence
 
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
+
+from wimpy_domain import naming
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS,
@@ -58,3 +62,23 @@ def record_settings(stack: Construct, settings: Mapping[str, object]) -> None:
 def read(scope: Construct, name: str) -> str:
     """A token for the SSM parameter's value, resolved by CloudFormation at deploy time."""
     return ssm.StringParameter.value_for_string_parameter(scope, name)
+
+
+def environment_vpc(scope: Construct, environment: str, availability_zones: Sequence[str], *,
+                    public: bool = False, private: bool = False) -> ec2.IVpc:
+    """The environment's VPC (stacks/environment.py), with its public and private subnets
+    when the stack places something in them, from the parameters the network writes."""
+    def subnets(key: str) -> list[str]:
+        return cdk.Fn.split(",", read(scope, naming.environment_parameter(environment, key)),
+                            len(availability_zones))
+
+    vpc = ec2.Vpc.from_vpc_attributes(
+        scope, "Vpc", vpc_id=read(scope, naming.environment_parameter(environment, "vpc-id")),
+        availability_zones=list(availability_zones),
+        public_subnet_ids=subnets("public-subnet-ids") if public else None,
+        private_subnet_ids=subnets("private-subnet-ids") if private else None)
+    for subnet in vpc.public_subnets + vpc.private_subnets:
+        cdk.Annotations.of(subnet).acknowledge_warning(
+            "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+            "This stack places resources in subnets and never reads their route tables")
+    return vpc

@@ -69,10 +69,10 @@ SUBNET_TIERS = 3
 SMALLEST_SUBNET_PREFIX = 27
 
 
-@functools.cache
 def _botocore_data(name: str, *more: str) -> dict:
     """Data files that ship with botocore, read without a session, so no AWS profile,
-    credential or network is involved (a broken AWS_PROFILE must not break validation)."""
+    credential or network is involved (a broken AWS_PROFILE must not break validation).
+    Not kept: only the names taken from them are (_aws_names), not the whole EC2 model."""
     import botocore.loaders
 
     loader = botocore.loaders.create_loader()

@@ -702,7 +702,7 @@ def _check_shared_load_balancers(reader: _Reader, document: SourceMap,
     is built, at the key that chose it."""
     if deploy.strategy != "blue-green" or deploy.traffic != "dns":
         return
-    shared = [env.name for env in environments if env.load_balancer == "shared"]
+    shared = [env.name for env in environments if env.shares_a_load_balancer]
     if shared:
         section = document.get("deploy")
         line = section.line_of("traffic") if isinstance(section, SourceMap) else None

@@ -251,6 +251,12 @@ class EnvironmentConfig:
     # by AppConfig field; WimpyConfig.app_in puts them in place of app's.
     app_settings: Mapping[str, object] = field(default_factory=_frozen)
 
+    @property
+    def shares_a_load_balancer(self) -> bool:
+        """Its applications share one load balancer. The loader allows it only with a
+        hosted zone: the rules route by host name."""
+        return self.load_balancer == "shared"
+
 
 @dataclass(frozen=True, kw_only=True)
 class WimpyConfig:
@@ -300,7 +306,7 @@ class WimpyConfig:
                 "account.availability_zones": list(self.account.availability_zones)}
 
     def shares_a_load_balancer(self, environment: str) -> bool:
-        return self.environment(environment).load_balancer == "shared"
+        return self.environment(environment).shares_a_load_balancer
 
     def app_in(self, environment: str) -> AppConfig:
         """The application's settings in `environment` (its capacity, instance type,

@@ -23,6 +23,7 @@ class BaselineStack(cdk.Stack):
         baseline = AccountBaseline(
             self, "Baseline",
             log_retention=log_retention,
+            master_key_alias=naming.master_key_alias(),
             flow_log_retention_days=flow_log_retention_days,
             log_bucket_name=naming.log_bucket(self.account, self.region),
             storage_bucket_name=naming.storage_bucket(self.account, self.region),

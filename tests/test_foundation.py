@@ -6,6 +6,7 @@ explicit act that changes the foundation. Against the AWS emulator over HTTP."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -98,6 +99,32 @@ def test_the_foundation_fingerprint_changes_with_anything_its_templates_depend_o
     assert fingerprint(load_config(changed), run()) != same
     assert fingerprint(config, run(environment="production")) != same
     assert fingerprint(config, run(context={"hosted_zone_id": "Z1"})) != same
+
+
+def test_the_foundation_fingerprint_covers_the_construct_library_wherever_it_is_installed(tmp_path, monkeypatch):
+    """The library is a distribution of its own (library/ here, site-packages once
+    installed): its code is found where Python imports it from, and a change to it makes
+    another fingerprint."""
+    import importlib.util
+    import shutil
+    from types import SimpleNamespace
+
+    import cli.deploy.foundation as foundation
+    from tests.conftest import EXAMPLE
+    from wimpy_domain.config import load_config
+
+    config = load_config(EXAMPLE)
+    run = SimpleNamespace(environment="staging", target=SimpleNamespace(context={}))
+    installed = tmp_path / "site-packages" / "wimpy_constructs"
+    shutil.copytree(Path(importlib.util.find_spec("wimpy_constructs").origin).parent, installed,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: SimpleNamespace(
+        origin=str(installed / "__init__.py")) if name == "wimpy_constructs" else real_find_spec(name, *rest))
+    same = foundation.fingerprint(config, run)
+    boot_script = installed / "boot" / "boot.sh"
+    boot_script.write_text(boot_script.read_text() + "\n# changed\n")
+    assert foundation.fingerprint(config, run) != same
 
 
 class _Deployed:

@@ -45,7 +45,7 @@ def test_a_checkout_without_its_venv_works_from_another_virtualenv(tmp_path):
     other = tmp_path / "other-venv"
     # The project from the checkout, the dependencies from this test's own environment.
     python, _ = virtualenv(other, with_pip=False,
-                           paths=[str(checkout), sysconfig.get_paths()["purelib"]])
+                           paths=[str(checkout), str(checkout / "library"), sysconfig.get_paths()["purelib"]])
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WIMPY_", "VIRTUAL_ENV"))}
     env["WIMPY_LOCAL_STATE"] = str(tmp_path / "local.json")
@@ -76,11 +76,13 @@ def test_a_plain_pip_install_into_another_virtualenv_works(tmp_path):
     # way (an isolated build environment with the build-system's setuptools, from PyPI).
     python, site = virtualenv(other, with_pip=True, paths=[sysconfig.get_paths()["purelib"]])
     source = copy_checkout(tmp_path / "source")  # pip builds in the source tree
+    # The command's distribution and the construct library's, from the same source.
     install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
-                              "--disable-pip-version-check", str(source)],
+                              "--disable-pip-version-check", str(source / "library"), str(source)],
                              capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stdout + install.stderr
-    installed = subprocess.run([str(python), "-c", "import cli, stacks; print(cli.__file__, stacks.__file__)"],
+    installed = subprocess.run([str(python), "-c", "import cli, stacks, wimpy_constructs; "
+                                "print(cli.__file__, stacks.__file__, wimpy_constructs.__file__)"],
                                cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert str(source) not in installed and site in installed, installed
 
@@ -114,3 +116,41 @@ def test_the_pinned_cdk_cli_is_the_one_package_json_installs():
 
     pinned = json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
     assert pinned == toolchain.CDK_CLI_VERSION
+
+
+def test_the_construct_library_installs_alone_with_only_what_it_needs(tmp_path):
+    """`pip install` of the library (library/) into a fresh virtualenv: it declares only
+    aws-cdk-lib, constructs and cdk-nag, installs the `wimpy_constructs` package and
+    nothing else (no `cli` or `stacks` to shadow a CDK app's own folders), and the
+    constructs import and synthesize there without the command."""
+    import json
+
+    other = tmp_path / "venv"
+    python, site = virtualenv(other, with_pip=True, paths=[sysconfig.get_paths()["purelib"]])
+    source = copy_checkout(tmp_path / "source")
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
+                              "--disable-pip-version-check", str(source / "library")],
+                             capture_output=True, text=True, timeout=600)
+    assert install.returncode == 0, install.stdout + install.stderr
+    report = subprocess.run(
+        [str(python), "-c", "import json, importlib.metadata as m; d = m.distribution('wimpy-constructs'); "
+         "print(json.dumps({'requires': d.requires, 'top': d.read_text('top_level.txt'), "
+         "'files': sorted({f.parts[0] for f in d.files})}))"],
+        cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    found = json.loads(report)
+    assert sorted(r.split(">")[0].split("<")[0].split("=")[0] for r in found["requires"]) == [
+        "aws-cdk-lib", "cdk-nag", "constructs"]
+    assert found["top"].split() == ["wimpy_constructs"]
+    assert {part for part in found["files"] if not part.endswith(".dist-info")} == {"wimpy_constructs"}
+
+    probe = (
+        "import importlib.util, wimpy_constructs\n"
+        "assert all(importlib.util.find_spec(name) is None for name in ('cli', 'stacks', 'wimpy_domain'))\n"
+        "from wimpy_constructs.boot import BOOT_TEMPLATE\n"
+        "assert BOOT_TEMPLATE.is_file()\n"  # the boot files came with the package
+        "print(wimpy_constructs.__file__)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    imported = subprocess.run([str(python), "-c", probe], cwd=tmp_path, env=env,
+                              capture_output=True, text=True)
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    assert imported.stdout.startswith(site), imported.stdout

@@ -179,3 +179,38 @@ def test_usage_error(tmp_path):
     conf, _ = write_conf(tmp_path, settings_for("x/y:z", 1234, "n"))
     result = run_script(boot.CONTAINER_SCRIPT, "dance", conf)
     assert result.returncode == 2 and "usage: wimpy-container prepare|run|stop" in result.stderr
+
+
+def test_a_worker_runs_with_no_port_published_and_is_healthy_once_its_container_runs(
+        tmp_path, docker_client, registry):
+    """A worker (ContainerSettings without a port) serves no request: nothing is
+    published, and the boot script's health wait (`container:<app>`) passes once its
+    container runs, and fails while it does not."""
+    port = free_port()  # what the image would listen on; a worker's is never published
+    name = f"wimpy-worker-{port}"
+    image = build_and_push(docker_client, registry, tmp_path / "app", name="worker", port=port, healthy=True)
+    settings = boot.ContainerSettings(**{**settings_for(image, port, name).__dict__, "port": None,
+                                         "secrets": {}})
+    conf, _ = write_conf(tmp_path, settings)
+    assert "PORT=''" in conf.read_text()
+
+    not_yet, _ = health_wait(f"container:{name}", 2)
+    assert not_yet.returncode == 1 and f"not healthy after 2s: container:{name}" in not_yet.stderr
+    prepared = run_script(boot.CONTAINER_SCRIPT, "prepare", conf, timeout=120)
+    assert prepared.returncode == 0, prepared.stderr
+    env = {**os.environ, "WIMPY_CONF": str(conf)}
+    running = subprocess.Popen(["bash", str(boot.CONTAINER_SCRIPT), "run"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        result, _ = health_wait(f"container:{name}", 60)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"running: {name}"
+        container = docker_client.containers.get(name)
+        assert container.attrs["HostConfig"]["PortBindings"] in ({}, None)
+        stopped = run_script(boot.CONTAINER_SCRIPT, "stop", conf, timeout=60)
+        assert stopped.returncode == 0, stopped.stderr
+        assert running.wait(timeout=60) == 0, running.stdout.read()
+    finally:
+        if running.poll() is None:
+            running.kill()
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)

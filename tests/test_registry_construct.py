@@ -139,7 +139,7 @@ def test_the_construct_library_knows_nothing_of_the_cli():
     # The walk found the package's modules, sub-packages included (not just one file).
     assert {"wimpy_constructs.registry", "wimpy_constructs.boot",
             "wimpy_constructs.container_service"} <= set(modules), sorted(modules)
-    assert len(modules) == len(list((PROJECT_ROOT / "wimpy_constructs").rglob("*.py")))
+    assert len(modules) == len(list((PROJECT_ROOT / "library" / "wimpy_constructs").rglob("*.py")))
     offending = {name: sorted(top_level_imports(path) & NOT_FOR_THE_LIBRARY)
                  for name, path in modules.items()}
     assert {name: found for name, found in offending.items() if found} == {}

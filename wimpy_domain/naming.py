@@ -58,6 +58,10 @@ def listener_rule_priority(app: str) -> int:
     return 1 + int(hashlib.sha256(app.encode()).hexdigest()[:8], 16) % 50000
 
 
+def master_key_alias() -> str:
+    return "alias/wimpy/master"
+
+
 def storage_bucket(account: str, region: str) -> str:
     return f"wimpy-storage-{account}-{region}"
 

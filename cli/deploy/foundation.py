@@ -12,6 +12,7 @@ anything, naming each key that differs. Changing the shared foundation is an exp
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any, Mapping
@@ -122,13 +123,14 @@ def fingerprint(config: WimpyConfig, run: stacks.StackDeploy) -> str:
     digest.update(config.source.read_bytes())
     digest.update(json.dumps({"environment": run.environment, "context": run.target.context,
                               "cdk": toolchain.CDK_CLI_VERSION}, sort_keys=True).encode())
-    root = Path(__file__).resolve().parents[2]
     for source in _SOURCES:
-        path = root / source
-        files = sorted(path.rglob("*")) if path.is_dir() else [path]
-        for file in files:
+        # Where the package is imported from: the library is a distribution of its own
+        # (library/ in a checkout, site-packages once installed). Found, not imported: the
+        # CDK stays out of this process.
+        path = Path(importlib.util.find_spec(source).origin).parent
+        for file in sorted(path.rglob("*")):
             if file.is_file() and "__pycache__" not in file.parts:
-                digest.update(str(file.relative_to(root)).encode())
+                digest.update(f"{source}/{file.relative_to(path)}".encode())
                 digest.update(file.read_bytes())
     return digest.hexdigest()
 

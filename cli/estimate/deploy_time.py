@@ -75,7 +75,7 @@ REFRESH_DEFAULT_MAX_HEALTHY_PERCENT = 110
 HOOK_DEFAULT_HEARTBEAT_SECONDS = 3600
 LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
 
-# wimpy_constructs/boot/wimpy-health-wait polls the health path every 2 s (its default
+# library/wimpy_constructs/boot/wimpy-health-wait polls the health path every 2 s (its default
 # interval): the container is seen healthy at most one poll after it starts answering.
 HEALTH_WAIT_POLL_SECONDS = 2
 

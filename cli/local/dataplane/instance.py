@@ -27,7 +27,7 @@ from wimpy_constructs.boot import CONTAINER_SCRIPT, HEALTH_WAIT_SCRIPT, BootCont
 
 from cli.local.dataplane.logs import LogShipper, log_group_of
 
-# The unit's RestartSec (wimpy_constructs/boot/app.service).
+# The unit's RestartSec (library/wimpy_constructs/boot/app.service).
 RESTART_SECONDS = 5.0
 
 

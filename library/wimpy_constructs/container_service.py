@@ -11,6 +11,8 @@ during it or within the bake time after it.
 
 from __future__ import annotations
 
+import dataclasses
+
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_autoscaling as autoscaling
@@ -21,6 +23,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import boot, defaults
+from .application_access import ApplicationAccess
 from .compliance import acknowledge, acknowledge_wildcard
 
 # Time between the end of user data's installs and the health wait: Docker install and
@@ -34,19 +37,27 @@ MAX_ROLLOUT_ALARMS = 10
 
 @jsii.implements(ec2.IConnectable)
 class ContainerService(Construct):
-    """Instances in private subnets running ``image`` on ``port``, registered in
-    ``target_group``.
+    """Instances in private subnets running ``settings.image`` on ``settings.port``,
+    registered in ``target_group``; without one, a worker that serves no request.
 
     :param vpc: the environment's VPC. :param vpc_subnets: where instances go (private).
-    :param security_group: the instances' group (from ApplicationAccess).
-    :param role: the instance role; the service adds only what its own instances need
-        (signalling this stack, completing this group's launch hook).
-    :param machine_image: pinned image; a change replaces every instance, so pass a fixed one.
+    :param access: the application's ApplicationAccess in this app: the instances' group,
+        role and log group come from it, and ``settings`` is checked against it (the port
+        it opens, the secrets its role may read, its registry). Or give:
+    :param security_group: the instances' group, and
+    :param role: the instance role (for instance, both imported from another stack). The
+        service adds only what its own instances need (signalling this stack, completing
+        this group's launch hook), in a policy of its own: several services may share a role.
+    :param machine_image: pinned Linux image; a change replaces every instance, so pass a
+        fixed one.
     :param instance_type: e.g. ``t3.small``.
     :param settings: the container to run (image, port, environment, secret parameter
-        names, registry login, log group).
-    :param target_group: the load balancer's target group the instances join.
+        names, registry login). Its ``region`` defaults to the stack's, its ``log_group``
+        to ``access``'s.
+    :param target_group: the load balancer's target group the instances join, on
+        ``settings.port``. @default none: a worker, healthy once its container runs
     :param health_check_path: what the boot check requests locally before signalling.
+        @default the target group's health check path
     :param min_capacity / max_capacity: group size; there is never a desired capacity, so
         a deploy never resets what scaling decided.
     :param max_batch_size: instances started beside the old ones at once in a refresh
@@ -65,15 +76,16 @@ class ContainerService(Construct):
         *,
         vpc: ec2.IVpc,
         vpc_subnets: ec2.SubnetSelection,
-        security_group: ec2.ISecurityGroup,
-        role: iam.IRole,
         machine_image: ec2.IMachineImage,
         instance_type: ec2.InstanceType,
         settings: boot.ContainerSettings,
-        target_group: elbv2.IApplicationTargetGroup,
-        health_check_path: str,
         min_capacity: int,
         max_capacity: int,
+        access: ApplicationAccess | None = None,
+        security_group: ec2.ISecurityGroup | None = None,
+        role: iam.IRole | None = None,
+        target_group: elbv2.IApplicationTargetGroup | None = None,
+        health_check_path: str | None = None,
         max_batch_size: int = defaults.MAX_BATCH_SIZE,
         signal_timeout: cdk.Duration = defaults.SIGNAL_TIMEOUT,
         health_check_grace: cdk.Duration = defaults.HEALTH_CHECK_GRACE,
@@ -87,6 +99,10 @@ class ContainerService(Construct):
             raise ValueError(f"signal_timeout must be at least 2 minutes (Docker install and "
                              f"image pull happen within it), got {timeout_seconds}s")
         stack = cdk.Stack.of(self)
+        security_group, role = _instance_identity(access, security_group, role)
+        settings = _completed(settings, access, region=stack.region)
+        health_check_path = _health_check_path(settings, target_group, health_check_path)
+        _check_linux(machine_image, stack)
         self.settings = settings
 
         self.user_data = ec2.UserData.for_linux(shebang="#!/bin/bash")
@@ -117,9 +133,12 @@ class ContainerService(Construct):
             launch_template=self.launch_template,
             min_capacity=min_capacity,
             max_capacity=max_capacity,
+            # Behind a load balancer, an instance it finds unhealthy is replaced; a worker's
+            # health is its instance's.
             health_checks=autoscaling.HealthChecks.with_additional_checks(
                 additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
-                grace_period=health_check_grace),
+                grace_period=health_check_grace) if target_group is not None
+            else autoscaling.HealthChecks.ec2(grace_period=health_check_grace),
             signals=autoscaling.Signals.wait_for_min_capacity(timeout=signal_timeout),
             group_metrics=[autoscaling.GroupMetrics.all()],
         )
@@ -148,19 +167,29 @@ class ContainerService(Construct):
             service="autoscaling", resource="autoScalingGroup",
             resource_name=f"*:autoScalingGroupName/{stack.stack_name}-{stack.get_logical_id(group)}-*",
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
-        granted = role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["autoscaling:CompleteLifecycleAction"], resources=[this_group]))
-        if granted.policy_dependable is not None:
-            # The policy (this and the signal) exists before the first instance boots.
-            self.auto_scaling_group.node.add_dependency(granted.policy_dependable)
-            acknowledge_wildcard(
-                granted.policy_dependable.node.default_child, this_group,
-                "The group's name ends in a suffix CloudFormation generates; the wildcards "
-                "stand for that suffix and the group's id, not for other groups")
+        # A policy of this service's own (not the role's default one), so that services
+        # sharing a role each add theirs. Inline policies are named per role: the name
+        # carries this stack's, so another stack's service on the same role (another
+        # release) never replaces this one.
+        policy = iam.Policy(self, "InstancePolicy", roles=[role], policy_name=cdk.Names.unique_resource_name(
+            self, max_length=120, separator="-") + "-instance", statements=[
+            iam.PolicyStatement(actions=["autoscaling:CompleteLifecycleAction"], resources=[this_group])])
+        acknowledge_wildcard(
+            policy.node.default_child, this_group,
+            "The group's name ends in a suffix CloudFormation generates; the wildcards "
+            "stand for that suffix and the group's id, not for other groups")
+        # Both policies exist before the first instance boots: this one, and the role's
+        # own where the group's creation signal (cloudformation:SignalResource on this
+        # stack) is granted by the group itself.
+        self.auto_scaling_group.node.add_dependency(policy)
+        for signal_policy in role.node.children:  # a Role's DefaultPolicy, an imported role's
+            if isinstance(signal_policy, iam.Policy):
+                self.auto_scaling_group.node.add_dependency(signal_policy)
         acknowledge(self.auto_scaling_group, "AS3",
                     "Launch and termination events are in the group's activity history and "
                     "CloudTrail, and deploy failures surface through CloudFormation rollback")
-        target_group.add_target(self.auto_scaling_group)
+        if target_group is not None:
+            target_group.add_target(self.auto_scaling_group)
         self.target_group = target_group
         self.connections = ec2.Connections(security_groups=[security_group])
 
@@ -222,6 +251,9 @@ class ContainerService(Construct):
         found from the group when a listener in this stack forwards to it, or given as
         ``load_balancer_full_name`` (``app/<name>/<id>``) when the load balancer is another
         stack's (a TrafficSplit's)."""
+        if self.target_group is None:
+            raise ValueError("scale_on_requests needs a target_group: a worker answers no "
+                             "request; scale it on CPU (scale_on_cpu)")
         if load_balancer_full_name is not None:
             autoscaling.TargetTrackingScalingPolicy(
                 self.auto_scaling_group, "ScalingPolicyRequests",
@@ -242,3 +274,84 @@ def _check_capacity(low: int, high: int, batch: int) -> None:
     if high < low + batch:
         raise ValueError(f"max_capacity ({high}) must be at least min_capacity + max_batch_size "
                          f"({low} + {batch}) so a batch can be replaced with min_capacity in service")
+
+def _instance_identity(access: ApplicationAccess | None, security_group: ec2.ISecurityGroup | None,
+                       role: iam.IRole | None) -> tuple[ec2.ISecurityGroup, iam.IRole]:
+    if access is not None:
+        if security_group is not None or role is not None:
+            raise ValueError("give access (an ApplicationAccess) or security_group and role, "
+                             "not both: access already names the instances' group and role")
+        return access.instance_security_group, access.instance_role
+    missing = [name for name, value in (("security_group", security_group), ("role", role))
+               if value is None]
+    if missing:
+        raise ValueError(f"{' and '.join(missing)} required without access (an "
+                         "ApplicationAccess, which names both)")
+    return security_group, role
+
+
+def _completed(settings: boot.ContainerSettings, access: ApplicationAccess | None, *,
+               region: str) -> boot.ContainerSettings:
+    """``settings`` with what is derived filled in, checked against ``access``."""
+    log_group = settings.log_group or (access.log_group.log_group_name if access else "")
+    if not log_group:
+        raise ValueError("settings.log_group is required without access (an ApplicationAccess, "
+                         "whose log group the container then writes to)")
+    if access is not None:
+        if settings.port is not None and settings.port != access.app_port:
+            raise ValueError(f"settings.port is {settings.port}, but access opens port "
+                             f"{access.app_port} to the load balancer: give both the same port")
+        unreadable = sorted(name for name in settings.secrets.values()
+                            if "/" + name.lstrip("/") not in access.readable_secret_names)
+        if unreadable:
+            raise ValueError(f"settings.secrets names SSM parameters the instance role may not "
+                             f"read: {', '.join(unreadable)}; add them to access's "
+                             "secret_parameter_names")
+        if settings.registry_login == "ecr" and access.repository is None:
+            raise ValueError("settings.registry_login is 'ecr', but access has no repository "
+                             "to pull from: pass repository= to ApplicationAccess")
+    return dataclasses.replace(settings, region=settings.region or region, log_group=log_group)
+
+
+def _health_check_path(settings: boot.ContainerSettings, target_group: elbv2.IApplicationTargetGroup | None,
+                       given: str | None) -> str | None:
+    """The path the boot check requests: the target group's, so an instance joins only
+    once the load balancer will find it healthy. None for a worker (no target group)."""
+    if target_group is None:
+        if given is not None:
+            raise ValueError("health_check_path needs a target_group: a worker is healthy once "
+                             "its container runs")
+        return None
+    if settings.port is None:
+        raise ValueError("settings.port is required with a target_group: the port the "
+                         "container listens on, where the load balancer sends requests")
+    cfn = target_group.node.default_child
+    if isinstance(cfn, elbv2.CfnTargetGroup):
+        port = cfn.port
+        if isinstance(port, (int, float)) and int(port) != settings.port:
+            raise ValueError(f"target_group sends to port {int(port)}, but settings.port is "
+                             f"{settings.port}: give both the same port")
+    if isinstance(target_group, elbv2.ApplicationTargetGroup):
+        path = target_group.health_check.path if target_group.health_check else None
+        if path is None:
+            path = "/"  # the load balancer's default
+        if not cdk.Token.is_unresolved(path):
+            if given is not None and given != path:
+                raise ValueError(f"health_check_path is {given!r}, but target_group checks "
+                                 f"{path!r}: leave health_check_path out to use the target group's")
+            return path
+    if given is None:
+        raise ValueError("health_check_path is required with a target_group imported from "
+                         "elsewhere (its health check path is not known here)")
+    if not given.startswith("/"):
+        raise ValueError(f"health_check_path must start with '/', got {given!r}")
+    return given
+
+
+def _check_linux(machine_image: ec2.IMachineImage, stack: cdk.Stack) -> None:
+    """The boot script is bash for systemd on Linux; a Windows image would never signal."""
+    os_type = machine_image.get_image(stack).os_type
+    if os_type != ec2.OperatingSystemType.LINUX:
+        raise ValueError(f"machine_image must be a Linux image (the boot script is bash, run "
+                         f"by cloud-init, and the container runs under systemd), got a "
+                         f"{os_type.name.lower()} one")

@@ -7,7 +7,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_logs as logs
 
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
-MASTER_KEY_ALIAS = "alias/wimpy/master"
 # Old versions of log objects are kept this long, then expire (current versions never do).
 NONCURRENT_VERSION_DAYS = 90
 STORAGE_ACCESS_LOG_PREFIX = "s3-access/storage/"

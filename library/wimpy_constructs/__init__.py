@@ -12,9 +12,10 @@ from .registry import ApplicationRegistry
 from .release_record_table import ReleaseRecordTable
 from .service_alarms import ServiceAlarms
 from .target_group import health_checked_target_group
+from .boot import ContainerSettings
 from .traffic_split import TrafficSlot, TrafficSplit
 from .weighted_record import WeightedAliasRecord
 
-__all__ = ["AccountBaseline", "AlarmTopic", "ApplicationAccess", "ApplicationRegistry", "ContainerService", "EnvironmentNetwork",
+__all__ = ["AccountBaseline", "AlarmTopic", "ApplicationAccess", "ApplicationRegistry", "ContainerService", "ContainerSettings", "EnvironmentNetwork",
            "HostRule", "PublicLoadBalancer", "ReleaseRecordTable", "ServiceAlarms", "TrafficSlot", "TrafficSplit",
            "WeightedAliasRecord", "health_checked_target_group"]

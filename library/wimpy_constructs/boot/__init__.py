@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -34,30 +34,47 @@ SECRETS_FILE = "/run/wimpy/secrets.env"
 
 @dataclass(frozen=True, kw_only=True)
 class ContainerSettings:
-    """Everything the instance needs to run one application's container."""
+    """Everything the instance needs to run one application's container. ContainerService
+    fills in what it can derive: ``region`` from its stack, ``log_group`` from its
+    ``access`` (ApplicationAccess)."""
 
     app: str
     image: str
-    port: int
-    environment: Mapping[str, str]
-    secrets: Mapping[str, str]  # variable -> SSM parameter name
-    region: str
-    registry_login: str  # "ecr", "credentials" (registry_credentials) or "none"
-    log_group: str
-    stop_timeout_seconds: int
+    # The port the container listens on, published on the instance's same port; None for a
+    # worker that serves nothing (no load balancer, nothing published).
+    port: int | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)  # variable -> SSM parameter name
+    region: str = ""
+    registry_login: str = "none"  # "ecr", "credentials" (registry_credentials) or "none"
+    log_group: str = ""
+    stop_timeout_seconds: int = 30
     # registry_login "credentials": the SSM parameter name or Secrets Manager secret ARN
     # holding {"username": ..., "password": ...}, read when the container starts.
     registry_credentials: str = ""
 
     def __post_init__(self) -> None:
+        if not _APP_NAME.match(self.app):
+            raise ValueError(f"settings.app must be 1-64 letters, digits, '.', '_' or '-' "
+                             f"(it names the container and its systemd unit), got {self.app!r}")
+        if self.port is not None and (isinstance(self.port, bool) or not isinstance(self.port, int)
+                                      or not 1 <= self.port <= 65535):
+            raise ValueError(f"settings.port must be a port from 1 to 65535 (or None for a "
+                             f"worker), got {self.port!r}")
+        if isinstance(self.secrets, str) or isinstance(self.environment, str):
+            raise ValueError("settings.environment and settings.secrets must be mappings of "
+                             "variable names to values (secrets: to SSM parameter names)")
         if self.registry_login not in ("ecr", "credentials", "none"):
-            raise ValueError(f"registry_login must be ecr, credentials or none, got "
+            raise ValueError(f"settings.registry_login must be ecr, credentials or none, got "
                              f"{self.registry_login!r}")
         if (self.registry_login == "credentials") != bool(self.registry_credentials):
             raise ValueError("registry_credentials names where the registry's credentials are "
                              "read, with registry_login 'credentials' only; got "
                              f"registry_login={self.registry_login!r}, "
                              f"registry_credentials={self.registry_credentials!r}")
+
+
+_APP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def container_conf(settings: ContainerSettings, *, log_options: str | None = None,
@@ -71,7 +88,7 @@ def container_conf(settings: ContainerSettings, *, log_options: str | None = Non
     values = {
         "NAME": settings.app,
         "IMAGE": settings.image,
-        "PORT": str(settings.port),
+        "PORT": "" if settings.port is None else str(settings.port),
         "ENV_FILE": env_path,
         "SECRETS_FILE": secrets_path,
         "STOP_TIMEOUT": str(settings.stop_timeout_seconds),
@@ -105,11 +122,16 @@ def unit_file(*, app: str, start_timeout_seconds: int, stop_timeout_seconds: int
 
 
 def boot_script(settings: ContainerSettings, *, stack_name: str, signal_resource: str,
-                health_path: str, health_timeout_seconds: int, start_timeout_seconds: int) -> str:
+                health_path: str | None, health_timeout_seconds: int, start_timeout_seconds: int) -> str:
     """The user data: write the files above, start the unit (Docker comes with the machine
     image; one without it gets it from dnf), then let the instance join the load balancer
     (its group's launch hook) and tell CloudFormation success only once the container
-    answers on its health path."""
+    answers on its health path (a worker without one: once its container runs)."""
+    if not settings.region or not settings.log_group:
+        raise ValueError("settings.region and settings.log_group must be filled in (ContainerService "
+                         "derives them from its stack and its access)")
+    health_url = (f"http://127.0.0.1:{settings.port}{health_path}" if health_path is not None
+                  else f"container:{settings.app}")
     files = {
         f"{INSTALL_DIR}/wimpy-container": CONTAINER_SCRIPT.read_text(),
         f"{INSTALL_DIR}/wimpy-health-wait": HEALTH_WAIT_SCRIPT.read_text(),
@@ -126,7 +148,7 @@ def boot_script(settings: ContainerSettings, *, stack_name: str, signal_resource
         "@STACK@": shlex.quote(stack_name),
         "@RESOURCE@": shlex.quote(signal_resource),
         "@REGION@": shlex.quote(settings.region),
-        "@HEALTH_URL@": shlex.quote(f"http://127.0.0.1:{settings.port}{health_path}"),
+        "@HEALTH_URL@": shlex.quote(health_url),
         "@HEALTH_TIMEOUT@": str(health_timeout_seconds),
         "@APP@": settings.app,
         "@READY_HOOK@": READY_HOOK,

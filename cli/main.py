@@ -104,10 +104,16 @@ def _show_version(asked: bool) -> None:
 
 @app.callback()
 def _options(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+             verbose: bool = typer.Option(False, "--verbose", "-v",
+                                          help="Show the CDK CLI's own output (every CloudFormation "
+                                               "event) instead of one line per stack."),
              _version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
                                            help="Show Wimpy's version and the CDK CLI it runs, "
                                                 "then exit.")) -> None:
     reporting.set_debug(debug)
+    from cli import live
+
+    live.set_verbose(verbose)
 
 
 def main() -> None:

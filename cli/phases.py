@@ -1,22 +1,27 @@
 """Phases of a long command (validate, build, synth, CloudFormation, ...), each shown as it
-starts and ends with the time it took, on stderr; their timings also go in --json output."""
+starts (live, with its elapsed time, in a terminal: cli/live.py) and ends with the time it
+took, on stderr; their timings also go in --json output."""
 
 from __future__ import annotations
 
-import sys
 import time
 from contextlib import contextmanager
 from typing import Iterator
 
+from cli.live import Display
+
 
 class Phases:
     def __init__(self, *, stream=None) -> None:
-        self._stream = stream or sys.stderr
+        self.display = Display(stream=stream)
         self.timings: list[dict[str, object]] = []
 
     @contextmanager
     def phase(self, name: str, detail: str = "") -> Iterator[None]:
-        self._write(f"▸ {name}{': ' + detail if detail else ''}")
+        title = f"{name}{': ' + detail if detail else ''}"
+        if not self.display.terminal:
+            self.display.line(f"▸ {title}")
+        self.display.start_phase(title)
         started = time.monotonic()
         try:
             yield
@@ -26,13 +31,13 @@ class Phases:
         self._finish(name, started, ok=True)
 
     def note(self, message: str) -> None:
-        self._write(f"  {message}")
+        self.display.line(f"  {message}")
+
+    def countdown(self, label: str, seconds_left: float) -> None:
+        self.display.countdown(label, seconds_left)
 
     def _finish(self, name: str, started: float, *, ok: bool) -> None:
+        self.display.end_phase()
         seconds = round(time.monotonic() - started, 1)
         self.timings.append({"phase": name, "seconds": seconds, "ok": ok})
-        self._write(f"{'✓' if ok else '✗'} {name} ({seconds:.1f}s)")
-
-    def _write(self, line: str) -> None:
-        self._stream.write(line + "\n")
-        self._stream.flush()
+        self.display.line(f"{'✓' if ok else '✗'} {name} ({seconds:.1f}s)")

@@ -122,10 +122,33 @@ def open_target(config: WimpyConfig, *, local: bool, phases: Phases) -> Iterator
         rollout = Rollout(target.client)
         if rollout.active():
             target.rollout = rollout
-        phases.note(f"{LOCAL_NOTE} {DATA_PLANE_ON if target.rollout else DATA_PLANE_OFF}")
+        if _first_time_for(state, "data plane" if target.rollout else "no data plane"):
+            phases.note(f"{LOCAL_NOTE} {DATA_PLANE_ON if target.rollout else DATA_PLANE_OFF}")
         if config.hosted_zone:
             target.context["hosted_zone_id"] = _local_zone(emulator, config.hosted_zone.name)
         yield target
+
+
+def _first_time_for(state: dict[str, Any] | None, what: str) -> bool:
+    """Whether the local target's explanation is new to this run: once per `wimpy local
+    start` (kept beside its state file, which goes with it), every time for a command's own
+    emulator."""
+    if state is None:
+        return True
+    from cli.local.persistent import state_path
+
+    marker = state_path().with_name(state_path().name + ".explained")
+    told = f"{state.get('endpoint')} {what}"
+    try:
+        if marker.read_text() == told:
+            return False
+    except OSError:
+        pass
+    try:
+        marker.write_text(told)
+    except OSError:
+        pass
+    return True
 
 
 def _local_zone(emulator: Any, name: str) -> str:

@@ -118,3 +118,34 @@ def test_acknowledgements_need_a_real_reason(stack):
 
     with pytest.raises(ValueError, match="reason must explain itself"):
         acknowledge(stack, "S1", "false positive")
+
+
+def test_a_network_in_an_account_bound_stack_says_how_to_avoid_the_zone_lookup():
+    """CDK's VPC asks its stack for the region's zones even when given them, which an
+    account-and-region stack looks up in AWS with credentials. The network says how to
+    make that lookup go away; once the stack pins its zones, none is left."""
+    import json
+    from pathlib import Path
+
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Annotations, Match
+
+    from wimpy_constructs import EnvironmentNetwork
+
+    zones = ["eu-west-1a", "eu-west-1b"]
+    env = cdk.Environment(account="123456789012", region="eu-west-1")
+
+    class Pinned(cdk.Stack):
+        @property
+        def availability_zones(self):
+            return zones
+
+    for stack_class, lookups in ((cdk.Stack, 1), (Pinned, 0)):
+        app = cdk.App()
+        stack = stack_class(app, "Net", env=env)
+        EnvironmentNetwork(stack, "Network", cidr="10.0.0.0/16", availability_zones=zones, nat_gateways=1)
+        warnings = Annotations.from_stack(stack).find_warning(
+            "*", Match.string_like_regexp("override the stack's availability_zones property"))
+        assert len(warnings) == lookups
+        manifest = json.loads((Path(app.synth().directory) / "manifest.json").read_text())
+        assert len(manifest.get("missing", [])) == lookups

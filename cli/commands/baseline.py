@@ -37,7 +37,7 @@ def baseline(config: Path = ConfigOption,
     phases = Phases()
     with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
         run = stacks.StackDeploy(config_path=config, environment=",".join(environments),
-                                 target=target, show=stacks.progress_printer(quiet=as_json))
+                                 target=target, **stacks.progress(phases, quiet=as_json))
         with phases.phase("baseline", ", ".join(names)):
             stacks.deploy(run, names, what="Deploying the baseline")
     output.result({"stacks": names, "target": target.name, "phases": phases.timings},

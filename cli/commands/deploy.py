@@ -78,7 +78,7 @@ def deploy(
 
     with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
         run = stacks.StackDeploy(config_path=config, environment=env, target=target,
-                                 show=stacks.progress_printer(quiet=as_json))
+                                 **stacks.progress(phases, quiet=as_json))
         if image or skip_build:
             with phases.phase("image", reference):
                 images.refuse_missing(loaded, target, reference, why=f"deploy {version}")

@@ -35,7 +35,7 @@ def releases_of(config: Path, env: str, local: bool, *, quiet: bool, what: str,
         targets.refuse_local_only_settings(loaded)
     with targets.open_target(loaded, local=targets.wants_local(local), phases=phases) as target:
         run = stacks.StackDeploy(config_path=config, environment=env, target=target,
-                                 show=stacks.progress_printer(quiet=quiet))
+                                 **stacks.progress(phases, quiet=quiet))
         with release_session(target.client("dynamodb"), env=env, app=loaded.app.name, what=what) as session:
             adopt_existing(session, target.client("cloudformation"),
                            image_of=lambda v: naming.image_reference(

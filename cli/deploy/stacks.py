@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Callable, Mapping, Sequence
 from cli import cdk
 from cli.deploy import outcome
 from cli.errors import ExitCode, WimpyError
+from cli.phases import Phases
 from cli.targets import Target
 
 
@@ -27,15 +27,22 @@ class StackDeploy:
     config_path: Path
     environment: str
     target: Target
+    # What happens to the stacks, told as it happens (the local rollout's steps).
     show: Callable[[str], None]
+    # The CDK CLI's output, line by line. @default show
+    cdk_output: Callable[[str], None] | None = None
 
 
-def progress_printer(quiet: bool) -> Callable[[str], None]:
-    def show(line: str) -> None:
-        if not quiet:
-            sys.stderr.write(f"  │ {line}\n")
-            sys.stderr.flush()
-    return show
+def progress(phases: Phases, *, quiet: bool) -> dict[str, Callable[[str], None]]:
+    """StackDeploy's show and cdk_output for a command's display (cli/live.py): the CDK
+    CLI's events become one line per stack; nothing at all with --json."""
+    if quiet:
+        return {"show": _ignore, "cdk_output": _ignore}
+    return {"show": phases.note, "cdk_output": phases.display.cloudformation}
+
+
+def _ignore(line: str) -> None:
+    pass
 
 
 # The cloud assemblies this process synthesized, by the app and context they were made
@@ -77,7 +84,8 @@ def deploy(run: StackDeploy, stacks: Sequence[str], *, context: Mapping[str, str
     rollout = run.target.rollout
     before = rollout.before(stacks) if rollout else {}
     try:
-        cdk.run(arguments, what=what, extra_env=run.target.cdk_env, on_line=run.show)
+        cdk.run(arguments, what=what, extra_env=run.target.cdk_env,
+                on_line=run.cdk_output or run.show)
     except WimpyError as failure:
         _raise_if_rolled_back(run.target, stacks, failure)
         raise

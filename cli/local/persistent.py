@@ -156,6 +156,8 @@ def stop(state: dict[str, Any], *, timeout_seconds: float = 30) -> None:
         raise OSError(f"the emulator (pid {pid}) did not exit after SIGKILL")
     if _path_names(state):
         state_path().unlink(missing_ok=True)
+        # What commands told once per run of this emulator (cli/targets.py).
+        state_path().with_name(state_path().name + ".explained").unlink(missing_ok=True)
 
 
 def _path_names(state: dict[str, Any]) -> bool:

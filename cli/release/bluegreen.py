@@ -176,6 +176,8 @@ class BlueGreen(Strategy):
         how = "listener weights" if self.router.same_listener(release.stack, old_stack) else "DNS weights"
         self.phases.note(f"step {step + 1}/{len(release.steps)}: {split.share:.1f}% of traffic "
                          f"({how} {split.new}/{split.old}), watching for {plan.wait_for(percent)}s")
+        canary.on_wait = lambda left: self.phases.countdown(
+            f"step {step + 1}/{len(release.steps)} at {split.share:.1f}% of traffic, watched", left)
         try:
             watched = canary.watch(percent, split)
         except CanaryFailed as failure:

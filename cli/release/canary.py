@@ -90,6 +90,8 @@ class Canary:
     # Metrics are stamped with real time, whatever clock the waits go by.
     wall: Callable[[], float] = time.time
     verdict: object = field(default=None, init=False)  # the judge's, for the last step watched
+    # Told the seconds left in the step at each look, for a countdown on screen.
+    on_wait: Callable[[float], None] | None = None
 
     def move(self, split: Split) -> None:
         self.traffic.set_split(split)
@@ -104,6 +106,8 @@ class Canary:
             if problems:
                 raise CanaryFailed(percent, split, problems)
             remaining = deadline - self.clock.now()
+            if self.on_wait is not None:
+                self.on_wait(max(0.0, remaining))
             if remaining <= 0:
                 break
             self.clock.sleep(min(self.plan.poll_seconds, remaining))

@@ -114,6 +114,7 @@ class EnvironmentNetwork(Construct):
             # nothing Wimpy creates uses that group, so we skip the Lambda.
             restrict_default_security_group=False,
         )
+        _warn_of_a_zone_lookup(self)
         for subnet in self.vpc.public_subnets + self.vpc.private_subnets + self.vpc.isolated_subnets:
             _allow_pinned_zone(subnet)
         self.nat_instances: list[ec2.Instance] = []
@@ -161,6 +162,27 @@ def _harden_nat_instance(scope: Construct, instance: ec2.Instance) -> None:
     acknowledge(instance, "EC29", "Termination protection would stop CloudFormation from "
                 "replacing the NAT instance (a new machine image) or deleting the environment; "
                 "it lives only in its stack")
+
+
+# What Stack.availability_zones gives while CDK's lookup of them is pending.
+_LOOKUP_PENDING = ["dummy1a", "dummy1b", "dummy1c"]
+
+
+def _warn_of_a_zone_lookup(network: Construct) -> None:
+    """CDK's VPC always asks its stack for the region's zones, even with its own given; an
+    account-and-region stack answers from a context lookup that the CDK CLI then makes in
+    AWS, with credentials. The zones here are pinned, so the answer is never used: say how
+    to make the lookup go away instead of letting `cdk synth` fail offline."""
+    stack = cdk.Stack.of(network)
+    if cdk.Token.is_unresolved(stack.account) or cdk.Token.is_unresolved(stack.region):
+        return  # an environment-agnostic stack asks nothing of AWS
+    if list(stack.availability_zones) == _LOOKUP_PENDING:
+        cdk.Annotations.of(network).add_warning_v2(
+            "wimpy:availabilityZoneLookup",
+            "CDK's VPC asks this stack for its region's zones, which the CDK CLI looks up in "
+            "AWS (credentials needed). The zones given here are used anyway: override the "
+            "stack's availability_zones property to return them, and synthesis needs no AWS "
+            "access.")
 
 
 def _allow_pinned_zone(subnet: ec2.ISubnet | ec2.Instance) -> None:

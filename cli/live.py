@@ -46,9 +46,19 @@ class StackLine:
     def finished(self) -> bool:
         return bool(_STACK_DONE.search(self.status)) and "CLEANUP" not in self.status
 
+    @property
+    def succeeded(self) -> bool:
+        return self.status.endswith("_COMPLETE") and "ROLLBACK" not in self.status
+
+    def counted(self) -> str:
+        """Resources done / total. A stack that succeeded has them all done (the emulator's
+        events may come out of order, so the CDK CLI's count can lag)."""
+        if not self.total:
+            return "…"
+        return f"{self.total}/{self.total}" if self.succeeded else f"{self.done}/{self.total}"
+
     def render(self) -> str:
-        counted = f"{self.done}/{self.total}" if self.total else "…"
-        return f"{self.name}  {counted}  {self.last}"
+        return f"{self.name}  {self.counted()}  {self.last}"
 
 
 class Display:
@@ -120,8 +130,9 @@ class Display:
             was_finished = stack.finished
             stack.status = event["status"]
             if stack.finished and not was_finished and not _verbose:
+                counted = f"{stack.total}" if stack.succeeded else stack.counted()
                 self.line(f"  {stack.name}: {stack.status.lower().replace('_', ' ')} "
-                          f"({stack.done}/{stack.total} resources)")
+                          f"({counted} resources)")
         if "FAILED" in event["status"] and not _verbose:
             reason = event["rest"].split(" ", 1)[1] if " " in event["rest"] else ""
             failure = f"{event['status']} {event['type']} {logical}: {reason}".rstrip(": ")

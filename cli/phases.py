@@ -17,18 +17,23 @@ class Phases:
         self.timings: list[dict[str, object]] = []
 
     @contextmanager
-    def phase(self, name: str, detail: str = "") -> Iterator[None]:
+    def phase(self, name: str, detail: str = "", *, live: bool = True) -> Iterator[None]:
+        """`live=False` for a phase whose work shows its own progress on the terminal (a
+        Docker build and push): it gets a line, not the live area, which would fight it
+        for the cursor."""
         title = f"{name}{': ' + detail if detail else ''}"
-        if not self.display.terminal:
+        shown_live = live and self.display.terminal
+        if shown_live:
+            self.display.start_phase(title)
+        else:
             self.display.line(f"▸ {title}")
-        self.display.start_phase(title)
         started = time.monotonic()
         try:
             yield
         except BaseException:
-            self._finish(name, started, ok=False)
+            self._finish(name, started, ok=False, shown_live=shown_live)
             raise
-        self._finish(name, started, ok=True)
+        self._finish(name, started, ok=True, shown_live=shown_live)
 
     def note(self, message: str) -> None:
         self.display.line(f"  {message}")
@@ -36,8 +41,9 @@ class Phases:
     def countdown(self, label: str, seconds_left: float) -> None:
         self.display.countdown(label, seconds_left)
 
-    def _finish(self, name: str, started: float, *, ok: bool) -> None:
-        self.display.end_phase()
+    def _finish(self, name: str, started: float, *, ok: bool, shown_live: bool) -> None:
+        if shown_live:
+            self.display.end_phase()
         seconds = round(time.monotonic() - started, 1)
         self.timings.append({"phase": name, "seconds": seconds, "ok": ok})
         self.display.line(f"{'✓' if ok else '✗'} {name} ({seconds:.1f}s)")

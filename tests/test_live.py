@@ -39,7 +39,7 @@ def test_off_a_terminal_a_stack_is_one_line_when_it_ends_and_raw_events_need_ver
             phases.display.cloudformation(line)
     assert stream.getvalue().splitlines() == [
         "▸ application: wimpy-staging-hello",
-        "  wimpy-staging-hello: update complete (7/7 resources)",
+        "  wimpy-staging-hello: update complete (7 resources)",
         stream.getvalue().splitlines()[-1],
     ]
     assert stream.getvalue().splitlines()[-1].startswith("✓ application (")
@@ -147,3 +147,20 @@ def test_the_local_target_is_explained_once_per_local_start(tmp_path, monkeypatc
     assert targets._first_time_for({"endpoint": "http://127.0.0.1:5000"}, "no data plane") is True
     # A command's own emulator (no `wimpy local start`) is new every time.
     assert targets._first_time_for(None, "data plane") is True
+
+
+def test_a_stack_that_rolled_back_says_how_far_it_got():
+    stream = io.StringIO()
+    display = live.Display(stream=stream)
+    display.cloudformation("wimpy-staging-hello | 3/7 | 10:00:20 AM | UPDATE_ROLLBACK_COMPLETE | "
+                           "AWS::CloudFormation::Stack | wimpy-staging-hello ")
+    assert stream.getvalue() == "  wimpy-staging-hello: update rollback complete (3/7 resources)\n"
+
+
+def test_a_phase_with_its_own_progress_gets_a_line_not_the_live_area():
+    stream = io.StringIO()
+    phases = Phases(stream=stream)
+    phases.display = live.Display(stream=stream, terminal=True)
+    with phases.phase("build and push", "registry/app:v1", live=False):
+        assert phases.display._live is None
+    assert stream.getvalue().splitlines()[0] == "▸ build and push: registry/app:v1"

@@ -112,7 +112,7 @@ def deploy(
             else:
                 from cli.build.pipeline import build_and_push
 
-                with phases.phase("build and push", reference):
+                with phases.phase("build and push", reference, live=False):
                     build_and_push(loaded, version=version, aws_client=target.client)
             if loaded.deploy.strategy == "blue-green":
                 from cli.release.bluegreen import BlueGreen

@@ -46,8 +46,9 @@ class ContainerService(Construct):
         it opens, the secrets its role may read, its registry). Or give:
     :param security_group: the instances' group, and
     :param role: the instance role (for instance, both imported from another stack). The
-        service adds only what its own instances need (signalling this stack, completing
-        this group's launch hook), in a policy of its own: several services may share a role.
+        service adds only what its own instances need: completing this group's launch hook,
+        in a policy of its own (several services may share a role), and signalling this
+        stack (which the group grants itself).
     :param machine_image: pinned Linux image; a change replaces every instance, so pass a
         fixed one.
     :param instance_type: e.g. ``t3.small``.

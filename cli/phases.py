@@ -8,11 +8,12 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from cli.live import Display
-
 
 class Phases:
     def __init__(self, *, stream=None) -> None:
+        # Imported here: `wimpy --help` and the commands that show no phase never need it.
+        from cli.live import Display
+
         self.display = Display(stream=stream)
         self.timings: list[dict[str, object]] = []
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from cli import aws
 from cli.errors import ExitCode, WimpyError
-from cli.phases import Phases
 
 if TYPE_CHECKING:
+    from cli.phases import Phases
     from wimpy_domain.config import WimpyConfig
 
 LOCAL_NOTE = ("Local target: an AWS emulator plays the account (some resource types are "

@@ -130,8 +130,8 @@ class ServiceStack(cdk.Stack):
             machine_image=ec2.MachineImage.generic_linux({self.region: machine_image_id}),
             instance_type=ec2.InstanceType(app.instance_type),
             settings=settings,
+            # The boot check requests the target group's own health check path.
             target_group=target_group,
-            health_check_path=app.health_check.path,
             min_capacity=app.capacity.min,
             max_capacity=app.capacity.max,
             max_batch_size=deploy.batch_for(app.capacity),

@@ -69,6 +69,12 @@ def run_script(script, command: str, conf, path_prefix: str = "", **kwargs):
     return subprocess.run(["bash", str(script), command], env=env, capture_output=True, text=True, **kwargs)
 
 
+def run_in_foreground(conf) -> subprocess.Popen:
+    """`wimpy-container run`, as the unit's main process runs it."""
+    return subprocess.Popen(["bash", str(boot.CONTAINER_SCRIPT), "run"], env={**os.environ, "WIMPY_CONF": str(conf)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def health_wait(url: str, timeout: int) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
     result = subprocess.run(["bash", str(boot.HEALTH_WAIT_SCRIPT), url, str(timeout), "1"],
@@ -110,9 +116,7 @@ def test_the_unit_runs_a_healthy_container_and_stops_it_gracefully(tmp_path, doc
     assert secrets_path.read_text() == "API_TOKEN=value-of-api-token\n"
     assert stat.S_IMODE(secrets_path.stat().st_mode) == 0o600
 
-    env = {**os.environ, "WIMPY_CONF": str(conf)}
-    running = subprocess.Popen(["bash", str(boot.CONTAINER_SCRIPT), "run"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    running = run_in_foreground(conf)
     try:
         result, _ = health_wait(f"http://127.0.0.1:{port}/health", 60)
         assert result.returncode == 0, result.stderr
@@ -146,9 +150,7 @@ def test_a_container_that_never_becomes_healthy_fails_within_the_timeout(tmp_pat
     settings = boot.ContainerSettings(**{**settings.__dict__, "secrets": {}})
     conf, _ = write_conf(tmp_path, settings)
     assert run_script(boot.CONTAINER_SCRIPT, "prepare", conf, timeout=120).returncode == 0
-    env = {**os.environ, "WIMPY_CONF": str(conf)}
-    running = subprocess.Popen(["bash", str(boot.CONTAINER_SCRIPT), "run"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    running = run_in_foreground(conf)
     try:
         result, elapsed = health_wait(f"http://127.0.0.1:{port}/health", HEALTH_TIMEOUT)
         assert result.returncode == 1
@@ -198,9 +200,7 @@ def test_a_worker_runs_with_no_port_published_and_is_healthy_once_its_container_
     assert not_yet.returncode == 1 and f"not healthy after 2s: container:{name}" in not_yet.stderr
     prepared = run_script(boot.CONTAINER_SCRIPT, "prepare", conf, timeout=120)
     assert prepared.returncode == 0, prepared.stderr
-    env = {**os.environ, "WIMPY_CONF": str(conf)}
-    running = subprocess.Popen(["bash", str(boot.CONTAINER_SCRIPT), "run"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    running = run_in_foreground(conf)
     try:
         result, _ = health_wait(f"container:{name}", 60)
         assert result.returncode == 0, result.stderr

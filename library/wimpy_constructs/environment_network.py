@@ -186,11 +186,11 @@ def _warn_of_a_zone_lookup(network: Construct) -> None:
 
 
 def _allow_pinned_zone(subnet: ec2.ISubnet | ec2.Instance) -> None:
-    """Zones are pinned on purpose (from wimpy.yml): synthesis needs no AWS lookup and a
+    """Zones are pinned on purpose (given by the caller): synthesis needs no AWS lookup and a
     deploy never moves subnets (or the NAT instances in them) because AWS changed which
     zones it lists first."""
     cfn_subnet = subnet.node.default_child
-    reason = "Zones come from wimpy.yml on purpose; see _allow_pinned_zone"
+    reason = "The zones are given by the caller on purpose; see _allow_pinned_zone"
     cfn_subnet.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3010"]}})
     # The same cfn-lint rule, as run by the CDK's built-in "CloudFormation Validate" plugin.
     cdk.Validations.of(cfn_subnet).acknowledge(

@@ -86,6 +86,7 @@ class ApplicationAccess(Construct):
         # The SSM parameters the instance role may read: what ContainerService checks an
         # application's secrets against.
         self.readable_secret_names: set[str] = set()
+        self._pull_grantees = 0  # roles other than the instance role given grant_pull
         self._storage_bucket = storage_bucket
         self._master_key = master_key
 
@@ -270,8 +271,8 @@ class ApplicationAccess(Construct):
         """'' for the instance role (its policy keeps its logical id), a number for others."""
         if role is self.instance_role:
             return ""
-        self._grantees = getattr(self, "_grantees", 0) + 1
-        return str(self._grantees)
+        self._pull_grantees += 1
+        return str(self._pull_grantees)
 
     def _acknowledge_prefix_wildcard(self) -> None:
         """The object wildcard under the application's prefix is the point of the prefix."""

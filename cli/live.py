@@ -28,9 +28,8 @@ def verbose() -> bool:
 
 # The CDK CLI's `--progress events` line:
 # "wimpy-staging-hello |  3/12 | 10:00:01 AM | CREATE_COMPLETE | AWS::EC2::Subnet | Subnet1 reason"
-_EVENT = re.compile(r"^\s*(?P<stack>[A-Za-z][\w-]*)\s*\|\s*(?P<done>\d+)/(?P<total>\d+)\s*\|[^|]*\|"
-                    r"\s*(?P<status>[A-Z_]+)\s*\|\s*(?P<type>[\w:]+)\s*\|\s*(?P<rest>.*)$")
-_STACK_DONE = re.compile(r"_(COMPLETE|FAILED)$")
+_EVENT = re.compile(r"\s*(?P<stack>[A-Za-z][\w-]*)\s*\|\s*(?P<done>\d+)/(?P<total>\d+)\s*\|[^|]*\|"
+                    r"\s*(?P<status>[A-Z_]+)\s*\|\s*(?P<type>[\w:]+)\s*\|\s*(?P<rest>.*)", re.ASCII)
 
 
 @dataclass
@@ -44,7 +43,7 @@ class StackLine:
 
     @property
     def finished(self) -> bool:
-        return bool(_STACK_DONE.search(self.status)) and "CLEANUP" not in self.status
+        return self.status.endswith(("_COMPLETE", "_FAILED")) and "CLEANUP" not in self.status
 
     @property
     def succeeded(self) -> bool:
@@ -117,7 +116,7 @@ class Display:
         """One line of the CDK CLI's output during a deploy."""
         if _verbose:
             self.line(f"  │ {raw}")
-        event = _EVENT.match(raw)
+        event = _EVENT.fullmatch(raw)
         if event is None:
             if not _verbose and ("❌" in raw or "failed" in raw.lower()) and not self.terminal:
                 self.line(f"  │ {raw}")

@@ -94,8 +94,10 @@ class Display:
         if self._console is not None and self._live is None:
             from rich.live import Live
 
+            # Anything else written to stderr meanwhile (a warning) goes above the area
+            # instead of under its redraws. Not stdout: it may be a pipe (--json | jq).
             self._live = Live(_Area(self), console=self._console, refresh_per_second=4,
-                              transient=True, redirect_stdout=False, redirect_stderr=False)
+                              transient=True, redirect_stdout=False, redirect_stderr=True)
             self._live.start()
 
     def end_phase(self) -> None:

@@ -164,3 +164,17 @@ def test_a_phase_with_its_own_progress_gets_a_line_not_the_live_area():
     with phases.phase("build and push", "registry/app:v1", live=False):
         assert phases.display._live is None
     assert stream.getvalue().splitlines()[0] == "▸ build and push: registry/app:v1"
+
+
+def test_stderr_written_during_a_live_phase_goes_above_the_area_and_stdout_stays_apart(capsys):
+    import sys
+
+    stream = io.StringIO()
+    display = live.Display(stream=stream, terminal=True)
+    display.start_phase("CloudFormation")
+    sys.stderr.write("warning: written straight to stderr\n")
+    print("a result on stdout")  # may be a pipe (--json | jq): never the display's
+    display.end_phase()
+    assert "warning: written straight to stderr" in stream.getvalue()
+    assert "a result on stdout" not in stream.getvalue()
+    assert capsys.readouterr().out == "a result on stdout\n"

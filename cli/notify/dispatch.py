@@ -251,7 +251,8 @@ def deploy_reporting(config: Any, *, environment: str, version: str, image: str,
             go()
             return
         count = f"{len(commands)} command{'s' if len(commands) != 1 else ''}"
-        with phases.phase(f"{phase.replace('_', '-')} hooks", count):
+        # A line, not the live area: the hooks' own output streams below it.
+        with phases.phase(f"{phase.replace('_', '-')} hooks", count, live=False):
             go()
 
     def after(outcome: str, url: str) -> None:

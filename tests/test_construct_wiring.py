@@ -229,3 +229,48 @@ def test_container_settings_refuse_bad_values_by_name(kwargs, message):
 
     with pytest.raises(ValueError, match=message):
         ContainerSettings(**{"app": "shop", "image": "x:1", **kwargs})
+
+
+@pytest.mark.parametrize("make, message", [
+    ("target group port", r"app_port must be a port from 1 to 65535, got 70000"),
+    ("log prefix with a slash", r"access_log_prefix must be a folder path like 'alb/web' .* got '/alb/web'"),
+    ("log prefix with AWSLogs", r"access_log_prefix must be .* got 'alb/AWSLogs'"),
+    ("alarm prefix", r"alarm_name_prefix must be 1 to 230 printable ASCII characters"),
+    ("table name", r"table_name must be 3 to 255 letters, digits, '_', '.' or '-' .* got 'my table'"),
+    ("set identifier", r"set_identifier must be 1 to 128 characters"),
+    ("display name", r"display_name must be 1 to 100 characters"),
+])
+def test_values_cloudformation_would_refuse_half_way_are_refused_at_synthesis(app_parts, make, message):
+    """Each would otherwise fail only when CloudFormation reaches the resource, with the
+    stack half made; here they are refused with the argument's name before anything."""
+    from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_route53 as route53
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk import aws_sns as sns
+
+    from wimpy_constructs import (AlarmTopic, PublicLoadBalancer, ReleaseRecordTable, ServiceAlarms,
+                                  WeightedAliasRecord)
+
+    _, stack, vpc, access = app_parts
+    logs = s3.Bucket.from_bucket_name(stack, "Logs", "shop-logs")
+    with pytest.raises(ValueError, match=message):
+        if make == "target group port":
+            target_group(stack, vpc, port=70000)
+        elif make.startswith("log prefix"):
+            PublicLoadBalancer(stack, "Web", vpc=vpc, security_group=access.load_balancer_security_group,
+                               access_log_bucket=logs, app_port=8080,
+                               access_log_prefix="/alb/web" if "slash" in make else "alb/AWSLogs")
+        elif make == "alarm prefix":
+            ServiceAlarms(stack, "Alarms", target_group=target_group(stack, vpc), alarm_name_prefix="x" * 231,
+                          notify=[sns.Topic(stack, "Topic")])
+        elif make == "table name":
+            ReleaseRecordTable(stack, "Record", master_key=kms.Key(stack, "TableKey"), table_name="my table")
+        elif make == "set identifier":
+            zone = route53.HostedZone.from_hosted_zone_attributes(
+                stack, "Zone", hosted_zone_id="Z0123456789ABCDEFGHIJ", zone_name="shop.example.com")
+            balancer = elbv2.ApplicationLoadBalancer(stack, "Balancer", vpc=vpc)
+            WeightedAliasRecord(stack, "Record", zone=zone, record_name="www.shop.example.com",
+                                load_balancer=balancer, weight=1, set_identifier="x" * 129)
+        elif make == "display name":
+            AlarmTopic(stack, "Topic", master_key=kms.Key(stack, "TopicKey"), display_name="x" * 101)

@@ -14,6 +14,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from .arguments import check_text
+
 
 class AlarmTopic(Construct):
     """An encrypted SNS topic for alarms. ``topic`` is the topic.
@@ -26,6 +28,9 @@ class AlarmTopic(Construct):
     def __init__(self, scope: Construct, id_: str, *, master_key: kms.IKey,
                  display_name: str | None = None) -> None:
         super().__init__(scope, id_)
+        if display_name is not None:
+            check_text("display_name", display_name, pattern=r"[^\x00-\x1f]{1,100}",
+                       accepted="1 to 100 characters (SNS's limit)")
         stack = cdk.Stack.of(self)
         self.topic = sns.Topic(self, "Topic", master_key=master_key, enforce_ssl=True,
                                display_name=display_name)

@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import defaults
+from .arguments import check_text
 from .target_group import health_checked_target_group
 
 NO_RELEASE_MESSAGE = "no release is in service"
@@ -67,6 +68,10 @@ class PublicLoadBalancer(Construct):
         unrouted_message: str = NO_RELEASE_MESSAGE,
     ) -> None:
         super().__init__(scope, id_)
+        # What ELB accepts as an access log prefix: no leading or trailing slash, no AWSLogs.
+        check_text("access_log_prefix", access_log_prefix,
+                   pattern=r"(?!.*AWSLogs)[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*",
+                   accepted="a folder path like 'alb/web' (no slash at either end, no 'AWSLogs')")
         if bool(domain_name) != bool(hosted_zone):
             raise ValueError("domain_name and hosted_zone go together: give both for HTTPS, "
                              "or neither for plain HTTP")

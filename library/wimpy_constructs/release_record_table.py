@@ -13,6 +13,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from .arguments import check_text
+
 
 class ReleaseRecordTable(Construct):
     """``table`` is the table.
@@ -25,6 +27,9 @@ class ReleaseRecordTable(Construct):
     def __init__(self, scope: Construct, id_: str, *, master_key: kms.IKey,
                  table_name: str | None = None) -> None:
         super().__init__(scope, id_)
+        if table_name is not None:
+            check_text("table_name", table_name, pattern=r"[A-Za-z0-9_.-]{3,255}",
+                       accepted="3 to 255 letters, digits, '_', '.' or '-' (DynamoDB's table names)")
         self.table = dynamodb.Table(
             self, "Table",
             table_name=table_name,

@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import defaults
+from .arguments import check_text
 
 ALARM_SUFFIXES = ("errors", "unhealthy-hosts", "p99-latency")
 
@@ -50,6 +51,9 @@ class ServiceAlarms(Construct):
         load_balancer_full_name: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        # Alarm names are at most 255 characters: the prefix leaves room for the longest suffix.
+        check_text("alarm_name_prefix", alarm_name_prefix, pattern=r"[ -~]{1,230}",
+                   accepted="1 to 230 printable ASCII characters, like 'shop-web'")
         seconds = period.to_seconds()
         if seconds not in (10, 30) and (seconds % 60 or not 60 <= seconds <= 86400):
             raise ValueError(f"period must be 10 s, 30 s or a multiple of a minute, got {seconds} s")

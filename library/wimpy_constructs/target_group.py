@@ -10,6 +10,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
 from . import defaults
+from .arguments import check_port
 
 
 def health_checked_target_group(
@@ -28,6 +29,7 @@ def health_checked_target_group(
     """An instance target group in `scope` under `id_` (made there, not in a wrapper
     construct, so an existing stack's target group keeps its logical id); answers 200-399
     count as healthy."""
+    check_port("app_port", app_port)
     if not health_check_path.startswith("/"):
         raise ValueError(f"health_check_path must start with '/', got {health_check_path!r}")
     if health_check_timeout.to_seconds() >= health_check_interval.to_seconds():

@@ -8,6 +8,8 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
+from .arguments import check_text
+
 MAX_WEIGHT = 255
 
 
@@ -23,6 +25,8 @@ class WeightedAliasRecord(Construct):
                  load_balancer: elbv2.ILoadBalancerV2, weight: int | float,
                  set_identifier: str) -> None:
         super().__init__(scope, id_)
+        check_text("set_identifier", set_identifier, pattern=r"[^\x00-\x1f]{1,128}",
+                   accepted="1 to 128 characters (Route 53's limit)")
         if isinstance(weight, int) and not 0 <= weight <= MAX_WEIGHT:
             raise ValueError(f"weight must be 0-{MAX_WEIGHT}, got {weight}")
         self.record = route53.ARecord(

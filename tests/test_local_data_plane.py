@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from cli.errors import ExitCode
 from cli.main import app
+from wimpy_domain import naming
 from tests.data_plane_support import LoadGenerator, set_version, write_app
 from tests.docker_fixtures import http_get
 
@@ -74,8 +75,9 @@ def rolling_app(data_plane, tmp_path_factory):
     return first_release(tmp_path_factory.mktemp("rolling-app"), "roller")
 
 
-def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, tmp_path):
+def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, emulator, tmp_path):
     folder, config, url = rolling_app
+    wait_until_quiet(emulator, naming.stack_alarms("wimpy-staging-roller"), timeout=90)
     load = LoadGenerator(url, tmp_path, pace_ms=8)
     try:
         for version in ("v2", "v3"):
@@ -91,10 +93,10 @@ def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, tmp_path):
 
 
 def test_a_version_that_never_becomes_healthy_is_rolled_back_and_the_last_keeps_serving(
-        rolling_app, tmp_path):
+        rolling_app, emulator, tmp_path):
     _, _, url = rolling_app
     live = live_version(url)
-    result, seen = deploy_under_load(rolling_app, tmp_path, "v9-broken", settings={"app": "roller"},
+    result, seen = deploy_under_load(rolling_app, emulator, tmp_path, "v9-broken", settings={"app": "roller"},
                                      healthy=False)
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     # Whichever comes first stops it: the instance's own health wait, or the unhealthy-hosts
@@ -196,7 +198,7 @@ def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm
     _, config, url = rolling_app
     live = live_version(url)
     # The bake outlasts two bad 10 s periods and their evaluation.
-    result, seen = deploy_under_load(rolling_app, tmp_path, "v6-5xx", settings={"app": "roller"},
+    result, seen = deploy_under_load(rolling_app, emulator, tmp_path, "v6-5xx", settings={"app": "roller"},
                                      during={"rolling_bake_seconds": 40}, failing=True)
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "the alarm wimpy-staging-roller-errors went into ALARM during the" in result.stderr, result.stderr
@@ -220,6 +222,21 @@ def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm
     wait_for_alarm(emulator, "wimpy-staging-roller-errors", "OK", timeout=90)
 
 
+def wait_until_quiet(emulator, names: list[str], timeout: float) -> None:
+    """Until none of the alarms `names` that exist (a blue/green app has no rolling stack's)
+    is in ALARM."""
+    cloudwatch = emulator.client("cloudwatch")
+    deadline = time.monotonic() + timeout
+    while True:
+        firing = [a["AlarmName"] for a in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
+                  if a["StateValue"] == "ALARM"]
+        if not firing:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{', '.join(firing)} still in ALARM after {timeout}s")
+        time.sleep(1)
+
+
 def wait_for_alarm(emulator, name: str, state: str, timeout: float) -> None:
     cloudwatch = emulator.client("cloudwatch")
     deadline = time.monotonic() + timeout
@@ -231,13 +248,17 @@ def wait_for_alarm(emulator, name: str, state: str, timeout: float) -> None:
     raise AssertionError(f"{name} is {alarm['StateValue']}, not {state}, after {timeout}s")
 
 
-def deploy_under_load(deployed, tmp_path, version: str, *, settings: dict, during: dict | None = None,
-                      **answers):
+def deploy_under_load(deployed, emulator, tmp_path, version: str, *, settings: dict,
+                      during: dict | None = None, **answers):
     """Deploy `version` of the `deployed` app (answering as `set_version`'s `answers` say)
     under steady load, its wimpy.yml written by write_app with `settings` and, for this
     deploy only, `during`; then a healthy next version again. (the deploy's result, what
     the load saw)."""
     folder, config, url = deployed
+    # An alarm a test before this one left in ALARM (a version that never became healthy, a
+    # killed container) would fail a rolling deploy's instance refresh at once, as on AWS:
+    # start, as an operator would, once the rolling stack's alarms are quiet again.
+    wait_until_quiet(emulator, naming.stack_alarms(f"wimpy-staging-{settings['app']}"), timeout=90)
     if during:
         write_app(folder, **settings, **during)
     load = LoadGenerator(url, tmp_path, pace_ms=8)
@@ -262,7 +283,7 @@ def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
     live = live_version(url)
     # Its first step watched long enough for two whole bad periods and their evaluation.
     result, seen = deploy_under_load(
-        dns_canary_app, tmp_path, "v5-5xx", failing=True, during={"bake_seconds": 45},
+        dns_canary_app, emulator, tmp_path, "v5-5xx", failing=True, during={"bake_seconds": 45},
         settings=dict(app="dnscanary", registry=registry.host, strategy="blue-green", traffic="dns"))
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "wimpy-staging-dnscanary-" in result.stderr and "errors is in ALARM" in result.stderr, result.stderr
@@ -288,7 +309,7 @@ def test_a_canary_with_a_few_percent_more_5xx_is_rolled_back_by_the_judge_below_
     _, config, url = canary_app
     live = live_version(url)
     result, seen = deploy_under_load(
-        canary_app, tmp_path, "v7-3pct", failing_percent=3, during={"bake_seconds": 25},
+        canary_app, emulator, tmp_path, "v7-3pct", failing_percent=3, during={"bake_seconds": 25},
         settings=dict(app="canary", registry=registry.host, strategy="blue-green"))
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "worse than the live release: 5xx" in result.stderr, result.stderr

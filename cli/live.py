@@ -120,7 +120,8 @@ class Display:
             self.line(f"  │ {raw}")
         event = _EVENT.fullmatch(raw)
         if event is None:
-            if not _verbose and ("❌" in raw or "failed" in raw.lower()) and not self.terminal:
+            # The CDK CLI's own words on a failure (not an event): shown, terminal or not.
+            if not _verbose and ("❌" in raw or "failed" in raw.lower()):
                 self.line(f"  │ {raw}")
             return
         stack = self.stacks.setdefault(event["stack"], StackLine(event["stack"]))

@@ -178,3 +178,15 @@ def test_stderr_written_during_a_live_phase_goes_above_the_area_and_stdout_stays
     assert "warning: written straight to stderr" in stream.getvalue()
     assert "a result on stdout" not in stream.getvalue()
     assert capsys.readouterr().out == "a result on stdout\n"
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_the_cdk_clis_own_failure_lines_are_shown_in_a_terminal_too(terminal):
+    stream = io.StringIO()
+    display = live.Display(stream=stream, terminal=terminal)
+    display.cloudformation("wimpy-staging-hello: deploying... [1/1]")
+    display.cloudformation(" ❌  wimpy-staging-hello failed: The stack named wimpy-staging-hello "
+                           "failed to deploy: UPDATE_ROLLBACK_COMPLETE")
+    assert "deploying..." not in stream.getvalue()
+    assert "❌  wimpy-staging-hello failed: The stack named" in stream.getvalue()
+

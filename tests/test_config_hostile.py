@@ -383,16 +383,19 @@ def test_environment_values_that_would_break_the_env_file_are_refused(write_conf
         assert any(f"app.environment.{key}:" in p and "single line" in p for p in found), found
 
 
-def test_every_validation_pattern_in_cli_is_whole_and_ascii():
+def test_every_validation_pattern_is_whole_and_ascii():
     """`$` matches before a trailing newline and `\\d` matches full-width digits: a pattern
-    compiled without re.ASCII, or used with .match/.search, lets such values through.
-    Files listed here are left out, each for the reason given."""
+    compiled without re.ASCII, or used with .match/.search, lets such values through. In the
+    command, the wimpy.yml domain (moved out of cli/) and the construct library. Files
+    listed here are left out, each for the reason given."""
     import ast
 
     not_validation = {"cli/build/images.py": "searches Docker's error text for known phrases"}
     left_to_owners: dict[str, str] = {}  # none left
     offenders = []
-    for file in sorted((PROJECT_ROOT / "cli").rglob("*.py")):
+    files = [file for package in ("cli", "wimpy_domain", "library/wimpy_constructs")
+             for file in (PROJECT_ROOT / package).rglob("*.py")]
+    for file in sorted(files):
         relative = file.relative_to(PROJECT_ROOT).as_posix()
         if relative in not_validation or relative in left_to_owners:
             continue

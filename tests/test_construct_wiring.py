@@ -219,6 +219,7 @@ def test_inputs_that_contradict_each_other_are_refused_by_name(app_parts, case, 
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"app": "my app"}, r"settings.app must be 1-64 letters"),
+    ({"app": "web\n"}, r"settings.app must be 1-64 letters"),  # `$` would let it through
     ({"port": 0}, r"settings.port must be a port from 1 to 65535 \(or None for a worker\), got 0"),
     ({"port": "8080"}, r"settings.port must be a port from 1 to 65535"),
     ({"secrets": "DB=/x"}, r"settings.environment and settings.secrets must be mappings"),

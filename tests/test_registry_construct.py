@@ -94,6 +94,9 @@ def test_mutable_tags_exclude_only_those_tags(stack):
     ({"keep_images": 2.5}, "keep_images must be a whole number of at least 1, got 2.5"),
     ({"repository_name": "Wimpy/Web"}, "repository_name must be 2-256 characters of lowercase"),
     ({"repository_name": "wimpy//web"}, "repository_name must be .* got 'wimpy//web'"),
+    # A trailing newline would pass a `$`-anchored pattern used with .match.
+    ({"repository_name": "wimpy/web\n"}, r"repository_name must be .* got 'wimpy/web\\n'"),
+    ({"mutable_tags": ["latest\n"]}, r"mutable_tags: 'latest\\n' is not a tag"),
     ({"mutable_tags": "latest"}, "mutable_tags must be a list of tags, got the string 'latest'"),
     ({"mutable_tags": ["a", "b", "c", "d", "e", "f"]}, "mutable_tags may list at most 5 tags"),
     ({"mutable_tags": ["no spaces"]}, "mutable_tags: 'no spaces' is not a tag"),

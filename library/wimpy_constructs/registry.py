@@ -18,9 +18,9 @@ from constructs import Construct
 from .defaults import KEEP_IMAGES
 # ECR's limits: repository names (lowercase path components), exclusion filters per
 # repository and the characters of a filter.
-_REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", re.ASCII)
 _MAX_MUTABLE_TAGS = 5
-_TAG_FILTER = re.compile(r"^[0-9A-Za-z._*-]{1,128}$")
+_TAG_FILTER = re.compile(r"[0-9A-Za-z._*-]{1,128}", re.ASCII)
 
 
 class ApplicationRegistry(Construct):
@@ -77,7 +77,7 @@ class ApplicationRegistry(Construct):
 
 def _check_arguments(repository_name: str, keep_images: int, mutable_tags: Sequence[str]) -> None:
     if not cdk.Token.is_unresolved(repository_name) and (
-            not 2 <= len(repository_name) <= 256 or not _REPOSITORY_NAME.match(repository_name)):
+            not 2 <= len(repository_name) <= 256 or not _REPOSITORY_NAME.fullmatch(repository_name)):
         raise ValueError(f"repository_name must be 2-256 characters of lowercase path "
                          f"components like 'wimpy/web', got {repository_name!r}")
     if isinstance(keep_images, bool) or not isinstance(keep_images, int) or keep_images < 1:
@@ -88,6 +88,6 @@ def _check_arguments(repository_name: str, keep_images: int, mutable_tags: Seque
         raise ValueError(f"mutable_tags may list at most {_MAX_MUTABLE_TAGS} tags (ECR's "
                          f"limit), got {len(mutable_tags)}")
     for tag in mutable_tags:
-        if not _TAG_FILTER.match(tag):
+        if not _TAG_FILTER.fullmatch(tag):
             raise ValueError(f"mutable_tags: {tag!r} is not a tag or wildcard pattern (1-128 "
                              "letters, digits, '.', '_', '-' and '*')")

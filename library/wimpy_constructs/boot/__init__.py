@@ -54,7 +54,7 @@ class ContainerSettings:
     registry_credentials: str = ""
 
     def __post_init__(self) -> None:
-        if not _APP_NAME.match(self.app):
+        if not _APP_NAME.fullmatch(self.app):
             raise ValueError(f"settings.app must be 1-64 letters, digits, '.', '_' or '-' "
                              f"(it names the container and its systemd unit), got {self.app!r}")
         if self.port is not None and (isinstance(self.port, bool) or not isinstance(self.port, int)
@@ -74,7 +74,7 @@ class ContainerSettings:
                              f"registry_credentials={self.registry_credentials!r}")
 
 
-_APP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_APP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 
 
 def container_conf(settings: ContainerSettings, *, log_options: str | None = None,
@@ -178,7 +178,7 @@ class BootContents:
         return self.files[ENV_FILE]
 
 
-_WRITTEN_FILE = re.compile(r"^cat > (\S+) <<'WIMPY_FILE'\n(.*?)\nWIMPY_FILE$", re.M | re.S)
+_WRITTEN_FILE = re.compile(r"^cat > (\S+) <<'WIMPY_FILE'\n(.*?)\nWIMPY_FILE$", re.M | re.S | re.ASCII)
 
 
 def read_boot_script(text: str) -> BootContents:

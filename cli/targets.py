@@ -135,9 +135,9 @@ def _first_time_for(state: dict[str, Any] | None, what: str) -> bool:
     emulator."""
     if state is None:
         return True
-    from cli.local.persistent import state_path
+    from cli.local.persistent import explained_path
 
-    marker = state_path().with_name(state_path().name + ".explained")
+    marker = explained_path()
     told = f"{state.get('endpoint')} {what}"
     try:
         if marker.read_text() == told:

@@ -65,6 +65,12 @@ class StaleState(Exception):
     """The state file names no running Wimpy emulator; the message says why."""
 
 
+def explained_path() -> Path:
+    """Beside the state file: what commands told once per run of this emulator
+    (cli/targets.py), so it goes with the run."""
+    return state_path().with_name(state_path().name + ".explained")
+
+
 def read_state() -> dict[str, Any] | None:
     """The running emulator's state, or None when none is running (a stale file is
     ignored, never acted on)."""
@@ -156,8 +162,7 @@ def stop(state: dict[str, Any], *, timeout_seconds: float = 30) -> None:
         raise OSError(f"the emulator (pid {pid}) did not exit after SIGKILL")
     if _path_names(state):
         state_path().unlink(missing_ok=True)
-        # What commands told once per run of this emulator (cli/targets.py).
-        state_path().with_name(state_path().name + ".explained").unlink(missing_ok=True)
+        explained_path().unlink(missing_ok=True)
 
 
 def _path_names(state: dict[str, Any]) -> bool:

@@ -204,7 +204,7 @@ class ApplicationAccess(Construct):
         parameters = iam.Grant.add_to_principal(
             grantee=grantee, actions=["ssm:GetParameter", "ssm:GetParameters"], resource_arns=arns)
         if grantee.grant_principal is self.instance_role.grant_principal:
-            self.readable_secret_names.update("/" + name.lstrip("/") for name in parameter_names)
+            self.readable_secret_names.update(parameter_path(name) for name in parameter_names)
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["kms:Decrypt"],
@@ -280,6 +280,11 @@ class ApplicationAccess(Construct):
         acknowledge_wildcard(policy, self._storage_bucket.arn_for_objects(self.storage_prefix + "/*"),
                              "Object keys under this application's own prefix are not known in "
                              "advance; the trailing slash keeps look-alike prefixes (app-other/) out")
+
+
+def parameter_path(name: str) -> str:
+    """An SSM parameter's name as one spelling: `db` and `/db` name the same parameter."""
+    return "/" + name.lstrip("/")
 
 
 def open_listener_ports(security_group: ec2.SecurityGroup, ports: Sequence[int]) -> None:

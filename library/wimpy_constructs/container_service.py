@@ -23,7 +23,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from . import boot, defaults
-from .application_access import ApplicationAccess
+from .application_access import ApplicationAccess, parameter_path
 from .compliance import acknowledge, acknowledge_wildcard
 
 # Time between the end of user data's installs and the health wait: Docker install and
@@ -303,7 +303,7 @@ def _completed(settings: boot.ContainerSettings, access: ApplicationAccess | Non
             raise ValueError(f"settings.port is {settings.port}, but access opens port "
                              f"{access.app_port} to the load balancer: give both the same port")
         unreadable = sorted(name for name in settings.secrets.values()
-                            if "/" + name.lstrip("/") not in access.readable_secret_names)
+                            if parameter_path(name) not in access.readable_secret_names)
         if unreadable:
             raise ValueError(f"settings.secrets names SSM parameters the instance role may not "
                              f"read: {', '.join(unreadable)}; add them to access's "

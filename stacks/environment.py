@@ -20,7 +20,6 @@ class EnvironmentStack(cdk.Stack):
                  availability_zones: Sequence[str], nat_gateways: int, nat: str,
                  settings: Mapping[str, object],
                  **kwargs: Any) -> None:
-        self._zones = list(availability_zones)
         super().__init__(scope, id_, **kwargs)
         wiring.record_settings(self, settings)
         network = EnvironmentNetwork(
@@ -48,9 +47,3 @@ class EnvironmentStack(cdk.Stack):
             naming.environment_parameter(environment, "private-route-table-ids"):
                 cdk.Fn.join(",", [s.route_table.route_table_id for s in vpc.private_subnets]),
         })
-
-    @property
-    def availability_zones(self) -> list[str]:
-        """The zones from wimpy.yml. Without this override CDK asks AWS for the region's
-        zones (a context lookup) when it checks the VPC's zones, and offline synthesis fails."""
-        return self._zones

@@ -120,32 +120,122 @@ def test_acknowledgements_need_a_real_reason(stack):
         acknowledge(stack, "S1", "false positive")
 
 
-def test_a_network_in_an_account_bound_stack_says_how_to_avoid_the_zone_lookup():
-    """CDK's VPC asks its stack for the region's zones even when given them, which an
-    account-and-region stack looks up in AWS with credentials. The network says how to
-    make that lookup go away; once the stack pins its zones, none is left."""
+NETWORK_SHAPES = {
+    "two NAT gateways in three zones, flow logs to a group": dict(
+        cidr="10.1.0.0/16", availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"], nat_gateways=2),
+    "one NAT instance, flow logs to a bucket": dict(
+        cidr="10.3.0.0/20", availability_zones=["eu-west-1a", "eu-west-1b"], nat_gateways=1, nat="instance"),
+    "two x86 NAT instances in three zones": dict(
+        cidr="10.4.0.0/16", availability_zones=["eu-west-1a", "eu-west-1b", "eu-west-1c"], nat_gateways=2,
+        nat="instance", nat_instance_type="t3.micro"),
+}
+
+
+def _network_app(build_network, shape: dict, stack_class=None):
+    """An account-bound stack with a network built by `build_network(stack, **shape)` and
+    what consumers put in it: an internet-facing load balancer, a group, subnets selected
+    by group name and type. (app, stack)"""
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+    from aws_cdk import aws_s3 as s3
+
+    app = cdk.App()
+    stack = (stack_class or cdk.Stack)(app, "Net", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    shape = dict(shape)
+    if shape.get("nat") == "instance" and shape["nat_gateways"] == 1:
+        shape.update(flow_log_bucket=s3.Bucket(stack, "Logs"), flow_log_prefix="staging")
+    vpc = build_network(stack, **shape)
+    elbv2.ApplicationLoadBalancer(stack, "Balancer", vpc=vpc, internet_facing=True)
+    ec2.SecurityGroup(stack, "Instances", vpc=vpc)
+    cdk.CfnOutput(stack, "Private", value=",".join(vpc.select_subnets(subnet_group_name="Private").subnet_ids))
+    cdk.CfnOutput(stack, "Isolated", value=",".join(
+        vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids))
+    cdk.CfnOutput(stack, "Range", value=vpc.vpc_cidr_block)
+    return app, stack
+
+
+def _cdk_vpc(stack, *, cidr, availability_zones, nat_gateways, nat="gateway", nat_instance_type="t4g.nano",
+             flow_log_bucket=None, flow_log_prefix=None):
+    """EnvironmentNetwork as it was built on ec2.Vpc, which needs its stack to answer the
+    zones itself."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_logs as logs
+    from constructs import Construct
+
+    from wimpy_constructs import environment_network as built
+
+    network = Construct(stack, "Network")
+    if flow_log_bucket is None:
+        group = logs.LogGroup(network, "FlowLogs", retention=logs.RetentionDays.ONE_YEAR,
+                              removal_policy=cdk.RemovalPolicy.RETAIN)
+        destination = ec2.FlowLogDestination.to_cloud_watch_logs(group)
+    else:
+        destination = ec2.FlowLogDestination.to_s3(flow_log_bucket, f"vpc-flow-logs/{flow_log_prefix}/")
+    mask = built._subnet_mask(cidr, len(availability_zones))
+    provider = None
+    if nat == "instance":
+        kind = ec2.InstanceType(nat_instance_type)
+        arm = kind.architecture == ec2.InstanceArchitecture.ARM_64
+        provider = ec2.NatProvider.instance_v2(
+            instance_type=kind, default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+            associate_public_ip_address=True, machine_image=ec2.MachineImage.latest_amazon_linux2023(
+                cpu_type=ec2.AmazonLinuxCpuType.ARM_64 if arm else ec2.AmazonLinuxCpuType.X86_64))
+    vpc = ec2.Vpc(
+        network, "Vpc", ip_addresses=ec2.IpAddresses.cidr(cidr), availability_zones=availability_zones,
+        nat_gateways=nat_gateways, nat_gateway_provider=provider,
+        gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(
+            service=ec2.GatewayVpcEndpointAwsService.S3,
+            subnets=[ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)])},
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=mask,
+                                    map_public_ip_on_launch=False),
+            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=mask),
+            ec2.SubnetConfiguration(name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=mask)],
+        flow_logs={"All": ec2.FlowLogOptions(destination=destination, traffic_type=ec2.FlowLogTrafficType.ALL)},
+        restrict_default_security_group=False)
+    for subnet in vpc.public_subnets + vpc.private_subnets + vpc.isolated_subnets:
+        built._allow_pinned_zone(subnet)
+    if provider is not None:
+        provider.connections.allow_from(ec2.Peer.ipv4(cidr), ec2.Port.all_traffic(), "The VPC's egress")
+        for instance in provider.gateway_instances:
+            built._harden_nat_instance(network, instance)
+            built._allow_pinned_zone(instance)
+    return vpc
+
+
+@pytest.mark.parametrize("shape", NETWORK_SHAPES.values(), ids=NETWORK_SHAPES.keys())
+def test_a_network_in_a_plain_account_bound_stack_needs_no_lookup_and_is_the_vpc_cdk_would_make(shape):
+    """A team's own stack, bound to its account and region, synthesizes offline: nothing is
+    left for the CDK CLI to look up in AWS, and nothing is asked of the stack. And the
+    network is, resource for resource, what CDK's ec2.Vpc made from the same zones (in a
+    stack that answers the zones itself, as Wimpy's own did): the same logical ids,
+    properties and dependencies, a load balancer waiting for the internet routes. So an
+    environment deployed before keeps its VPC, and a CDK upgrade that changed ec2.Vpc's
+    layout shows here."""
     import json
     from pathlib import Path
 
     import aws_cdk as cdk
-    from aws_cdk.assertions import Annotations, Match
+    from aws_cdk.assertions import Annotations, Match, Template
 
     from wimpy_constructs import EnvironmentNetwork
 
-    zones = ["eu-west-1a", "eu-west-1b"]
-    env = cdk.Environment(account="123456789012", region="eu-west-1")
+    def ours(stack, **kwargs):
+        return EnvironmentNetwork(stack, "Network", **kwargs).vpc
 
-    class Pinned(cdk.Stack):
+    app, stack = _network_app(ours, shape)
+    manifest = json.loads((Path(app.synth().directory) / "manifest.json").read_text())
+    assert manifest.get("missing", []) == []
+    assert Annotations.from_stack(stack).find_warning("*", Match.any_value()) == []
+
+    class ZonesAnswered(cdk.Stack):
         @property
         def availability_zones(self):
-            return zones
+            return shape["availability_zones"]
 
-    for stack_class, lookups in ((cdk.Stack, 1), (Pinned, 0)):
-        app = cdk.App()
-        stack = stack_class(app, "Net", env=env)
-        EnvironmentNetwork(stack, "Network", cidr="10.0.0.0/16", availability_zones=zones, nat_gateways=1)
-        warnings = Annotations.from_stack(stack).find_warning(
-            "*", Match.string_like_regexp("override the stack's availability_zones property"))
-        assert len(warnings) == lookups
-        manifest = json.loads((Path(app.synth().directory) / "manifest.json").read_text())
-        assert len(manifest.get("missing", [])) == lookups
+    _, reference = _network_app(_cdk_vpc, shape, ZonesAnswered)
+    expected = Template.from_stack(reference).to_json()
+    assert len(expected["Resources"]) > 30
+    assert Template.from_stack(stack).to_json() == expected

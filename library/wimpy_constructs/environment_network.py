@@ -15,6 +15,7 @@ from constructs import Construct
 
 from . import defaults
 from .compliance import acknowledge
+from .zoned_vpc import NatInstances, Tier, build_zoned_vpc
 
 PUBLIC, PRIVATE, ISOLATED = "Public", "Private", "Isolated"
 _TIERS = 3
@@ -26,7 +27,9 @@ NAT_KINDS = ("gateway", "instance")
 class EnvironmentNetwork(Construct):
     """A VPC with public (load balancers), private-with-egress (instances) and isolated
     (databases) subnets in each given zone, NAT for the private subnets' egress, an S3
-    gateway endpoint and VPC flow logs.
+    gateway endpoint and VPC flow logs. ``vpc`` is the ``ec2.IVpc`` to give consumers; it
+    is what CDK's ``ec2.Vpc`` would make, without asking the stack for the region's zones,
+    so an account-bound stack synthesizes with no AWS lookup.
 
     :param cidr: the VPC's IPv4 range, /16 to /24.
     :param availability_zones: the zones to use, pinned so synthesis needs no AWS lookup.
@@ -68,7 +71,7 @@ class EnvironmentNetwork(Construct):
                              f"({len(zones)}), got {nat_gateways}")
         if nat not in NAT_KINDS:
             raise ValueError(f"nat must be one of {', '.join(NAT_KINDS)}, got {nat!r}")
-        provider = _nat_instances(nat_instance_type) if nat == "instance" else None
+        nat_instances = _nat_instances(nat_instance_type) if nat == "instance" else None
 
         self.flow_log_group: logs.LogGroup | None = None
         if flow_log_bucket is not None:
@@ -86,59 +89,45 @@ class EnvironmentNetwork(Construct):
                 removal_policy=cdk.RemovalPolicy.RETAIN,
             )
             flow_logs = ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group)
-        self.vpc = ec2.Vpc(
-            self, "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(cidr),
-            availability_zones=zones,
-            nat_gateways=nat_gateways,
-            nat_gateway_provider=provider,
-            # S3 (and the image layers ECR keeps in it) without NAT: free, and no NAT
-            # processing charge for every image pull.
-            # Only the instances' subnets: the isolated ones keep no route out at all.
-            gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(
-                service=ec2.GatewayVpcEndpointAwsService.S3,
-                subnets=[ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)])},
-            subnet_configuration=[
-                ec2.SubnetConfiguration(name=PUBLIC, subnet_type=ec2.SubnetType.PUBLIC,
-                                        cidr_mask=subnet_mask, map_public_ip_on_launch=False),
-                ec2.SubnetConfiguration(name=PRIVATE, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
-                                        cidr_mask=subnet_mask),
-                ec2.SubnetConfiguration(name=ISOLATED, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
-                                        cidr_mask=subnet_mask),
-            ],
-            flow_logs={"All": ec2.FlowLogOptions(
-                destination=flow_logs,
-                traffic_type=ec2.FlowLogTrafficType.ALL,
-            )},
-            # Closing the default security group needs a Lambda-backed custom resource;
-            # nothing Wimpy creates uses that group, so we skip the Lambda.
-            restrict_default_security_group=False,
-        )
-        _warn_of_a_zone_lookup(self)
-        for subnet in self.vpc.public_subnets + self.vpc.private_subnets + self.vpc.isolated_subnets:
-            _allow_pinned_zone(subnet)
-        self.nat_instances: list[ec2.Instance] = []
-        if provider is not None:
+        # Not ec2.Vpc: it asks the stack for the region's zones even when given them, a
+        # lookup in AWS for an account-bound stack (zoned_vpc.py). Same resources, same ids.
+        built = build_zoned_vpc(
+            self, "Vpc", cidr=cidr, zones=zones,
+            tiers=[Tier(PUBLIC, ec2.SubnetType.PUBLIC, subnet_mask),
+                   Tier(PRIVATE, ec2.SubnetType.PRIVATE_WITH_EGRESS, subnet_mask),
+                   Tier(ISOLATED, ec2.SubnetType.PRIVATE_ISOLATED, subnet_mask)],
+            nat_count=nat_gateways, nat_instances=nat_instances)
+        self.vpc: ec2.IVpc = built.vpc
+        # S3 (and the image layers ECR keeps in it) without NAT: free, and no NAT
+        # processing charge for every image pull.
+        # Only the instances' subnets: the isolated ones keep no route out at all.
+        ec2.GatewayVpcEndpoint(built.scope, "S3", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.S3,
+                               subnets=[ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)])
+        ec2.FlowLog(built.scope, "All", resource_type=ec2.FlowLogResourceType.from_vpc(self.vpc),
+                    destination=flow_logs, traffic_type=ec2.FlowLogTrafficType.ALL)
+        # The default security group stays as AWS makes it: closing it needs a
+        # Lambda-backed custom resource, and nothing Wimpy creates uses that group.
+        for subnets in built.subnets.values():
+            for subnet in subnets:
+                _allow_pinned_zone(subnet)
+        self.nat_instances: list[ec2.Instance] = built.nat_instances
+        if built.nat_security_group is not None:
             # Forwarding for the VPC's own subnets only: nothing from outside reaches it.
-            provider.connections.allow_from(ec2.Peer.ipv4(cidr), ec2.Port.all_traffic(),
-                                            "The VPC's egress")
-            self.nat_instances = list(provider.gateway_instances)
+            built.nat_security_group.connections.allow_from(
+                ec2.Peer.ipv4(cidr), ec2.Port.all_traffic(), "The VPC's egress")
             for instance in self.nat_instances:
                 _harden_nat_instance(self, instance)
                 _allow_pinned_zone(instance)
 
 
-def _nat_instances(instance_type: str) -> ec2.NatInstanceProviderV2:
-    """CDK's NAT instances (Amazon Linux 2023, iptables masquerading), with a public address
-    of their own: the public subnets give none by default."""
+def _nat_instances(instance_type: str) -> NatInstances:
+    """NAT instances as CDK's NatInstanceProviderV2 makes them (Amazon Linux 2023, iptables
+    masquerading), on the type's architecture, with a public address of their own: the
+    public subnets give none by default."""
     kind = ec2.InstanceType(instance_type)
     arm = kind.architecture == ec2.InstanceArchitecture.ARM_64
-    return ec2.NatProvider.instance_v2(
-        instance_type=kind,
-        machine_image=ec2.MachineImage.latest_amazon_linux2023(
-            cpu_type=ec2.AmazonLinuxCpuType.ARM_64 if arm else ec2.AmazonLinuxCpuType.X86_64),
-        default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
-        associate_public_ip_address=True)
+    return NatInstances(kind, ec2.MachineImage.latest_amazon_linux2023(
+        cpu_type=ec2.AmazonLinuxCpuType.ARM_64 if arm else ec2.AmazonLinuxCpuType.X86_64))
 
 
 def _harden_nat_instance(scope: Construct, instance: ec2.Instance) -> None:
@@ -162,27 +151,6 @@ def _harden_nat_instance(scope: Construct, instance: ec2.Instance) -> None:
     acknowledge(instance, "EC29", "Termination protection would stop CloudFormation from "
                 "replacing the NAT instance (a new machine image) or deleting the environment; "
                 "it lives only in its stack")
-
-
-# What Stack.availability_zones gives while CDK's lookup of them is pending.
-_LOOKUP_PENDING = ["dummy1a", "dummy1b", "dummy1c"]
-
-
-def _warn_of_a_zone_lookup(network: Construct) -> None:
-    """CDK's VPC always asks its stack for the region's zones, even with its own given; an
-    account-and-region stack answers from a context lookup that the CDK CLI then makes in
-    AWS, with credentials. The zones here are pinned, so the answer is never used: say how
-    to make the lookup go away instead of letting `cdk synth` fail offline."""
-    stack = cdk.Stack.of(network)
-    if cdk.Token.is_unresolved(stack.account) or cdk.Token.is_unresolved(stack.region):
-        return  # an environment-agnostic stack asks nothing of AWS
-    if list(stack.availability_zones) == _LOOKUP_PENDING:
-        cdk.Annotations.of(network).add_warning_v2(
-            "wimpy:availabilityZoneLookup",
-            "CDK's VPC asks this stack for its region's zones, which the CDK CLI looks up in "
-            "AWS (credentials needed). The zones given here are used anyway: override the "
-            "stack's availability_zones property to return them, and synthesis needs no AWS "
-            "access.")
 
 
 def _allow_pinned_zone(subnet: ec2.ISubnet | ec2.Instance) -> None:

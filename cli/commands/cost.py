@@ -5,7 +5,6 @@ dated price table and stated assumptions."""
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
@@ -55,6 +54,8 @@ def cost(
     # Behind one long-lived load balancer (the front stack), releases have none of their own.
     through_front = deploy.through_front
     release = release_name(VERSION) if blue_green else None
+    import tempfile
+
     output.info(f"Synthesizing {app} ({', '.join(environments)}) ...")
     with tempfile.TemporaryDirectory(prefix="wimpy-cost-") as folder:
         templates = synthesize(config, environments, VERSION, Path(folder), release=release)

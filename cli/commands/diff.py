@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from cli import aws, cdk, output, targets
+from cli import aws, output, targets
 
 from wimpy_domain import naming
 from cli.commands.common import ConfigOption, EnvOption, LocalOption, load
@@ -22,6 +21,9 @@ def diff(config: Path = ConfigOption, env: str = EnvOption,
 
     Example: wimpy diff --env production --version v1.4.3
     """
+    import tempfile
+
+    from cli import cdk  # imported by the command that runs it: `wimpy --help` does not pay
     from cli.build import versions
 
     if version is not None:

@@ -3,7 +3,6 @@ open` does), or only printed."""
 
 from __future__ import annotations
 
-import webbrowser
 from pathlib import Path
 
 import typer
@@ -36,6 +35,8 @@ def open_(config: Path = ConfigOption, env: str = EnvOption, local: bool = Local
     opened = False
     said = url
     if not (print_only or as_json):
+        import webbrowser
+
         opened = webbrowser.open(url)
         said += ("\n(opened in your browser)" if opened
                  else "\n(no browser found here: open it yourself)")

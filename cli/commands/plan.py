@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import typer
 
-from cli import cdk, output
+from cli import output
 from cli.commands.common import (OFFLINE_CDK_FLAGS, ConfigOption, JsonOption, NumberOption, load,
                                  PATH_CHARACTERS, check_readable_file, offline_cdk_environment, path_parser,
                                  shown)
@@ -27,6 +26,8 @@ def synthesize(config: Path, environments: Sequence[str] | None, version: str,
     """Every template of `environments` (all when None) with the application stack of
     `version` (a blue/green release stack, named `release`, when given), through the same
     CDK CLI path as `wimpy synth`; stack name -> template."""
+    from cli import cdk  # imported by the commands that synthesize: `wimpy --help` does not pay
+
     context = cdk.context_arguments(config, list(environments) if environments else None)
     if release is not None:
         context += ["--context", f"release={release}"]
@@ -107,6 +108,8 @@ def plan(
         document = _read_template(template)
         source = str(template)
     else:
+        import tempfile
+
         output.info(f"Synthesizing {stack} (version {version}) ...")
         with tempfile.TemporaryDirectory(prefix="wimpy-plan-") as folder:
             templates = synthesize(config, [env], version, Path(folder))

@@ -73,8 +73,9 @@ def test_grant_storage_read_write_to_another_principal(stack):
 @pytest.mark.parametrize("kwargs, message", [
     ({"storage_prefix": "prod/web/"}, "storage_prefix must look like 'production/web'"),
     ({"storage_prefix": "prod/*"}, "storage_prefix must look like"),
-    ({"app_port": 0}, "app_port must be ports from 1 to 65535, got 0"),
-    ({"database_ports": [70000]}, "database_ports must be ports from 1 to 65535, got 70000"),
+    ({"app_port": 0}, "app_port must be a port from 1 to 65535, got 0"),
+    ({"database_ports": [5432, 70000]}, r"database_ports\[1\] must be a port from 1 to 65535, got 70000"),
+    ({"listener_ports": ["443"]}, r"listener_ports\[0\] must be a port from 1 to 65535, got '443'"),
 ])
 def test_access_refuses_bad_arguments(stack, kwargs, message):
     from aws_cdk import aws_ec2 as ec2

@@ -20,6 +20,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import defaults
+from .arguments import check_port
 from .compliance import acknowledge, acknowledge_wildcard
 
 
@@ -75,11 +76,11 @@ class ApplicationAccess(Construct):
     ) -> None:
         super().__init__(scope, id_)
         _check_prefix(storage_prefix)
-        for name, ports in (("app_port", [app_port]), ("listener_ports", listener_ports),
-                            ("database_ports", database_ports), ("egress_ports", egress_ports)):
-            for port in ports:
-                if not 1 <= port <= 65535:
-                    raise ValueError(f"{name} must be ports from 1 to 65535, got {port}")
+        check_port("app_port", app_port)
+        for name, ports in (("listener_ports", listener_ports), ("database_ports", database_ports),
+                            ("egress_ports", egress_ports)):
+            for index, port in enumerate(ports):
+                check_port(f"{name}[{index}]", port)
         self.storage_prefix = storage_prefix
         self.app_port = app_port
         self.repository = repository

@@ -10,9 +10,11 @@ from typing import Any
 import aws_cdk as cdk
 
 
-def check_port(argument: str, value: Any) -> None:
+def check_port(argument: str, value: Any, *, otherwise: str = "") -> None:
+    """`otherwise`: what else is accepted, said after the range ("(or None for a worker)")."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise ValueError(f"{argument} must be a port from 1 to 65535, got {value!r}")
+        also = f" {otherwise}" if otherwise else ""
+        raise ValueError(f"{argument} must be a port from 1 to 65535{also}, got {value!r}")
 
 
 def check_text(argument: str, value: Any, *, pattern: str, accepted: str) -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from ..arguments import check_port
+
 BOOT_DIR = Path(__file__).parent
 CONTAINER_SCRIPT = BOOT_DIR / "wimpy-container"
 HEALTH_WAIT_SCRIPT = BOOT_DIR / "wimpy-health-wait"
@@ -57,10 +59,8 @@ class ContainerSettings:
         if not _APP_NAME.fullmatch(self.app):
             raise ValueError(f"settings.app must be 1-64 letters, digits, '.', '_' or '-' "
                              f"(it names the container and its systemd unit), got {self.app!r}")
-        if self.port is not None and (isinstance(self.port, bool) or not isinstance(self.port, int)
-                                      or not 1 <= self.port <= 65535):
-            raise ValueError(f"settings.port must be a port from 1 to 65535 (or None for a "
-                             f"worker), got {self.port!r}")
+        if self.port is not None:
+            check_port("settings.port", self.port, otherwise="(or None for a worker)")
         if isinstance(self.secrets, str) or isinstance(self.environment, str):
             raise ValueError("settings.environment and settings.secrets must be mappings of "
                              "variable names to values (secrets: to SSM parameter names)")

@@ -32,12 +32,12 @@ RESULTS = ROOT / "bench" / "results" / "build_push.jsonl"
 
 
 def command_runner():
-    """`wimpy build` in-process, as cli/main.py registers commands (exit codes included)."""
+    """`wimpy build` in-process, as wimpy_cli/main.py registers commands (exit codes included)."""
     import typer
     from typer.testing import CliRunner
 
-    from cli import reporting
-    from cli.commands.build import build
+    from wimpy_cli import reporting
+    from wimpy_cli.commands.build import build
 
     app = typer.Typer(pretty_exceptions_enable=False)
     app.command(name="build")(reporting.reports_errors(build))

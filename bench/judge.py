@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The canary judge (cli/release/judge.py), measured by simulation: both releases fed from
+"""The canary judge (wimpy_cli/release/judge.py), measured by simulation: both releases fed from
 known distributions, the judge's verdict counted over many runs.
 
     bench/judge.py            # 400 runs per cell, about a minute
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cli.release.judge import FAIL, JudgeSettings, Sample, judge  # noqa: E402
+from wimpy_cli.release.judge import FAIL, JudgeSettings, Sample, judge  # noqa: E402
 
 BASE_RATES = (0.001, 0.01, 0.05)
 CANARY_REQUESTS = (250, 500, 1000, 2000, 4000)

@@ -20,9 +20,9 @@ import yaml
 from typer.testing import CliRunner
 
 from wimpy_domain import naming
-from cli.errors import ExitCode  # noqa: F401 - for the tests that import * from here
-from cli.main import app as wimpy
-from cli.phases import Phases
+from wimpy_cli.errors import ExitCode  # noqa: F401 - for the tests that import * from here
+from wimpy_cli.main import app as wimpy
+from wimpy_cli.phases import Phases
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -54,7 +54,7 @@ def clock():
 def no_real_waiting(monkeypatch):
     """Commands run with the system clock: make it a fake one that records its waits and
     advances by them, so bakes and drains take no real time."""
-    from cli.release.canary import SystemClock
+    from wimpy_cli.release.canary import SystemClock
 
     waited: list[float] = []
     monkeypatch.setattr(SystemClock, "sleep", lambda self, seconds: waited.append(seconds))
@@ -82,13 +82,13 @@ class Site:
         return 255 if self.traffic == "dns" else 999
 
     def split(self, percent: float):
-        from cli.release.weights import split_for
+        from wimpy_cli.release.weights import split_for
 
         return split_for(percent, self.full)
 
     def stack(self, version: str) -> str:
         from wimpy_domain import naming
-        from cli.release.names import release_name
+        from wimpy_cli.release.names import release_name
 
         return naming.release_stack(ENV, self.app, release_name(version))
 
@@ -103,8 +103,8 @@ class Site:
         about is deployed through the CDK CLI."""
         from unittest import mock
 
-        from cli.deploy import stacks
-        from cli.local.images import register_named_image
+        from wimpy_cli.deploy import stacks
+        from wimpy_cli.local.images import register_named_image
         from tests.fault_support import deploy_from_templates
 
         register_named_image(self.target, self.config, version)
@@ -116,8 +116,8 @@ class Site:
     @contextmanager
     def releases(self, what: str):
         """The BlueGreen a command builds, holding the lock with the record read."""
-        from cli.release.bluegreen import BlueGreen
-        from cli.release.session import release_session
+        from wimpy_cli.release.bluegreen import BlueGreen
+        from wimpy_cli.release.session import release_session
 
         with release_session(self.target.client("dynamodb"), env=ENV, app=self.app, what=what) as session:
             yield BlueGreen(config=self.config, config_path=self.config_path, env=ENV,
@@ -125,7 +125,7 @@ class Site:
                             clock=self.clock)
 
     def record(self):
-        from cli.release.session import read_record
+        from wimpy_cli.release.session import read_record
 
         return read_record(self.target.client("dynamodb"), env=ENV, app=self.app)
 
@@ -166,8 +166,8 @@ class Site:
 def listener_weights_by_stack(emulator, app: str) -> dict[str, int]:
     """Release stack -> its weight in the application's front listener, as the load
     balancer has it ({} with no front)."""
-    from cli.deploy import outcome
-    from cli.release.routing import listener_weights
+    from wimpy_cli.deploy import outcome
+    from wimpy_cli.release.routing import listener_weights
 
     cloudformation = emulator.client("cloudformation")
     front = outcome.read(cloudformation, naming.front_stack(ENV, app))
@@ -184,10 +184,10 @@ def listener_weights_by_stack(emulator, app: str) -> dict[str, int]:
 def site_foundation(emulator, tmp_path_factory, request):
     """The module's application (configured for blue/green) with its foundation deployed
     once by the real CDK CLI: (name, config path)."""
-    from cli import targets
-    from cli.commands.common import load
-    from cli.deploy import stacks
-    from cli.deploy.foundation import deploy_foundation
+    from wimpy_cli import targets
+    from wimpy_cli.commands.common import load
+    from wimpy_cli.deploy import stacks
+    from wimpy_cli.deploy.foundation import deploy_foundation
 
     name = "bg" + hashlib.sha256(request.node.name.encode()).hexdigest()[:8]
     traffic = getattr(request.module, "TRAFFIC", "load-balancer")
@@ -213,8 +213,8 @@ def site_foundation(emulator, tmp_path_factory, request):
 def _keep_a_release_template(target, run, config, name: str, templates: Path) -> None:
     """A release stack made by the real CDK CLI for the placeholder version, its template
     kept for `Site.deploy(cached=True)`, then the stack removed."""
-    from cli.deploy import machine_image, stacks
-    from cli.release.bluegreen import delete_release
+    from wimpy_cli.deploy import machine_image, stacks
+    from wimpy_cli.release.bluegreen import delete_release
     from tests.fault_support import PLACEHOLDER, RELEASE_PLACEHOLDER
 
     stack = naming.release_stack(ENV, name, RELEASE_PLACEHOLDER)
@@ -237,10 +237,10 @@ def site(emulator, site_foundation, clock):
     """The module's application with no release yet: whatever an earlier test left (its
     release stacks, its record and lock, its alarms) is removed first, so each test starts
     from the same state whatever ran before it."""
-    from cli import targets
-    from cli.commands.common import load
-    from cli.deploy import stacks
-    from cli.release.bluegreen import delete_release
+    from wimpy_cli import targets
+    from wimpy_cli.commands.common import load
+    from wimpy_cli.deploy import stacks
+    from wimpy_cli.release.bluegreen import delete_release
 
     name, config_path, templates, traffic = site_foundation
     config = load(config_path, [ENV])
@@ -252,7 +252,7 @@ def site(emulator, site_foundation, clock):
         cloudformation = emulator.client("cloudformation")
         front = naming.front_stack(ENV, name)
         if traffic != "dns":  # nothing behind the front's listener: its groups can go
-            from cli.release.traffic import update_parameters
+            from wimpy_cli.release.traffic import update_parameters
 
             update_parameters(cloudformation, front, {"LiveTargetGroupArn": "", "CanaryTargetGroupArn": "",
                                                       "TrafficWeight": "0"})
@@ -299,7 +299,7 @@ def paused_canary(site, v1_live) -> tuple[str, str]:
 def weights_at_each_step(site, monkeypatch) -> list[dict[str, int]]:
     """The weights (Route53's or the listener's, as `site.weights`) after every traffic
     step of a canary."""
-    from cli.release import routing
+    from wimpy_cli.release import routing
 
     seen: list[dict[str, int]] = []
     set_split = routing.Router.set_split

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.toolchain import CDK_APP_DIR, PROJECT_ROOT, use_project_node
+from wimpy_cli.toolchain import CDK_APP_DIR, PROJECT_ROOT, use_project_node
 
 use_project_node()  # before anything imports aws_cdk
 
@@ -36,7 +36,7 @@ MACHINE_IMAGE = "ami-0a1b2c3d4e5f60718"
 
 
 def release(version: str = "v1.0.0", image: str = IMAGE):
-    from stacks.composition import Release
+    from wimpy_stacks.composition import Release
 
     return Release(version=version, image=image, machine_image_id=MACHINE_IMAGE)
 
@@ -46,7 +46,7 @@ def synthesize(config, *, with_release: bool = True, **app_kwargs):
     fresh app; returns (app, WimpyStacks)."""
     import aws_cdk as cdk
 
-    from stacks.composition import build_stacks
+    from wimpy_stacks.composition import build_stacks
 
     app = cdk.App(context=cdk_context(), **app_kwargs)
     return app, build_stacks(app, config, release=release() if with_release else None)
@@ -79,9 +79,9 @@ def write_config(tmp_path):
 def emulator(tmp_path_factory):
     """One bootstrapped AWS emulator per test module, found by the commands through its
     state file, as `wimpy local start` leaves it (so `--local` commands attach to it)."""
-    from cli.local.bootstrap import bootstrap
-    from cli.local.emulator import LocalAws
-    from cli.local.persistent import write_state
+    from wimpy_cli.local.bootstrap import bootstrap
+    from wimpy_cli.local.emulator import LocalAws
+    from wimpy_cli.local.persistent import write_state
 
     state = tmp_path_factory.mktemp("local") / "local.json"
     previous = os.environ.get("WIMPY_LOCAL_STATE")

@@ -1,6 +1,6 @@
 """What the fault-injection tests (tests/test_fault_injection.py) run `wimpy` with: a real
 `wimpy` process per command, against the module's emulator over HTTP, killed by a real
-signal at a named kill point (cli/faults.py).
+signal at a named kill point (wimpy_cli/faults.py).
 
 Two things differ from a user's run, both for time (the matrix runs dozens of deploys):
 
@@ -37,8 +37,8 @@ def template_for(templates: Path, stack: str, version: str, release: str | None)
 
 
 def deploy_from_templates(templates: Path):
-    """A stand-in for cli.deploy.stacks.deploy with the same signature and outcomes."""
-    from cli.errors import ExitCode, WimpyError
+    """A stand-in for wimpy_cli.deploy.stacks.deploy with the same signature and outcomes."""
+    from wimpy_cli.errors import ExitCode, WimpyError
 
     def deploy(run: Any, stacks: Sequence[str], *, context: Mapping[str, str] = {},
                parameters: Mapping[str, Mapping[str, str]] = {}, exclusively: bool = False,
@@ -88,9 +88,9 @@ def _existing(cloudformation: Any, stack: str) -> dict[str, str] | None:
 
 def main(argv: list[str]) -> None:
     templates, arguments = Path(argv[0]), argv[1:]
-    from cli.deploy import stacks
-    from cli.main import app
-    from cli.release.canary import SystemClock
+    from wimpy_cli.deploy import stacks
+    from wimpy_cli.main import app
+    from wimpy_cli.release.canary import SystemClock
 
     stacks.deploy = deploy_from_templates(templates)
     waited: list[float] = []

@@ -30,6 +30,6 @@ def plant_lock(dynamodb, env: str, app: str, *, pid: int = 1, host: str = "ci-ru
 
 
 def lock_holder(dynamodb, env: str, app: str):
-    from cli.release.store import RecordStore
+    from wimpy_cli.release.store import RecordStore
 
     return RecordStore(dynamodb, env, app).holder()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli.errors import ExitCode
+from wimpy_cli.errors import ExitCode
 from tests.blue_green_support import *  # noqa: F401,F403 - the fixtures and helpers they use
 
 # Route53 weights between releases each with its own load balancer: TTL waits and all.
@@ -56,7 +56,7 @@ def test_status_shows_every_release(site, v2_promoted):
 
 
 def test_an_alarm_during_a_bake_rolls_back_and_removes_the_release(site, v1_live, clock):
-    from cli.errors import WimpyError
+    from wimpy_cli.errors import WimpyError
 
     v3 = site.stack("v3.0.0")
     create_release_alarm(site.emulator, v3)

@@ -7,7 +7,7 @@ tests/blue_green_support.py."""
 
 from __future__ import annotations
 
-from cli.errors import ExitCode
+from wimpy_cli.errors import ExitCode
 from tests.blue_green_support import *  # noqa: F401,F403 - the fixtures and helpers they use
 
 
@@ -61,7 +61,7 @@ def test_a_warm_kept_release_keeps_its_instances_and_a_rollback_skips_the_scale_
 
 
 def test_rollback_when_the_previous_release_is_gone_redeploys_it(site, v2_promoted):
-    from cli.release.bluegreen import delete_release
+    from wimpy_cli.release.bluegreen import delete_release
 
     v1, v2 = v2_promoted
     delete_release(site.emulator.client("cloudformation"), site.emulator.client("elbv2"), v1)

@@ -14,11 +14,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli import reporting
-from cli.build import images, pipeline
-from cli.commands.build import build
-from cli.errors import ExitCode
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli import reporting
+from wimpy_cli.build import images, pipeline
+from wimpy_cli.commands.build import build
+from wimpy_cli.errors import ExitCode
+from wimpy_cli.toolchain import PROJECT_ROOT
 from tests.docker_fixtures import (
     FAILING_DOCKERFILE,
     LocalRegistry,
@@ -33,7 +33,7 @@ USER_VAR, PASSWORD_VAR = "WIMPY_TEST_REGISTRY_USER", "WIMPY_TEST_REGISTRY_PASSWO
 
 
 def _cli() -> typer.Typer:
-    """The command as cli/main.py registers commands: behind reports_errors, under a
+    """The command as wimpy_cli/main.py registers commands: behind reports_errors, under a
     callback so that `build` is a subcommand, exit codes included."""
     app = typer.Typer(pretty_exceptions_enable=False)
     app.command(name="build")(reporting.reports_errors(build))
@@ -459,7 +459,7 @@ def fake_manifest(config_digest: str) -> str:
 
 
 def test_ecr_login_gives_the_repository_uri_and_a_token(tmp_path, aws, app_name):
-    from cli.build import registries
+    from wimpy_cli.build import registries
     from wimpy_domain.config import load_config
 
     aws.create_repository(repositoryName=f"wimpy/{app_name}", imageTagMutability="IMMUTABLE")
@@ -544,7 +544,7 @@ def test_ecr_force_with_the_same_content_goes_on_to_push_with_the_ecr_token(
 # -- startup cost -------------------------------------------------------------------------
 
 def test_importing_the_command_loads_no_sdk():
-    probe = ("import json, sys, cli.commands.build; print(json.dumps(sorted(m for m in sys.modules "
+    probe = ("import json, sys, wimpy_cli.commands.build; print(json.dumps(sorted(m for m in sys.modules "
              "if m.split('.')[0] in {'docker', 'boto3', 'botocore', 'rich', 'aws_cdk', 'moto'})))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             cwd=PROJECT_ROOT, timeout=60)
@@ -590,7 +590,7 @@ class _Terminal:
 def test_push_progress_records_the_digest_and_shows_each_layer(terminal):
     import io
 
-    from cli.build.progress import PushProgress
+    from wimpy_cli.build.progress import PushProgress
 
     out = _Terminal() if terminal else io.StringIO()
     with PushProgress("localhost:5000/web:v1", out=out) as progress:
@@ -610,7 +610,7 @@ def test_push_progress_records_the_digest_and_shows_each_layer(terminal):
 def test_push_progress_records_an_error():
     import io
 
-    from cli.build.progress import PushProgress
+    from wimpy_cli.build.progress import PushProgress
 
     with PushProgress("r:v1", out=io.StringIO()) as progress:
         progress.feed({"errorDetail": {"message": "unauthorized: authentication required"},
@@ -619,7 +619,7 @@ def test_push_progress_records_an_error():
 
 
 def test_credentials_stay_out_of_reprs_and_error_messages():
-    from cli.build import registries
+    from wimpy_cli.build import registries
 
     credentials = registries.Credentials(username="ci", password="hunter2-secret",
                                          server="ghcr.io", source="$U and $P")

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.errors import ExitCode
-from cli.main import app
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.errors import ExitCode
+from wimpy_cli.main import app
+from wimpy_cli.toolchain import PROJECT_ROOT
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -24,7 +24,7 @@ def wimpy(*args: str, env: dict | None = None, cwd=None) -> subprocess.Completed
     An env value of None removes that variable."""
     environment = {**os.environ, **(env or {})}
     environment = {k: v for k, v in environment.items() if v is not None}
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "wimpy_cli", *args], capture_output=True, text=True,
                           cwd=cwd or PROJECT_ROOT, env=environment, timeout=300)
 
 
@@ -126,7 +126,7 @@ def test_init_refuses_flags_that_make_a_bad_file(tmp_path):
 
 def test_starter_file_mentions_every_section_key():
     from wimpy_domain.config.reference import KEYS
-    from cli.starter import render
+    from wimpy_cli.starter import render
 
     text = render(name="web", account_id="123456789012", region="eu-west-1")
     for key in KEYS:
@@ -200,7 +200,7 @@ def test_version_names_wimpy_the_cdk_cli_it_runs_and_python():
     import platform
     from importlib.metadata import version
 
-    from cli import toolchain
+    from wimpy_cli import toolchain
 
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0, result.output

@@ -230,7 +230,7 @@ def test_every_problem_is_reported_at_once_with_its_line(write_config):
 def test_the_validate_command_accepts_the_sections(write_config):
     from typer.testing import CliRunner
 
-    from cli.main import app
+    from wimpy_cli.main import app
 
     path = write(write_config, hooks={"before_deploy": ["true"]},
                  notifications={"slack_webhook_url_env": "SLACK_WEBHOOK_URL"})

@@ -20,7 +20,7 @@ from wimpy_domain import naming
 from wimpy_domain.config import ConfigError, load_config
 from wimpy_domain.config import loader
 from wimpy_domain.config import yaml_source
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.toolchain import PROJECT_ROOT
 from tests.test_config import VALID, config_with, one_problem, problems
 
 
@@ -368,8 +368,8 @@ def test_hostile_names_are_refused_naming_the_key(write_config, section, example
 
 @pytest.mark.parametrize("variant, version", hostile_variants("v1.4.0").items())
 def test_hostile_versions_are_refused(variant, version):
-    from cli.build import versions
-    from cli.errors import WimpyError
+    from wimpy_cli.build import versions
+    from wimpy_cli.errors import WimpyError
 
     assert versions.check("v1.4.0") == "v1.4.0"
     with pytest.raises(WimpyError, match="--version"):
@@ -386,14 +386,14 @@ def test_environment_values_that_would_break_the_env_file_are_refused(write_conf
 def test_every_validation_pattern_is_whole_and_ascii():
     """`$` matches before a trailing newline and `\\d` matches full-width digits: a pattern
     compiled without re.ASCII, or used with .match/.search, lets such values through. In the
-    command, the wimpy.yml domain (moved out of cli/) and the construct library. Files
+    command, the wimpy.yml domain (moved out of wimpy_cli/) and the construct library. Files
     listed here are left out, each for the reason given."""
     import ast
 
-    not_validation = {"cli/build/images.py": "searches Docker's error text for known phrases"}
+    not_validation = {"wimpy_cli/build/images.py": "searches Docker's error text for known phrases"}
     left_to_owners: dict[str, str] = {}  # none left
     offenders = []
-    files = [file for package in ("cli", "wimpy_domain", "library/wimpy_constructs")
+    files = [file for package in ("wimpy_cli", "wimpy_domain", "library/wimpy_constructs")
              for file in (PROJECT_ROOT / package).rglob("*.py")]
     for file in sorted(files):
         relative = file.relative_to(PROJECT_ROOT).as_posix()
@@ -527,7 +527,7 @@ def test_a_release_stack_never_takes_another_stacks_name():
     """A release's stack is `wimpy-<env>-<app>--<release>`: no application name holds
     `--`, so no version of any application names a stack that another one, or its own
     resources or rolling stack, already has (`web` at version `api` vs the app `web-api`)."""
-    from cli.release.names import release_name
+    from wimpy_cli.release.names import release_name
 
     apps = ["web", "web-api", "web-v1", "api", "web-resources"]
     fixed = {f(env, app) for env in ("staging", "production") for app in apps

@@ -1,4 +1,4 @@
-"""The cost estimate (cli/estimate/cost.py) on small hand-written templates and a
+"""The cost estimate (wimpy_cli/estimate/cost.py) on small hand-written templates and a
 hand-written price table with round numbers, so every expected figure is worked out by
 hand; the shipped price table; and `wimpy cost` on the example."""
 
@@ -11,10 +11,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli import reporting
-from cli.commands.cost import cost
-from cli.errors import WimpyError
-from cli.estimate import cost as model
+from wimpy_cli import reporting
+from wimpy_cli.commands.cost import cost
+from wimpy_cli.errors import WimpyError
+from wimpy_cli.estimate import cost as model
 from tests.conftest import EXAMPLE
 
 def _line(usd: float, verified: bool = True) -> dict:

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from cli.local.dataplane.balancer import Backend, HealthCheck, Server, render
-from cli.local.dataplane.groups import Group
-from cli.local.dataplane.instance import LaunchSpec, State
+from wimpy_cli.local.dataplane.balancer import Backend, HealthCheck, Server, render
+from wimpy_cli.local.dataplane.groups import Group
+from wimpy_cli.local.dataplane.instance import LaunchSpec, State
 from wimpy_constructs.boot import (CONF_FILE, ENV_FILE, ContainerSettings, boot_script,
                                    read_boot_script)
 
@@ -230,13 +230,13 @@ ERRORS_ALARM = {
 
 
 def requests_at(second, ok, failed, backend="green"):
-    from cli.local.dataplane.metrics import Request
+    from wimpy_cli.local.dataplane.metrics import Request
 
     return ([Request(second, backend, "i-1", 200, 3)] * ok + [Request(second, backend, "i-1", 503, 40)] * failed)
 
 
 def test_haproxy_log_lines_become_the_load_balancers_metrics():
-    from cli.local.dataplane.metrics import MetricStore, Request, parse_request, statistic
+    from wimpy_cli.local.dataplane.metrics import MetricStore, Request, parse_request, statistic
 
     assert parse_request("1764660000 green i-local0000000001 503 12\n") == \
         Request(1764660000, "green", "i-local0000000001", 503, 12)
@@ -254,8 +254,8 @@ def test_haproxy_log_lines_become_the_load_balancers_metrics():
 
 
 def test_an_alarm_fires_on_two_bad_periods_out_of_three_as_cloudwatch_evaluates_it():
-    from cli.local.dataplane.alarms import evaluate
-    from cli.local.dataplane.metrics import MetricStore
+    from wimpy_cli.local.dataplane.alarms import evaluate
+    from wimpy_cli.local.dataplane.metrics import MetricStore
 
     store = MetricStore()
     served = {TG}
@@ -279,8 +279,8 @@ def test_an_alarm_fires_on_two_bad_periods_out_of_three_as_cloudwatch_evaluates_
 
 
 def test_a_single_metric_alarm_reads_its_statistic_and_missing_data_as_told():
-    from cli.local.dataplane.alarms import evaluate
-    from cli.local.dataplane.metrics import MetricStore
+    from wimpy_cli.local.dataplane.alarms import evaluate
+    from wimpy_cli.local.dataplane.metrics import MetricStore
 
     latency = {"AlarmName": "p99", "Namespace": "AWS/ApplicationELB", "MetricName": "TargetResponseTime",
                "Dimensions": [{"Name": n, "Value": v} for n, v in TG], "ExtendedStatistic": "p99",
@@ -315,7 +315,7 @@ class FakeLogs:
 
 
 def test_a_containers_lines_reach_the_log_group_its_awslogs_options_name():
-    from cli.local.dataplane.logs import MAX_EVENT_BYTES, LogShipper, log_group_of
+    from wimpy_cli.local.dataplane.logs import MAX_EVENT_BYTES, LogShipper, log_group_of
 
     assert log_group_of("--log-driver=awslogs --log-opt awslogs-region=eu-west-1 "
                         "--log-opt awslogs-group=/wimpy/staging/web") == "/wimpy/staging/web"
@@ -341,7 +341,7 @@ def test_what_a_killed_emulators_data_plane_left_is_swept_and_nothing_else(tmp_p
     import subprocess
     import sys
 
-    from cli.local.dataplane.sweep import sweep
+    from wimpy_cli.local.dataplane.sweep import sweep
 
     gone = subprocess.Popen(["true"])
     gone.wait()  # a pid that no longer runs: a killed emulator's
@@ -367,7 +367,7 @@ def test_what_a_killed_emulators_data_plane_left_is_swept_and_nothing_else(tmp_p
 
 
 def test_metrics_reach_cloudwatch_one_datapoint_per_finished_ten_seconds():
-    from cli.local.dataplane.metrics import MetricStore
+    from wimpy_cli.local.dataplane.metrics import MetricStore
 
     class FakeCloudWatch:
         def __init__(self):

@@ -10,7 +10,7 @@ import os
 import re
 import subprocess
 
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.toolchain import PROJECT_ROOT
 
 
 def test_the_demo_runs_end_to_end(tmp_path):

@@ -2,7 +2,7 @@
 embedded AWS emulator: a first deploy creates every stack, a second version updates the
 application stack in place, and the guards (lock, credentials, rollback report) hold.
 
-The emulator does not act out update policies or signals (see cli/local/__init__.py), so
+The emulator does not act out update policies or signals (see wimpy_cli/local/__init__.py), so
 the rollout itself is proven in the template (tests/test_service.py) and on the instance
 side with Docker (tests/test_instance_runtime.py)."""
 
@@ -17,10 +17,10 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from cli.errors import ExitCode
-from cli.main import app
-from cli.toolchain import PROJECT_ROOT
-from cli.release.store import RecordStore
+from wimpy_cli.errors import ExitCode
+from wimpy_cli.main import app
+from wimpy_cli.toolchain import PROJECT_ROOT
+from wimpy_cli.release.store import RecordStore
 from tests.lock_support import lock_holder, plant_lock
 from tests.conftest import EXAMPLE
 
@@ -53,7 +53,7 @@ def launch_template_user_data(local) -> str:
 
 @pytest.fixture(scope="module")
 def first_deploy(emulator):
-    from cli import cdk
+    from wimpy_cli import cdk
 
     invocations = []
     run = cdk.run
@@ -120,9 +120,9 @@ def test_the_machine_image_is_recorded_and_reused(emulator, first_deploy):
     recorded = ssm.get_parameter(Name="/wimpy/staging/hello/machine-image")["Parameter"]["Value"]
     assert recorded == first_deploy["machine_image"]
     # AWS publishes a newer image; the next deploy must not pick it up unasked.
-    from cli.local.bootstrap import _publish
+    from wimpy_cli.local.bootstrap import _publish
 
-    from cli.deploy.machine_image import PUBLIC_IMAGE_PARAMETERS
+    from wimpy_cli.deploy.machine_image import PUBLIC_IMAGE_PARAMETERS
 
     _publish(emulator, PUBLIC_IMAGE_PARAMETERS["x86_64"], "ami-0fffffffffffffff0")
     assert ssm.get_parameter(Name=PUBLIC_IMAGE_PARAMETERS["x86_64"])["Parameter"]["Value"] \
@@ -184,7 +184,7 @@ def test_without_credentials_the_message_mentions_local(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WIMPY_"))}
     env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
                AWS_EC2_METADATA_DISABLED="true")
-    result = subprocess.run([sys.executable, "-m", "cli", "deploy", "-c", str(EXAMPLE), "--env", "staging",
+    result = subprocess.run([sys.executable, "-m", "wimpy_cli", "deploy", "-c", str(EXAMPLE), "--env", "staging",
                              "--version", "v1"], capture_output=True, text=True, env=env,
                             cwd=PROJECT_ROOT, timeout=120)
     assert result.returncode == ExitCode.FAILED
@@ -193,8 +193,8 @@ def test_without_credentials_the_message_mentions_local(tmp_path):
 
 
 def test_credentials_of_another_account_are_refused(emulator):
-    from cli import aws
-    from cli.errors import WimpyError
+    from wimpy_cli import aws
+    from wimpy_cli.errors import WimpyError
 
     with pytest.raises(WimpyError, match="credentials are for account 111111111111, but wimpy.yml's "
                                          "account.id is 222222222222; nothing was deployed"):
@@ -207,9 +207,9 @@ def test_a_rollback_is_reported_with_its_cause_and_exit_code_4():
     from botocore.stub import Stubber
     import boto3
 
-    from cli.deploy.stacks import _raise_if_rolled_back
-    from cli.errors import WimpyError
-    from cli.targets import Target
+    from wimpy_cli.deploy.stacks import _raise_if_rolled_back
+    from wimpy_cli.errors import WimpyError
+    from wimpy_cli.targets import Target
 
     cloudformation = boto3.client("cloudformation", region_name="eu-west-1",
                                   aws_access_key_id="x", aws_secret_access_key="x")

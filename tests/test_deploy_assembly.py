@@ -1,6 +1,6 @@
 """A command that deploys in several steps from the same app and context synthesizes the
 CDK app once: the later steps deploy from the cloud assembly the first one wrote
-(cli/deploy/stacks.py). The CDK CLI is replaced by a recorder here; tests/test_deploy.py
+(wimpy_cli/deploy/stacks.py). The CDK CLI is replaced by a recorder here; tests/test_deploy.py
 runs the real one through an account's first deploy (baseline, then foundation)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.deploy import stacks
-from cli.errors import WimpyError
-from cli.targets import Target
+from wimpy_cli.deploy import stacks
+from wimpy_cli.errors import WimpyError
+from wimpy_cli.targets import Target
 
 
 class RecordedCli(list):
@@ -57,7 +57,7 @@ def test_steps_from_the_same_app_and_context_synthesize_once(calls, run):
     stacks.deploy(run, ["wimpy-baseline"], exclusively=True, what="baseline")
     stacks.deploy(run, ["wimpy-baseline", "wimpy-staging"], what="foundation")
     first, second = calls
-    assert "stacks.app" in app_of(first) and "--output" in first
+    assert "wimpy_stacks.app" in app_of(first) and "--output" in first
     assembly = Path(first[first.index("--output") + 1])
     # From the folder the first wrote, with no context of its own (it is in the assembly).
     assert app_of(second) == str(assembly) and "--context" not in second and "--output" not in second
@@ -72,7 +72,7 @@ def test_another_context_synthesizes_again(calls, run):
                   context={"version": "v2", "image": "web:v2"})
     stacks.deploy(run, ["wimpy-staging-web"], exclusively=True, what="release",
                   context={"version": "v3", "image": "web:v3"})
-    assert ["stacks.app" in app_of(call) for call in calls] == [True, True, True]
+    assert ["wimpy_stacks.app" in app_of(call) for call in calls] == [True, True, True]
     assert "version=v3" in calls[2]
 
 
@@ -84,4 +84,4 @@ def test_an_assembly_the_cli_did_not_write_whole_is_not_reused(calls, run):
     assert not first_folder.exists()
     calls.failing = False
     stacks.deploy(run, ["wimpy-staging"], what="foundation")
-    assert "stacks.app" in app_of(calls[1]) and "--output" in calls[1]
+    assert "wimpy_stacks.app" in app_of(calls[1]) and "--output" in calls[1]

@@ -10,9 +10,9 @@ import pytest
 from botocore.stub import Stubber
 
 from wimpy_domain.config import load_config
-from cli.deploy import secrets
-from cli.errors import ExitCode, WimpyError
-from cli.targets import Target
+from wimpy_cli.deploy import secrets
+from wimpy_cli.errors import ExitCode, WimpyError
+from wimpy_cli.targets import Target
 
 CONFIG = """\
 app:

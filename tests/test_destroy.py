@@ -11,8 +11,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.errors import ExitCode
-from cli.main import app
+from wimpy_cli.errors import ExitCode
+from wimpy_cli.main import app
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()

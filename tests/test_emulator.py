@@ -1,5 +1,5 @@
 """Integration: the real CDK CLI and boto3, over HTTP, against the AWS emulator that runs
-inside this process (cli/local). One emulator, bootstrapped once, serves the module:
+inside this process (wimpy_cli/local). One emulator, bootstrapped once, serves the module:
 
   first deploy   the example's staging stacks, created from nothing
   update         the same stacks from a changed wimpy.yml (another port and retention)
@@ -21,10 +21,10 @@ from botocore.exceptions import ClientError
 
 from wimpy_domain import naming
 from wimpy_domain.config import load_config
-from cli.local import LocalAws, bootstrap, deploy, moto_fixes
-from cli.local.bootstrap import (BOOTSTRAP_VERSION_PARAMETER, MACHINE_IMAGE_PARAMETERS,
+from wimpy_cli.local import LocalAws, bootstrap, deploy, moto_fixes
+from wimpy_cli.local.bootstrap import (BOOTSTRAP_VERSION_PARAMETER, MACHINE_IMAGE_PARAMETERS,
                                  NAT_IMAGE_PARAMETERS)
-from cli.local.deployer import deploy_arguments
+from wimpy_cli.local.deployer import deploy_arguments
 from tests.conftest import EXAMPLE
 
 ACCOUNT, REGION = "111111111111", "eu-west-1"
@@ -197,7 +197,7 @@ def test_bootstrap_leaves_what_a_deploy_reads(local, images):
         assert image["Architecture"] == architecture
 
 
-# -- moto's gaps, fixed (cli/local/moto_fixes.py), through the API -----------------------
+# -- moto's gaps, fixed (wimpy_cli/local/moto_fixes.py), through the API -----------------------
 
 SSM_TYPED = {
     "AWSTemplateFormatVersion": "2010-09-09",

@@ -1,4 +1,4 @@
-"""The deploy-time model (cli/estimate/deploy_time.py) on small hand-written templates
+"""The deploy-time model (wimpy_cli/estimate/deploy_time.py) on small hand-written templates
 with answers worked out by hand, the peer comparison, and `wimpy plan`."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from cli import reporting
-from cli.commands.plan import plan
-from cli.errors import ExitCode, WimpyError
-from cli.estimate import deploy_time as model
-from cli.estimate.peers import PEERS
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli import reporting
+from wimpy_cli.commands.plan import plan
+from wimpy_cli.errors import ExitCode, WimpyError
+from wimpy_cli.estimate import deploy_time as model
+from wimpy_cli.estimate.peers import PEERS
+from wimpy_cli.toolchain import PROJECT_ROOT
 from tests.conftest import EXAMPLE
 
 SNAPSHOT = (PROJECT_ROOT / "tests" / "__snapshots__" / "test_snapshots"
@@ -224,7 +224,7 @@ def test_blue_green_creates_a_release_then_walks_the_canary():
     assert result.expected_seconds == 150 + 120 + 20 + 360 + 360 + 420 + 30 == 1460
     assert phase(result, "promotion at 100%").formula == "2 x 60 s TTL + 300 s bake"
     # Each step waits one TTL and the bake, the last two TTLs (clients of the old release
-    # must have left) and the bake: in the model and in what cli/release/canary.py waits.
+    # must have left) and the bake: in the model and in what wimpy_cli/release/canary.py waits.
     assert [p.seconds for p in result.phases if "%" in p.name] == [60 + 300, 60 + 300, 2 * 60 + 300]
     assert [plan_.wait_for(step) for step in plan_.steps] == [60 + 300, 60 + 300, 2 * 60 + 300]
     # Worst: the creation signal timeout instead of the launch, and the judge waiting the
@@ -456,10 +456,10 @@ def test_estimate_modules_import_nothing_heavy():
     import subprocess
     import sys
 
-    probe = ("import sys, cli.estimate.deploy_time, cli.estimate.cost, cli.estimate.peers, "
-             "cli.commands.plan, cli.commands.cost; "
+    probe = ("import sys, wimpy_cli.estimate.deploy_time, wimpy_cli.estimate.cost, wimpy_cli.estimate.peers, "
+             "wimpy_cli.commands.plan, wimpy_cli.commands.cost; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-             "{'aws_cdk','jsii','constructs','wimpy_constructs','stacks','cdk_nag','moto','boto3'}))")
+             "{'aws_cdk','jsii','constructs','wimpy_constructs','wimpy_stacks','cdk_nag','moto','boto3'}))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          cwd=PROJECT_ROOT, check=True).stdout.strip()
     assert out == "[]"

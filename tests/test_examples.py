@@ -15,8 +15,8 @@ import yaml
 from typer.testing import CliRunner
 
 from wimpy_domain.config import load_config
-from cli.main import app
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.main import app
+from wimpy_cli.toolchain import PROJECT_ROOT
 from tests.conftest import require
 from tests.docker_fixtures import (
     BUSYBOX,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from cli.commands.exec_shell import _refuse_missing_tools, _session
-from cli.errors import WimpyError
+from wimpy_cli.commands.exec_shell import _refuse_missing_tools, _session
+from wimpy_cli.errors import WimpyError
 
 
 def test_a_command_runs_in_the_container_the_unit_names_after_the_application():

@@ -3,7 +3,7 @@ can cause: an invalid wimpy.yml, a missing one, an unknown --env, an AWS profile
 not exist, an endpoint that does not answer. Each must end in one clear message (naming
 the thing) and the documented exit code, never a traceback.
 
-The commands are enumerated from the app object: a command added to cli/main.py without
+The commands are enumerated from the app object: a command added to wimpy_cli/main.py without
 an entry in COMMANDS below fails test_every_command_is_walked."""
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import typer.core
 import typer.main
 from typer.testing import CliRunner
 
-from cli import reporting
-from cli.errors import ExitCode, WimpyError
-from cli.main import app
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli import reporting
+from wimpy_cli.errors import ExitCode, WimpyError
+from wimpy_cli.main import app
+from wimpy_cli.toolchain import PROJECT_ROOT
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -89,7 +89,7 @@ def test_every_command_is_walked():
         assert ("config" in params(path)) == spec.get("config", True), path
         if "local" in params(path):
             assert spec.get("aws"), path
-    from cli.commands.common import TARGET_COMMANDS
+    from wimpy_cli.commands.common import TARGET_COMMANDS
 
     # next_command adds --local to exactly the commands that take it.
     assert {path[0] for path in REGISTERED if "local" in params(path)} == TARGET_COMMANDS
@@ -246,7 +246,7 @@ def test_rollback_where_nothing_was_deployed_is_one_message(isolated, monkeypatc
     import boto3
     from moto import mock_aws
 
-    from cli.targets import Target
+    from wimpy_cli.targets import Target
 
     @contextlib.contextmanager
     def empty_account(config, *, local, phases):
@@ -255,7 +255,7 @@ def test_rollback_where_nothing_was_deployed_is_one_message(isolated, monkeypatc
                 service, region_name="eu-west-1", aws_access_key_id="testing",
                 aws_secret_access_key="testing"))
 
-    monkeypatch.setattr("cli.targets.open_target", empty_account)
+    monkeypatch.setattr("wimpy_cli.targets.open_target", empty_account)
     result, output = run(["rollback", "-c", str(EXAMPLE), "--env", "staging"])
     assert result.exit_code == ExitCode.FAILED, output
     assert "nothing of hello was ever deployed to staging" in output
@@ -288,7 +288,7 @@ def vanishing_emulator(isolated, monkeypatch):
     state = {"endpoint": f"http://localhost:{server.getsockname()[1]}", "account_id": "111111111111",
              "region": "eu-west-1", "access_key_id": "testing", "secret_access_key": "testing",
              "machine_images": {}, "pid": os.getpid(), "token": "t"}
-    monkeypatch.setattr("cli.local.persistent.read_state", lambda: state)
+    monkeypatch.setattr("wimpy_cli.local.persistent.read_state", lambda: state)
     yield
     stop.set()
     thread.join()
@@ -376,7 +376,7 @@ def test_debug_still_shows_the_traceback():
 
 def wimpy(*args, env):
     environment = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "wimpy_cli", *args], capture_output=True, text=True,
                           cwd=PROJECT_ROOT, env=environment, timeout=120)
 
 

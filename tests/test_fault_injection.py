@@ -4,7 +4,7 @@ relies on.
 
 Each deploy is a real `wimpy` process against the emulator over HTTP, killed by a real
 signal (SIGINT, SIGTERM or SIGKILL) that it sends itself at a named kill point
-(cli/faults.py: WIMPY_KILL_AT), so the point is exact, not a matter of timing. After the
+(wimpy_cli/faults.py: WIMPY_KILL_AT), so the point is exact, not a matter of timing. After the
 follow-up command, whatever it was:
 
 - no lock is left;
@@ -18,7 +18,7 @@ follow-up command, whatever it was:
 
 The matrix: every kill point once, with the signal and the follow-up (a re-run, an abort
 or a rollback) rotating so that every signal meets every follow-up; every signal goes
-through the same unwinding (cli/interrupts.py), and SIGKILL none at all.
+through the same unwinding (wimpy_cli/interrupts.py), and SIGKILL none at all.
 WIMPY_FAULT_MATRIX=full runs every point with every signal. One application carries the whole chain: the state one
 sequence ends in is the state the next one starts from. See tests/fault_support.py for
 what is faster than in a user's run, and why."""
@@ -37,7 +37,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.main import app as wimpy
+from wimpy_cli.main import app as wimpy
 from tests.conftest import EXAMPLE
 from tests.fault_support import PLACEHOLDER
 
@@ -142,11 +142,11 @@ def rolling(emulator, tmp_path_factory):
 def check_invariants(app: App) -> list[str]:
     """Every way the state after a sequence is wrong (empty: all hold)."""
     from wimpy_domain import naming
-    from cli.deploy import outcome
-    from cli.release import inventory
-    from cli.release.record import KEPT, LIVE
-    from cli.release.session import read_record
-    from cli.release.store import RecordStore
+    from wimpy_cli.deploy import outcome
+    from wimpy_cli.release import inventory
+    from wimpy_cli.release.record import KEPT, LIVE
+    from wimpy_cli.release.session import read_record
+    from wimpy_cli.release.store import RecordStore
 
     problems = []
     dynamodb, cloudformation = app.emulator.client("dynamodb"), app.emulator.client("cloudformation")
@@ -260,7 +260,7 @@ def run_sequence(app: App, point: str, signal_name: str, follow_up: str) -> list
             "nothing to abort", "to roll back to")):
         problems.append(f"{follow_up} failed without saying why plainly:\n{after.stderr[-1500:]}")
     if follow_up == "re-run" and after.returncode == 0:
-        from cli.release.session import read_record
+        from wimpy_cli.release.session import read_record
 
         live = read_record(app.emulator.client("dynamodb"), env=ENV, app=app.name).live()
         if live is None or live.version != version:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from cli.estimate import first_deploy as model
-from cli.estimate.deploy_time import Assumptions
+from wimpy_cli.estimate import first_deploy as model
+from wimpy_cli.estimate.deploy_time import Assumptions
 from tests.test_estimate import invoke
 
 

@@ -11,9 +11,9 @@ import typing
 import pytest
 from typer.testing import CliRunner
 
-from cli.commands.common import IMAGE_EXAMPLE, image_reference_problem
-from cli.errors import ExitCode
-from cli.main import app
+from wimpy_cli.commands.common import IMAGE_EXAMPLE, image_reference_problem
+from wimpy_cli.errors import ExitCode
+from wimpy_cli.main import app
 from tests.conftest import EXAMPLE
 from tests.test_failure_paths import COMMANDS, REGISTERED, command_line, isolated, template  # noqa: F401
 
@@ -108,7 +108,7 @@ def test_every_numeric_option_names_flag_value_and_range(path, flag, value, isol
 
 
 def test_a_missing_price_table_is_a_bad_input(isolated, monkeypatch):
-    monkeypatch.setattr("cli.estimate.cost.PRICES_FILE", isolated / "gone" / "prices.json")
+    monkeypatch.setattr("wimpy_cli.estimate.cost.PRICES_FILE", isolated / "gone" / "prices.json")
     output = refused(["cost", "-c", str(EXAMPLE)])
     assert "the price table" in output and str(isolated / "gone" / "prices.json") in output
     assert "--prices" in output

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.errors import ExitCode
-from cli.main import app
+from wimpy_cli.errors import ExitCode
+from wimpy_cli.main import app
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -83,7 +83,7 @@ def test_the_foundation_fingerprint_changes_with_anything_its_templates_depend_o
     from types import SimpleNamespace
 
     from wimpy_domain.config import load_config
-    from cli.deploy.foundation import fingerprint
+    from wimpy_cli.deploy.foundation import fingerprint
     from tests.conftest import EXAMPLE
 
     def run(environment="staging", context=None):
@@ -109,7 +109,7 @@ def test_the_foundation_fingerprint_covers_the_construct_library_wherever_it_is_
     import shutil
     from types import SimpleNamespace
 
-    import cli.deploy.foundation as foundation
+    import wimpy_cli.deploy.foundation as foundation
     from tests.conftest import EXAMPLE
     from wimpy_domain.config import load_config
 
@@ -143,7 +143,7 @@ def test_a_network_deployed_before_nat_was_recorded_is_not_swapped_for_nat_insta
     (instance) disagrees with it, and the deploy stops naming the key, rather than replace
     the gateways with instances as a side effect."""
     from wimpy_domain.config import load_config
-    from cli.deploy.foundation import differences
+    from wimpy_cli.deploy.foundation import differences
 
     config = load_config(EXAMPLE)
     recorded = {key: value for key, value in config.environment_settings("production").items()

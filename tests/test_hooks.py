@@ -15,9 +15,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.errors import ExitCode, WimpyError
-from cli.hooks import HookFailed, run_hooks
-from cli.main import app
+from wimpy_cli.errors import ExitCode, WimpyError
+from wimpy_cli.hooks import HookFailed, run_hooks
+from wimpy_cli.main import app
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -65,7 +65,7 @@ def test_output_is_shown_as_it_comes_not_at_the_end(tmp_path, monkeypatch):
     """A line printed before the command ends reaches stderr while it still runs: the hook
     waits for a file this test creates only once it has seen that line (output held back
     to the end would leave the hook waiting until its timeout)."""
-    import cli.hooks as hooks
+    import wimpy_cli.hooks as hooks
 
     written: list[str] = []
 
@@ -97,7 +97,7 @@ class TickingClock:
 
 @pytest.fixture
 def clock(monkeypatch):
-    import cli.hooks as hooks
+    import wimpy_cli.hooks as hooks
 
     ticking = TickingClock()
     stop = hooks._stop
@@ -192,7 +192,7 @@ def gone(pid: int) -> bool:
 def test_ctrl_c_during_a_hook_stops_it_too(tmp_path, monkeypatch):
     """The hook runs in its own session (so its group can be stopped whole), which also
     keeps the terminal's Ctrl-C from reaching it: Wimpy has to stop it."""
-    import cli.hooks as hooks
+    import wimpy_cli.hooks as hooks
 
     def interrupt(line: str) -> None:
         if "] ready" in line:
@@ -241,7 +241,7 @@ def write_project(folder: Path, hooks: dict | None = None, notifications: dict |
 ])
 def test_after_deploy_hooks_learn_how_the_deploy_ended(tmp_path, raised, outcome):
     from wimpy_domain.config import load_config
-    from cli.notify.dispatch import deploy_reporting
+    from wimpy_cli.notify.dispatch import deploy_reporting
 
     config = load_config(write_project(tmp_path, hooks={
         "after_deploy": ['echo "$WIMPY_OUTCOME|$WIMPY_URL|$WIMPY_VERSION" > outcome']}))
@@ -254,7 +254,7 @@ def test_after_deploy_hooks_learn_how_the_deploy_ended(tmp_path, raised, outcome
 
 def test_a_failing_after_hook_does_not_hide_the_deploys_own_error(tmp_path, capsys):
     from wimpy_domain.config import load_config
-    from cli.notify.dispatch import deploy_reporting
+    from wimpy_cli.notify.dispatch import deploy_reporting
 
     config = load_config(write_project(tmp_path, hooks={"after_deploy": ["exit 9"]}))
     with pytest.raises(WimpyError, match="CloudFormation rolled back") as raised:
@@ -269,7 +269,7 @@ def test_a_failing_after_hook_does_not_hide_the_deploys_own_error(tmp_path, caps
 
 def test_after_a_success_they_get_the_url(tmp_path):
     from wimpy_domain.config import load_config
-    from cli.notify.dispatch import deploy_reporting
+    from wimpy_cli.notify.dispatch import deploy_reporting
 
     config = load_config(write_project(tmp_path, hooks={
         "after_deploy": ['echo "$WIMPY_OUTCOME|$WIMPY_URL" > outcome']}))
@@ -282,7 +282,7 @@ def test_after_a_success_they_get_the_url(tmp_path):
 
 def test_an_interrupted_deploy_runs_no_after_hooks(tmp_path):
     from wimpy_domain.config import load_config
-    from cli.notify.dispatch import deploy_reporting
+    from wimpy_cli.notify.dispatch import deploy_reporting
 
     config = load_config(write_project(tmp_path, hooks={"after_deploy": ["touch ran"]}))
     with pytest.raises(KeyboardInterrupt):
@@ -373,7 +373,7 @@ def test_a_deploy_with_hooks_runs_them_around_it_and_survives_a_failing_after_ho
 
 
 def test_a_deploy_refused_by_the_lock_runs_no_hook(emulator, tmp_path):
-    from cli.release.store import RecordStore
+    from wimpy_cli.release.store import RecordStore
     from tests.lock_support import plant_lock
 
     config = write_project(tmp_path, hooks={

@@ -10,7 +10,7 @@ import subprocess
 import sysconfig
 import venv
 
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.toolchain import PROJECT_ROOT
 
 
 def copy_checkout(folder):
@@ -52,7 +52,7 @@ def test_a_checkout_without_its_venv_works_from_another_virtualenv(tmp_path):
     env["PATH"] = f"{other / 'bin'}{os.pathsep}/usr/bin:/bin"
 
     def wimpy(*args):
-        return subprocess.run([str(python), "-m", "cli", *args], cwd=checkout, env=env,
+        return subprocess.run([str(python), "-m", "wimpy_cli", *args], cwd=checkout, env=env,
                               capture_output=True, text=True, timeout=600)
 
     started = wimpy("local", "start", "-c", "examples/hello/wimpy.yml")
@@ -70,7 +70,7 @@ def test_a_checkout_without_its_venv_works_from_another_virtualenv(tmp_path):
 def test_a_plain_pip_install_into_another_virtualenv_works(tmp_path):
     """`pip install` (not editable), as pipx does: no clone beside the installed package,
     so no node_modules and no cdk.json at a project root. The CDK CLI pinned in
-    cli/toolchain.py is installed into the user's cache on first use (here a fresh one)."""
+    wimpy_cli/toolchain.py is installed into the user's cache on first use (here a fresh one)."""
     other = tmp_path / "venv"
     # The dependencies from this test's own environment; pip builds the package the usual
     # way (an isolated build environment with the build-system's setuptools, from PyPI).
@@ -81,10 +81,17 @@ def test_a_plain_pip_install_into_another_virtualenv_works(tmp_path):
                               "--disable-pip-version-check", str(source / "library"), str(source)],
                              capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stdout + install.stderr
-    installed = subprocess.run([str(python), "-c", "import cli, stacks, wimpy_constructs; "
-                                "print(cli.__file__, stacks.__file__, wimpy_constructs.__file__)"],
+    installed = subprocess.run([str(python), "-c", "import wimpy_cli, wimpy_stacks, wimpy_constructs; "
+                                "print(wimpy_cli.__file__, wimpy_stacks.__file__, wimpy_constructs.__file__)"],
                                cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert str(source) not in installed and site in installed, installed
+    # Only names of Wimpy's own on the import path: no `cli` or `stacks` to take the place
+    # of a CDK app's folders of those names (a folder without __init__.py loses to them).
+    top = subprocess.run([str(python), "-c", "import importlib.metadata as m, importlib.util as u; "
+                          "print(sorted(m.distribution('wimpy').read_text('top_level.txt').split()), "
+                          "[u.find_spec(n) is None for n in ('cli', 'stacks')])"],
+                         cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert top.strip() == "['wimpy_cli', 'wimpy_domain', 'wimpy_stacks'] [True, True]", top
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WIMPY_", "VIRTUAL_ENV"))}
     env.update(WIMPY_LOCAL_STATE=str(tmp_path / "local.json"), XDG_CACHE_HOME=str(tmp_path / "cache"),
@@ -112,7 +119,7 @@ def test_a_plain_pip_install_into_another_virtualenv_works(tmp_path):
 def test_the_pinned_cdk_cli_is_the_one_package_json_installs():
     import json
 
-    from cli import toolchain
+    from wimpy_cli import toolchain
 
     pinned = json.loads((PROJECT_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
     assert pinned == toolchain.CDK_CLI_VERSION
@@ -145,7 +152,7 @@ def test_the_construct_library_installs_alone_with_only_what_it_needs(tmp_path):
 
     probe = (
         "import importlib.util, wimpy_constructs\n"
-        "assert all(importlib.util.find_spec(name) is None for name in ('cli', 'stacks', 'wimpy_domain'))\n"
+        "assert all(importlib.util.find_spec(name) is None for name in ('wimpy_cli', 'wimpy_stacks', 'wimpy_domain', 'cli', 'stacks'))\n"
         "from wimpy_constructs.boot import BOOT_TEMPLATE\n"
         "assert BOOT_TEMPLATE.is_file()\n"  # the boot files came with the package
         "print(wimpy_constructs.__file__)\n")

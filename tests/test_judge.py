@@ -1,4 +1,4 @@
-"""The canary judge's statistics (cli/release/judge.py), on known cases: what a user
+"""The canary judge's statistics (wimpy_cli/release/judge.py), on known cases: what a user
 relies on is that identical releases pass, a real degradation fails with its numbers, and
 too little traffic is said to be too little instead of being called a pass or a failure.
 Its error rates over many runs are measured in bench/judge.py, not here."""
@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from cli.release.judge import (FAIL, INCONCLUSIVE, PASS, JudgeSettings, Sample, fisher_greater, judge,
+from wimpy_cli.release.judge import (FAIL, INCONCLUSIVE, PASS, JudgeSettings, Sample, fisher_greater, judge,
                                mann_whitney_greater)
 
 
@@ -97,7 +97,7 @@ class FakeMetrics:
 
 
 def test_a_window_is_complete_once_each_release_with_requests_has_its_last_period():
-    from cli.release.watch import ReleaseWatch
+    from wimpy_cli.release.watch import ReleaseWatch
 
     new, live = "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/new/1", \
         "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/live/1"

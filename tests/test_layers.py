@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.toolchain import PROJECT_ROOT
 from tests.test_registry_construct import top_level_imports
 
 # package -> the top-level packages it must never import
 FORBIDDEN = {
-    "wimpy_domain": {"cli", "stacks", "wimpy_constructs", "aws_cdk", "constructs", "boto3", "docker"},
-    "stacks": {"cli"},
+    "wimpy_domain": {"wimpy_cli", "wimpy_stacks", "wimpy_constructs", "aws_cdk", "constructs", "boto3", "docker"},
+    "wimpy_stacks": {"wimpy_cli"},
 }
 
 

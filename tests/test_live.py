@@ -1,4 +1,4 @@
-"""What a long command shows while it runs (cli/live.py): in a terminal, a live area with
+"""What a long command shows while it runs (wimpy_cli/live.py): in a terminal, a live area with
 the phase, its elapsed time, a canary step's countdown and one line per stack; elsewhere,
 plain lines (a stack's once it ends, every failure); the CDK CLI's raw events only with
 --verbose; the local target explained once per `wimpy local start`."""
@@ -9,8 +9,8 @@ import io
 
 import pytest
 
-from cli import live
-from cli.phases import Phases
+from wimpy_cli import live
+from wimpy_cli.phases import Phases
 
 # As the CDK CLI prints them with `--progress events`.
 EVENTS = [
@@ -109,7 +109,7 @@ def test_nested_phases_keep_the_area_until_the_outer_one_ends():
 
 
 def test_a_canary_step_reports_its_time_left_at_each_look():
-    from cli.release.canary import Canary, CanaryPlan
+    from wimpy_cli.release.canary import Canary, CanaryPlan
 
     class Clock:
         t = 0.0
@@ -136,7 +136,7 @@ def test_a_canary_step_reports_its_time_left_at_each_look():
 
 
 def test_the_local_target_is_explained_once_per_local_start(tmp_path, monkeypatch):
-    from cli import targets
+    from wimpy_cli import targets
 
     monkeypatch.setenv("WIMPY_LOCAL_STATE", str(tmp_path / "local.json"))
     state = {"endpoint": "http://127.0.0.1:4566"}

@@ -11,8 +11,8 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from cli.errors import ExitCode
-from cli.main import app
+from wimpy_cli.errors import ExitCode
+from wimpy_cli.main import app
 from wimpy_domain import naming
 from tests.data_plane_support import LoadGenerator, set_version, write_app
 from tests.docker_fixtures import http_get
@@ -22,8 +22,8 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def data_plane(emulator, tmp_path_factory, docker_client):
-    from cli.local.dataplane import missing
-    from cli.local.dataplane.controller import DataPlane
+    from wimpy_cli.local.dataplane import missing
+    from wimpy_cli.local.dataplane.controller import DataPlane
 
     assert missing() == [], missing()
     plane = DataPlane(emulator.client, emulator.environment(), tmp_path_factory.mktemp("dataplane"))
@@ -122,7 +122,7 @@ def dns_canary_app(data_plane, registry, tmp_path_factory):
 
 
 def canary_steps(emulator, version, app: str = "canary"):
-    from cli.release.session import read_record
+    from wimpy_cli.release.session import read_record
 
     return read_record(emulator.client("dynamodb"), env="staging", app=app).get(version).judged
 
@@ -143,7 +143,7 @@ def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_ro
     # Steps watched for two whole 10 s metric periods (one may not be sent yet when the
     # step ends): the judge compares the two releases.
     write_app(folder, app="canary", registry=registry.host, strategy="blue-green", bake_seconds=25)
-    command = [sys.executable, "-m", "cli", "deploy", "-c", str(config), "--env", "staging",
+    command = [sys.executable, "-m", "wimpy_cli", "deploy", "-c", str(config), "--env", "staging",
                "--local", "--version", "v2"]
     load = LoadGenerator(url, tmp_path)
     try:
@@ -416,7 +416,7 @@ def test_exec_runs_a_command_in_an_instance_container_and_returns_its_status(rol
     _, config, url = rolling_app
 
     def wimpy_exec(*words):
-        return subprocess.run([sys.executable, "-m", "cli", "exec", "-c", str(config), "--env", "staging",
+        return subprocess.run([sys.executable, "-m", "wimpy_cli", "exec", "-c", str(config), "--env", "staging",
                                "--local", "--", *words], capture_output=True, text=True, timeout=60)
 
     shown = wimpy_exec("/bin/busybox", "cat", "/www/index.html")
@@ -424,7 +424,7 @@ def test_exec_runs_a_command_in_an_instance_container_and_returns_its_status(rol
     assert shown.stdout.strip() == live_version(url)
     failed = wimpy_exec("/bin/busybox", "false")
     assert failed.returncode == 1, failed.stderr
-    wrong = subprocess.run([sys.executable, "-m", "cli", "exec", "-c", str(config), "--env", "staging",
+    wrong = subprocess.run([sys.executable, "-m", "wimpy_cli", "exec", "-c", str(config), "--env", "staging",
                             "--local", "--instance", "i-nothere", "--", "true"],
                            capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and "--instance i-nothere: not an instance of roller" in wrong.stderr

@@ -1,4 +1,4 @@
-"""The emulator's ECR, backed by the data plane's registry (cli/local/ecr_images.py), with
+"""The emulator's ECR, backed by the data plane's registry (wimpy_cli/local/ecr_images.py), with
 the registry faked. Its own file: moto's in-process mock_aws would reset the backends of
 an emulator another module of this process keeps running."""
 
@@ -19,7 +19,7 @@ def test_the_same_image_pushed_as_another_version_is_one_image_with_two_tags(mon
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ecr.models import ecr_backends
 
-    from cli.local import ecr_images, moto_fixes
+    from wimpy_cli.local import ecr_images, moto_fixes
 
     manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
                            "config": {"digest": "sha256:" + "c" * 64, "size": 1,

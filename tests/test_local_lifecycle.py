@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.toolchain import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "examples" / "hello" / "wimpy.yml"
 
@@ -22,7 +22,7 @@ EXAMPLE = PROJECT_ROOT / "examples" / "hello" / "wimpy.yml"
 def wimpy(*args: str, state: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WIMPY_"))}
     env["WIMPY_LOCAL_STATE"] = str(state)
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=PROJECT_ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "wimpy_cli", *args], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from typer.testing import CliRunner
 
-import cli.commands.logs as logs_command
-from cli.commands.logs import fetch_events, follow_events, format_event, parse_since
-from cli.errors import ExitCode, WimpyError
+import wimpy_cli.commands.logs as logs_command
+from wimpy_cli.commands.logs import fetch_events, follow_events, format_event, parse_since
+from wimpy_cli.errors import ExitCode, WimpyError
 from tests.conftest import EXAMPLE
 
 GROUP = "/wimpy/staging/hello"
@@ -33,10 +33,10 @@ def frozen_clock(monkeypatch):
 
 
 def logs_app():
-    """The `wimpy` app with `logs` registered (cli/main.py registers it for users)."""
+    """The `wimpy` app with `logs` registered (wimpy_cli/main.py registers it for users)."""
     import typer
 
-    from cli import reporting
+    from wimpy_cli import reporting
 
     app = typer.Typer()
     app.command()(reporting.reports_errors(logs_command.logs))

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.errors import ExitCode
-from cli.main import app
+from wimpy_cli.errors import ExitCode
+from wimpy_cli.main import app
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -52,7 +52,7 @@ def carries(words, config, *, local=True) -> None:
 
 @pytest.fixture(scope="module")
 def fake_clock():
-    from cli.release.canary import SystemClock
+    from wimpy_cli.release.canary import SystemClock
 
     waited: list[float] = []
     with pytest.MonkeyPatch.context() as patch:
@@ -169,7 +169,7 @@ def test_plan_hint_carries_the_path(tmp_path):
 def test_next_command_quotes_and_keeps_the_target(monkeypatch):
     from pathlib import Path
 
-    from cli.commands.common import next_command
+    from wimpy_cli.commands.common import next_command
 
     monkeypatch.delenv("WIMPY_TARGET", raising=False)
     line = next_command("status", env="staging", config=Path("it's here/wimpy.yml"), local=True)

@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.toolchain import PROJECT_ROOT
 from tests.conftest import EXAMPLE
 
 
@@ -66,7 +66,7 @@ def online(recorder, tmp_path_factory):
 
 
 def wimpy(env, *args):
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "wimpy_cli", *args], capture_output=True, text=True,
                           cwd=PROJECT_ROOT, env=env, timeout=600)
 
 
@@ -104,8 +104,8 @@ def test_plan_and_cost_synthesize_the_same_offline_way(args, monkeypatch, tmp_pa
     endpoint, no metadata service and no lookups (the run itself is stopped here)."""
     from typer.testing import CliRunner
 
-    from cli.errors import WimpyError
-    from cli.main import app
+    from wimpy_cli.errors import WimpyError
+    from wimpy_cli.main import app
 
     calls = []
 
@@ -113,7 +113,7 @@ def test_plan_and_cost_synthesize_the_same_offline_way(args, monkeypatch, tmp_pa
         calls.append((arguments, kwargs))
         raise WimpyError("stopped by the test")
 
-    monkeypatch.setattr("cli.cdk.run", run)
+    monkeypatch.setattr("wimpy_cli.cdk.run", run)
     monkeypatch.setenv("AWS_PROFILE", "someone")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")

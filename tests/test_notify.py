@@ -16,9 +16,9 @@ import yaml
 from typer.testing import CliRunner
 
 from wimpy_domain.config import load_config
-from cli.errors import ExitCode, WimpyError
-from cli.main import app
-from cli.notify import Notifier, deploy_reporting
+from wimpy_cli.errors import ExitCode, WimpyError
+from wimpy_cli.main import app
+from wimpy_cli.notify import Notifier, deploy_reporting
 from tests.conftest import EXAMPLE
 from tests.docker_fixtures import free_port
 
@@ -130,7 +130,7 @@ def services():
 @pytest.fixture
 def sent_timeouts(monkeypatch) -> list[float]:
     """The timeout each notification request is sent with (what bounds its wait)."""
-    from cli.notify import http
+    from wimpy_cli.notify import http
 
     sent: list[float] = []
     opener = http._opener
@@ -151,7 +151,7 @@ def sent_timeouts(monkeypatch) -> list[float]:
 @pytest.fixture
 def quick_timeout(monkeypatch, sent_timeouts) -> list[float]:
     """Channels wait 0.5 s for an answer; returns the timeouts requests were sent with."""
-    from cli.notify import http
+    from wimpy_cli.notify import http
 
     monkeypatch.setattr(http, "TIMEOUT_SECONDS", 0.5)
     return sent_timeouts
@@ -234,7 +234,7 @@ def test_a_webhook_variable_that_holds_no_url_is_a_warning_without_its_value(tmp
 ])
 def test_slack_failures_are_one_warning_line_without_the_url(tmp_path, services, sent_timeouts,
                                                              monkeypatch, mode, expected):
-    from cli.notify import http
+    from wimpy_cli.notify import http
 
     warnings: list[str] = []
     environ = {"TEST_SLACK_WEBHOOK": services.slack_url, "TEST_GITHUB_TOKEN": TOKEN}
@@ -333,7 +333,7 @@ def test_a_missing_token_turns_github_off_with_a_warning(tmp_path, services):
 ])
 def test_github_failures_are_warnings(tmp_path, services, sent_timeouts, monkeypatch, mode,
                                       expected):
-    from cli.notify import http
+    from wimpy_cli.notify import http
 
     warnings: list[str] = []
     services.github = mode
@@ -361,8 +361,8 @@ def test_a_redirect_is_not_followed_so_the_token_goes_nowhere_else(tmp_path, ser
 
 
 def test_a_token_echoed_in_an_error_is_scrubbed(tmp_path, services):
-    from cli.notify.dispatch import _Channel
-    from cli.notify.http import NotifyError
+    from wimpy_cli.notify.dispatch import _Channel
+    from wimpy_cli.notify.http import NotifyError
 
     class Echo(_Channel):
         name = "GitHub"
@@ -378,7 +378,7 @@ def test_a_token_echoed_in_an_error_is_scrubbed(tmp_path, services):
 
 
 def test_an_unexpected_error_in_a_channel_is_still_only_a_warning():
-    from cli.notify.dispatch import _Channel
+    from wimpy_cli.notify.dispatch import _Channel
 
     class Broken(_Channel):
         name = "Slack"
@@ -431,8 +431,8 @@ def test_an_sns_error_is_a_warning():
     import boto3
     from botocore.stub import Stubber
 
-    from cli.notify.dispatch import _Sns
-    from cli.notify.sns import SnsTopic
+    from wimpy_cli.notify.dispatch import _Sns
+    from wimpy_cli.notify.sns import SnsTopic
 
     sns = boto3.client("sns", region_name="eu-west-1", aws_access_key_id="x",
                        aws_secret_access_key="x")
@@ -449,7 +449,7 @@ def test_an_sns_error_is_a_warning():
 
 
 def test_a_fifo_topic_gets_a_group_and_a_deduplication_id():
-    from cli.notify.sns import SnsTopic
+    from wimpy_cli.notify.sns import SnsTopic
 
     calls: list[dict] = []
 

@@ -1,4 +1,4 @@
-"""The shipped price table (cli/estimate/prices.json) says where each figure was read and
+"""The shipped price table (wimpy_cli/estimate/prices.json) says where each figure was read and
 whether that source confirmed it, and load_prices refuses a table that does not."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.errors import WimpyError
-from cli.estimate import cost as model
+from wimpy_cli.errors import WimpyError
+from wimpy_cli.estimate import cost as model
 
 SECTIONS = ("prices", "instances_per_hour")
 # A verified line's source names the region, by code, by AWS's location name or by the

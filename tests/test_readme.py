@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from wimpy_domain.config.reference import KEYS
-from cli.errors import ExitCode
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.errors import ExitCode
+from wimpy_cli.toolchain import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text()
 
@@ -62,7 +62,7 @@ def test_the_construct_library_example_synthesizes_nag_and_lint_clean(tmp_path, 
     section = README.split("## Using wimpy_constructs from another CDK app", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     (tmp_path / "app.py").write_text(code)
-    context = {} if flags == "none" else json.loads((PROJECT_ROOT / "stacks" / "cdk.json").read_text())["context"]
+    context = {} if flags == "none" else json.loads((PROJECT_ROOT / "wimpy_stacks" / "cdk.json").read_text())["context"]
     assert flags == "none" or any(key.startswith("@aws-cdk/") for key in context)
     env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
            "CDK_OUTDIR": str(tmp_path / "out"), "CDK_CONTEXT_JSON": json.dumps(context)}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.toolchain import PROJECT_ROOT
 
 ENV = {"account": "111111111111", "region": "eu-west-1"}
 
@@ -110,7 +110,7 @@ def test_bad_arguments_are_refused_by_name(stack, kwargs, message):
 
 # What the construct library must not know of (DESIGN.md: it is importable by any CDK app,
 # and knows nothing of the CLI, the config file, boto3 or docker).
-NOT_FOR_THE_LIBRARY = {"cli", "stacks", "wimpy_domain", "boto3", "botocore", "docker", "yaml", "typer",
+NOT_FOR_THE_LIBRARY = {"wimpy_cli", "wimpy_stacks", "wimpy_domain", "boto3", "botocore", "docker", "yaml", "typer",
                        "moto"}
 
 
@@ -151,15 +151,15 @@ def test_the_construct_library_knows_nothing_of_the_cli():
 def test_the_import_check_is_live(tmp_path):
     """Guards the test above: an import of the CLI is found, inside a function too."""
     module = tmp_path / "leaky.py"
-    module.write_text("import aws_cdk\n\ndef f():\n    from cli.config import load_config\n"
+    module.write_text("import aws_cdk\n\ndef f():\n    from wimpy_cli.config import load_config\n"
                       "    import boto3.session\n")
-    assert top_level_imports(module) & NOT_FOR_THE_LIBRARY == {"cli", "boto3"}
+    assert top_level_imports(module) & NOT_FOR_THE_LIBRARY == {"wimpy_cli", "boto3"}
 
 
 def registry_stack(app_name: str = "web", **kwargs):
     import aws_cdk as cdk
 
-    from stacks.registry import RegistryStack
+    from wimpy_stacks.registry import RegistryStack
 
     app = cdk.App(**kwargs)
     stack = RegistryStack(app, f"wimpy-registry-{app_name}", app=app_name, keep_images=12,
@@ -180,7 +180,7 @@ def test_registry_stack_holds_the_apps_repository():
 def test_push_latest_leaves_only_latest_mutable():
     import aws_cdk as cdk
 
-    from stacks.registry import RegistryStack
+    from wimpy_stacks.registry import RegistryStack
 
     stack = RegistryStack(cdk.App(), "wimpy-registry-web", app="web", push_latest=True,
                           env=cdk.Environment(**ENV))
@@ -234,7 +234,7 @@ def test_registry_stack_passes_cfn_lint():
     for push_latest in (False, True):
         import aws_cdk as cdk
 
-        from stacks.registry import RegistryStack
+        from wimpy_stacks.registry import RegistryStack
 
         stack = RegistryStack(cdk.App(), "wimpy-registry-web", app="web", push_latest=push_latest,
                               env=cdk.Environment(**ENV))

@@ -1,4 +1,4 @@
-"""The deploy lock and the record's compare-and-swap (cli/release/store.py), against the
+"""The deploy lock and the record's compare-and-swap (wimpy_cli/release/store.py), against the
 emulator's DynamoDB over HTTP: who holds it and since when, a dead holder's lock taken
 over, a lapsed lease, a record written only at the revision it was read at and only by the
 lock's holder; and the race the fault trial found (two processes both inside): N
@@ -13,7 +13,7 @@ import os
 import pytest
 
 from wimpy_domain import naming
-from cli.release.store import LEASE_SECONDS, LockHeld, LockLost, RecordChanged, RecordStore
+from wimpy_cli.release.store import LEASE_SECONDS, LockHeld, LockLost, RecordChanged, RecordStore
 from tests.lock_support import a_dead_pid
 
 ENV, APP = "production", "web"
@@ -22,7 +22,7 @@ PROCESSES, ROUNDS = 8, 50
 
 @pytest.fixture(scope="module")
 def endpoint():
-    from cli.local.emulator import LocalAws
+    from wimpy_cli.local.emulator import LocalAws
 
     with LocalAws("111111111111", "eu-west-1") as local:
         local.client("dynamodb").create_table(

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cli.release.canary import Canary, CanaryFailed, CanaryPlan
+from wimpy_cli.release.canary import Canary, CanaryFailed, CanaryPlan
 from wimpy_domain.naming import release_stack
-from cli.release.names import InvalidVersion, release_name
-from cli.release.weights import MAX_WEIGHT, Split, split_for
+from wimpy_cli.release.names import InvalidVersion, release_name
+from wimpy_cli.release.weights import MAX_WEIGHT, Split, split_for
 
 
 @pytest.mark.parametrize("version, expected", [
@@ -121,7 +121,7 @@ def test_bad_plans_are_refused(steps, message):
 
 def run_steps(canary, steps):
     """What the blue/green strategy does per step (without the record): move, then watch."""
-    from cli.release.weights import split_for
+    from wimpy_cli.release.weights import split_for
 
     watched = []
     for percent in steps:
@@ -199,8 +199,8 @@ def test_dns_waits_on_aws_never_undercut_the_alias_ttl_clients_see():
     lengthens it (clients that cache longer). The local target has no resolver cache."""
     from types import SimpleNamespace
 
-    from cli.release.bluegreen import BlueGreen
-    from cli.release.dns import client_cache_seconds
+    from wimpy_cli.release.bluegreen import BlueGreen
+    from wimpy_cli.release.dns import client_cache_seconds
 
     assert client_cache_seconds(1, local=False) == 60
     assert client_cache_seconds(0, local=False) == 60

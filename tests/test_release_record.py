@@ -1,4 +1,4 @@
-"""The release record's state machine on its own (cli/release/record.py): every transition
+"""The release record's state machine on its own (wimpy_cli/release/record.py): every transition
 a deploy, abort and rollback make, every one the record refuses, with a fake clock, and
 the record's round trip through its stored form."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli.release.record import ReleaseRecord, RefusedTransition
+from wimpy_cli.release.record import ReleaseRecord, RefusedTransition
 
 BY = "ana@laptop"
 STEPS = [10.0, 50.0, 100.0]
@@ -296,7 +296,7 @@ def test_sigterm_and_sighup_unwind_like_ctrl_c(name, code):
     import os
     import signal
 
-    from cli.interrupts import Interrupted, graceful_signals
+    from wimpy_cli.interrupts import Interrupted, graceful_signals
 
     unwound, before = [], signal.getsignal(getattr(signal, name))
     with pytest.raises(Interrupted) as interrupted:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from wimpy_domain.config import ConfigError, load_config
 from wimpy_domain.config.reference import KEYS, TYPES
 from wimpy_domain.config.schema import MODELINE, SCHEMA_FILE, build
-from cli.main import app
+from wimpy_cli.main import app
 from tests.conftest import PROJECT_ROOT
 
 SCHEMA = build()
@@ -75,7 +75,7 @@ def test_the_examples_are_valid_against_the_schema(example):
 
 
 def test_a_file_with_every_key_set_and_the_starter_are_valid(tmp_path):
-    from cli.starter import render
+    from wimpy_cli.starter import render
     from tests.test_config import EVERY_KEY, _set
 
     data: dict = {}

@@ -283,7 +283,7 @@ def test_a_new_version_changes_only_the_launch_template_and_image_output(example
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
 
-    from stacks.composition import build_stacks
+    from wimpy_stacks.composition import build_stacks
     from tests.conftest import cdk_context, release
 
     def service_template(version):
@@ -309,7 +309,7 @@ def test_a_blue_green_release_starts_without_traffic_and_can_scale_to_zero(examp
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
 
-    from stacks.composition import Release, build_stacks
+    from wimpy_stacks.composition import Release, build_stacks
     from tests.conftest import cdk_context
 
     app = cdk.App(context=cdk_context())
@@ -342,7 +342,7 @@ def test_policies_on_the_shared_role_are_named_per_stack(example_config):
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
 
-    from stacks.composition import Release, build_stacks
+    from wimpy_stacks.composition import Release, build_stacks
     from tests.conftest import cdk_context
 
     names: list[str] = []

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from wimpy_domain import naming
 from wimpy_domain.config import ConfigError, load_config
-from cli.main import app
+from wimpy_cli.main import app
 from tests.conftest import IMAGE, MACHINE_IMAGE, cdk_context
 from tests.data_plane_support import LoadGenerator, set_version, write_app
 from tests.test_local_data_plane import data_plane, deploy, wait_for_answer  # noqa: F401 (a fixture)
@@ -103,7 +103,7 @@ def synthesized(path, *, release_name=None):
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
 
-    from stacks.composition import Release, build_stacks
+    from wimpy_stacks.composition import Release, build_stacks
 
     app_ = cdk.App(context=cdk_context())
     stacks = build_stacks(app_, load_config(path), environments=["production"], release=Release(
@@ -221,7 +221,7 @@ def two_apps(data_plane, registry, tmp_path_factory):  # noqa: F811 (the fixture
 
 
 def shared_balancer(emulator):
-    from cli.deploy import outcome
+    from wimpy_cli.deploy import outcome
 
     found = outcome.read(emulator.client("cloudformation"), naming.edge_stack(ENV))
     assert found is not None and found.succeeded
@@ -229,9 +229,9 @@ def shared_balancer(emulator):
 
 
 def test_two_applications_share_one_load_balancer_each_reached_by_its_host_name(two_apps, emulator):
-    from cli.deploy import outcome
-    from cli.release.routing import listener_weights
-    from cli.release.session import read_record
+    from wimpy_cli.deploy import outcome
+    from wimpy_cli.release.routing import listener_weights
+    from wimpy_cli.release.session import read_record
 
     cloudformation, elbv2 = emulator.client("cloudformation"), emulator.client("elbv2")
     arn = shared_balancer(emulator)
@@ -281,13 +281,13 @@ def test_switching_strategy_on_a_shared_load_balancer_is_refused_before_anything
     assert "shared load balancer" in result.stderr and "Nothing was changed" in result.stderr, result.stderr
     assert "Traceback" not in result.output
     wait_for_answer(alpha_url, "alpha1", timeout=5)
-    from cli.deploy import outcome
+    from wimpy_cli.deploy import outcome
     assert outcome.read(emulator.client("cloudformation"), naming.front_stack(ENV, "alpha")) is None
 
 
 def test_destroying_one_application_leaves_the_others_and_the_shared_load_balancer(
         two_apps, emulator, tmp_path):
-    from cli.release.routing import listener_weights
+    from wimpy_cli.release.routing import listener_weights
 
     (_, alpha_config, alpha_url), _ = two_apps
     _, gamma_config, _ = lean_app(tmp_path / "gamma", "gamma", "gamma1")

@@ -11,14 +11,14 @@ import sys
 
 import pytest
 
-from cli.toolchain import PROJECT_ROOT
+from wimpy_cli.toolchain import PROJECT_ROOT
 from tests.conftest import EXAMPLE
 
-HEAVY = ("aws_cdk", "constructs", "jsii", "wimpy_constructs", "stacks", "cdk_nag")
+HEAVY = ("aws_cdk", "constructs", "jsii", "wimpy_constructs", "wimpy_stacks", "cdk_nag")
 
 PROBE = """
 import json, sys
-from cli.main import app
+from wimpy_cli.main import app
 code = 0
 try:
     app(args=sys.argv[1:], prog_name="wimpy")

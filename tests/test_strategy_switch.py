@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli.main import app
+from wimpy_cli.main import app
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -18,7 +18,7 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def no_real_waiting(monkeypatch):
-    from cli.release.canary import SystemClock
+    from wimpy_cli.release.canary import SystemClock
 
     waited: list[float] = []
     monkeypatch.setattr(SystemClock, "sleep", lambda self, seconds: waited.append(seconds))

@@ -18,14 +18,14 @@ RECORD = "AWS::Route53::RecordSet"
 
 
 def blue_green(example_config, traffic: str, *, zone: bool = True):
-    from stacks.composition import Release
+    from wimpy_stacks.composition import Release
 
     config = dataclasses.replace(
         example_config, deploy=dataclasses.replace(example_config.deploy, strategy="blue-green", traffic=traffic),
         hosted_zone=example_config.hosted_zone if zone else None)
     import aws_cdk as cdk
 
-    from stacks.composition import build_stacks
+    from wimpy_stacks.composition import build_stacks
     from tests.conftest import cdk_context
 
     app = cdk.App(context=cdk_context())
@@ -147,7 +147,7 @@ def test_both_modes_pass_cdk_nag_and_cfn_lint(example_config, tmp_path, traffic)
     import cdk_nag
     from cfnlint.api import ManualArgs, lint
 
-    from stacks.composition import Release, build_stacks
+    from wimpy_stacks.composition import Release, build_stacks
     from tests.conftest import cdk_context
     from tests.test_compliance import nag_findings
 

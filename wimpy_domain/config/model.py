@@ -140,7 +140,7 @@ class RegistryConfig:
 @dataclass(frozen=True, kw_only=True)
 class JudgeConfig:
     """Blue/green: how a canary step's errors and latency are compared with the live
-    release's over the same window (cli/release/judge.py)."""
+    release's over the same window (wimpy_cli/release/judge.py)."""
 
     confidence_percent: float = 99.0          # one-sided, per metric and step
     max_error_increase_points: float = 0.5    # 5xx percentage points worse than live

@@ -1,0 +1,3 @@
+from wimpy_cli.main import main
+
+main()

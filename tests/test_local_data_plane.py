@@ -75,9 +75,9 @@ def rolling_app(data_plane, tmp_path_factory):
     return first_release(tmp_path_factory.mktemp("rolling-app"), "roller")
 
 
-def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, emulator, tmp_path):
+def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, emulator, data_plane, tmp_path):
     folder, config, url = rolling_app
-    wait_until_quiet(emulator, naming.stack_alarms("wimpy-staging-roller"), timeout=90)
+    wait_until_quiet(emulator, data_plane, naming.stack_alarms("wimpy-staging-roller"), timeout=90)
     load = LoadGenerator(url, tmp_path, pace_ms=8)
     try:
         for version in ("v2", "v3"):
@@ -93,10 +93,10 @@ def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, emulator, t
 
 
 def test_a_version_that_never_becomes_healthy_is_rolled_back_and_the_last_keeps_serving(
-        rolling_app, emulator, tmp_path):
+        rolling_app, emulator, data_plane, tmp_path):
     _, _, url = rolling_app
     live = live_version(url)
-    result, seen = deploy_under_load(rolling_app, emulator, tmp_path, "v9-broken", settings={"app": "roller"},
+    result, seen = deploy_under_load(rolling_app, emulator, data_plane, tmp_path, "v9-broken", settings={"app": "roller"},
                                      healthy=False)
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     # Whichever comes first stops it: the instance's own health wait, or the unhealthy-hosts
@@ -190,7 +190,8 @@ def test_a_canary_killed_mid_step_and_run_again_ends_on_a_checked_release_and_ro
     wait_for_answer(url, "v1", timeout=10)
 
 
-def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm(rolling_app, emulator, tmp_path):
+def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm(
+        rolling_app, emulator, data_plane, tmp_path):
     """Healthy on /health, 503 on /: every instance passes its checks and the instance
     refresh completes; the errors alarm, on the requests HAProxy logged, fires during the
     refresh or its bake, and CloudFormation's rollback (acted out) brings the last version
@@ -198,7 +199,7 @@ def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm
     _, config, url = rolling_app
     live = live_version(url)
     # The bake outlasts two bad 10 s periods and their evaluation.
-    result, seen = deploy_under_load(rolling_app, emulator, tmp_path, "v6-5xx", settings={"app": "roller"},
+    result, seen = deploy_under_load(rolling_app, emulator, data_plane, tmp_path, "v6-5xx", settings={"app": "roller"},
                                      during={"rolling_bake_seconds": 40}, failing=True)
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "the alarm wimpy-staging-roller-errors went into ALARM during the" in result.stderr, result.stderr
@@ -222,34 +223,30 @@ def test_a_rolling_deploy_answering_5xx_once_healthy_is_rolled_back_by_its_alarm
     wait_for_alarm(emulator, "wimpy-staging-roller-errors", "OK", timeout=90)
 
 
-def wait_until_quiet(emulator, names: list[str], timeout: float) -> None:
+def wait_until_quiet(emulator, plane, names: list[str], timeout: float) -> None:
     """Until none of the alarms `names` that exist (a blue/green app has no rolling stack's)
-    is in ALARM, nor can go into it on what has already happened: a period's datapoint is
-    evaluated only once the period is complete, so an unhealthy second just before this
-    (a killed container back in service) may still fire its alarm up to a period later.
-    Quiet, then, from now until past the end of the period in progress and the data
-    plane's next evaluation of it."""
+    is in ALARM, nor will be at the end of the period in progress on what has already
+    happened: a period's datapoint is evaluated only once it is complete, so an unhealthy
+    second just before this (a killed container back in service) may fire its alarm up to a
+    period later, under the next deploy. `plane`'s own evaluation, at that period's end,
+    says so now."""
+    from wimpy_cli.local.dataplane import alarms
+
     cloudwatch = emulator.client("cloudwatch")
     deadline = time.monotonic() + timeout
-    quiet_until = None
     while True:
-        found = cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
-        firing = [a["AlarmName"] for a in found if a["StateValue"] == "ALARM"]
-        now = time.time()
-        if firing:
-            quiet_until = None
-        elif quiet_until is None:
-            period = max((alarm_period(a) for a in found), default=0)
-            quiet_until = now - now % period + period + EVALUATION_LAG_SECONDS if period else now
-        if quiet_until is not None and now >= quiet_until:
+        now = int(time.time())
+        firing = []
+        for alarm in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]:
+            period = alarm_period(alarm)
+            coming = alarms.evaluate(alarm, plane.metrics, plane._served, now - now % period + period)
+            if alarm["StateValue"] == "ALARM" or (coming is not None and coming.state == "ALARM"):
+                firing.append(alarm["AlarmName"])
+        if not firing:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"{', '.join(firing) or 'the alarms'} not quiet after {timeout}s")
+            raise AssertionError(f"{', '.join(firing)} in ALARM, or about to be, after {timeout}s")
         time.sleep(1)
-
-
-# The data plane evaluates every second, on the requests HAProxy has logged by then.
-EVALUATION_LAG_SECONDS = 3
 
 
 def alarm_period(alarm: dict) -> int:
@@ -268,7 +265,7 @@ def wait_for_alarm(emulator, name: str, state: str, timeout: float) -> None:
     raise AssertionError(f"{name} is {alarm['StateValue']}, not {state}, after {timeout}s")
 
 
-def deploy_under_load(deployed, emulator, tmp_path, version: str, *, settings: dict,
+def deploy_under_load(deployed, emulator, plane, tmp_path, version: str, *, settings: dict,
                       during: dict | None = None, **answers):
     """Deploy `version` of the `deployed` app (answering as `set_version`'s `answers` say)
     under steady load, its wimpy.yml written by write_app with `settings` and, for this
@@ -278,7 +275,7 @@ def deploy_under_load(deployed, emulator, tmp_path, version: str, *, settings: d
     # An alarm a test before this one left in ALARM (a version that never became healthy, a
     # killed container) would fail a rolling deploy's instance refresh at once, as on AWS:
     # start, as an operator would, once the rolling stack's alarms are quiet again.
-    wait_until_quiet(emulator, naming.stack_alarms(f"wimpy-staging-{settings['app']}"), timeout=90)
+    wait_until_quiet(emulator, plane, naming.stack_alarms(f"wimpy-staging-{settings['app']}"), timeout=90)
     if during:
         write_app(folder, **settings, **during)
     load = LoadGenerator(url, tmp_path, pace_ms=8)
@@ -294,7 +291,7 @@ def deploy_under_load(deployed, emulator, tmp_path, version: str, *, settings: d
 
 
 def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
-        dns_canary_app, emulator, registry, tmp_path):
+        dns_canary_app, emulator, data_plane, registry, tmp_path):
     """Through DNS (a load balancer per release, weighted records; the other canary tests
     go through the application's load balancer): only the bad release's share of requests
     fails, and only while it is watched: its errors alarm, evaluated on the requests its
@@ -303,7 +300,7 @@ def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
     live = live_version(url)
     # Its first step watched long enough for two whole bad periods and their evaluation.
     result, seen = deploy_under_load(
-        dns_canary_app, emulator, tmp_path, "v5-5xx", failing=True, during={"bake_seconds": 45},
+        dns_canary_app, emulator, data_plane, tmp_path, "v5-5xx", failing=True, during={"bake_seconds": 45},
         settings=dict(app="dnscanary", registry=registry.host, strategy="blue-green", traffic="dns"))
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "wimpy-staging-dnscanary-" in result.stderr and "errors is in ALARM" in result.stderr, result.stderr
@@ -322,14 +319,14 @@ def test_a_canary_answering_5xx_is_rolled_back_by_its_alarm_on_real_metrics(
 
 
 def test_a_canary_with_a_few_percent_more_5xx_is_rolled_back_by_the_judge_below_the_alarm(
-        canary_app, emulator, registry, tmp_path):
+        canary_app, emulator, data_plane, registry, tmp_path):
     """3% of the new release's answers are 503, under its errors alarm's 5% threshold: the
     alarm stays OK, and the judge, comparing the step's requests with the live release's
     over the same window, rolls it back with the numbers."""
     _, config, url = canary_app
     live = live_version(url)
     result, seen = deploy_under_load(
-        canary_app, emulator, tmp_path, "v7-3pct", failing_percent=3, during={"bake_seconds": 25},
+        canary_app, emulator, data_plane, tmp_path, "v7-3pct", failing_percent=3, during={"bake_seconds": 25},
         settings=dict(app="canary", registry=registry.host, strategy="blue-green"))
     assert result.exit_code == ExitCode.ROLLED_BACK == 4, result.output
     assert "worse than the live release: 5xx" in result.stderr, result.stderr

@@ -97,6 +97,8 @@ def test_access_refuses_bad_arguments(stack, kwargs, message):
     ({"cidr": "ten"}, "cidr must be an IPv4 CIDR block"),
     ({"nat_gateways": 3}, "nat_gateways must be between 1 and the number of zones \\(2\\), got 3"),
     ({"availability_zones": ["us-east-1a"]}, "availability_zones must list 2 to 6 zones, got 1"),
+    ({"availability_zones": ["us-east-1a", "eu-west-1b"]},
+     "availability_zones must be zones of the stack's region us-east-1 \\(like us-east-1a\\), got 'eu-west-1b'"),
 ])
 def test_network_refuses_bad_arguments(stack, kwargs, message):
     from wimpy_constructs import EnvironmentNetwork
@@ -167,13 +169,16 @@ def _cdk_vpc(stack, *, cidr, availability_zones, nat_gateways, nat="gateway", na
 
     from wimpy_constructs import environment_network as built
 
+    from wimpy_constructs import defaults
+
     network = Construct(stack, "Network")
     if flow_log_bucket is None:
-        group = logs.LogGroup(network, "FlowLogs", retention=logs.RetentionDays.ONE_YEAR,
+        group = logs.LogGroup(network, "FlowLogs", retention=defaults.LOG_RETENTION,
                               removal_policy=cdk.RemovalPolicy.RETAIN)
         destination = ec2.FlowLogDestination.to_cloud_watch_logs(group)
     else:
-        destination = ec2.FlowLogDestination.to_s3(flow_log_bucket, f"vpc-flow-logs/{flow_log_prefix}/")
+        destination = ec2.FlowLogDestination.to_s3(flow_log_bucket,
+                                                   f"{defaults.FLOW_LOG_PREFIX}/{flow_log_prefix}/")
     mask = built._subnet_mask(cidr, len(availability_zones))
     provider = None
     if nat == "instance":
@@ -203,6 +208,7 @@ def _cdk_vpc(stack, *, cidr, availability_zones, nat_gateways, nat="gateway", na
         for instance in provider.gateway_instances:
             built._harden_nat_instance(network, instance)
             built._allow_pinned_zone(instance)
+    vpc.add_interface_endpoint("Ecr", service=ec2.InterfaceVpcEndpointAwsService.ECR)
     return vpc
 
 
@@ -212,21 +218,29 @@ def test_a_network_in_a_plain_account_bound_stack_needs_no_lookup_and_is_the_vpc
     left for the CDK CLI to look up in AWS, and nothing is asked of the stack. And the
     network is, resource for resource, what CDK's ec2.Vpc made from the same zones (in a
     stack that answers the zones itself, as Wimpy's own did): the same logical ids,
-    properties and dependencies, a load balancer waiting for the internet routes. So an
-    environment deployed before keeps its VPC, and a CDK upgrade that changed ec2.Vpc's
-    layout shows here."""
+    properties and dependencies, a load balancer waiting for the internet routes, an
+    interface endpoint added where ec2.Vpc put its own. So an environment deployed before
+    keeps its VPC, and a CDK upgrade that changed ec2.Vpc's layout shows here."""
     import json
     from pathlib import Path
 
     import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
     from aws_cdk.assertions import Annotations, Match, Template
 
     from wimpy_constructs import EnvironmentNetwork
 
     def ours(stack, **kwargs):
-        return EnvironmentNetwork(stack, "Network", **kwargs).vpc
+        network = EnvironmentNetwork(stack, "Network", **kwargs)
+        network.add_interface_endpoint("Ecr", service=ec2.InterfaceVpcEndpointAwsService.ECR)
+        return network.vpc
 
-    app, stack = _network_app(ours, shape)
+    class ZonesNeverAsked(cdk.Stack):
+        @property
+        def availability_zones(self):
+            raise AssertionError("the network asked its stack for the region's zones")
+
+    app, stack = _network_app(ours, shape, ZonesNeverAsked)
     manifest = json.loads((Path(app.synth().directory) / "manifest.json").read_text())
     assert manifest.get("missing", []) == []
     assert Annotations.from_stack(stack).find_warning("*", Match.any_value()) == []

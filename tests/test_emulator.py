@@ -23,7 +23,7 @@ from wimpy_domain import naming
 from wimpy_domain.config import load_config
 from wimpy_cli.local import LocalAws, bootstrap, deploy, moto_fixes
 from wimpy_cli.local.bootstrap import (BOOTSTRAP_VERSION_PARAMETER, MACHINE_IMAGE_PARAMETERS,
-                                 NAT_IMAGE_PARAMETERS)
+                                       NAT_IMAGE_PARAMETERS)
 from wimpy_cli.local.deployer import deploy_arguments
 from tests.conftest import EXAMPLE
 

@@ -10,7 +10,7 @@ import math
 import pytest
 
 from wimpy_cli.release.judge import (FAIL, INCONCLUSIVE, PASS, JudgeSettings, Sample, fisher_greater, judge,
-                               mann_whitney_greater)
+                                     mann_whitney_greater)
 
 
 def test_fisher_is_the_exact_hypergeometric_tail():

@@ -239,7 +239,7 @@ def wait_until_quiet(emulator, plane, names: list[str], timeout: float) -> None:
         firing = []
         for alarm in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]:
             period = alarm_period(alarm)
-            coming = alarms.evaluate(alarm, plane.metrics, plane._served, now - now % period + period)
+            coming = alarms.evaluate(alarm, plane.metrics, plane.served, now - now % period + period)
             if alarm["StateValue"] == "ALARM" or (coming is not None and coming.state == "ALARM"):
                 firing.append(alarm["AlarmName"])
         if not firing:
@@ -250,8 +250,8 @@ def wait_until_quiet(emulator, plane, names: list[str], timeout: float) -> None:
 
 
 def alarm_period(alarm: dict) -> int:
-    """A metric alarm's period, or its metric-math queries' longest."""
-    return int(alarm.get("Period") or max(q["MetricStat"]["Period"] for q in alarm["Metrics"] if "MetricStat" in q))
+    """A metric alarm's period, or its first metric query's (as the data plane reads it)."""
+    return int(alarm.get("Period") or next(q["MetricStat"]["Period"] for q in alarm["Metrics"] if "MetricStat" in q))
 
 
 def wait_for_alarm(emulator, name: str, state: str, timeout: float) -> None:

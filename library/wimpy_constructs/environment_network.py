@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import math
 from typing import Sequence
 
@@ -27,9 +28,16 @@ NAT_KINDS = ("gateway", "instance")
 class EnvironmentNetwork(Construct):
     """A VPC with public (load balancers), private-with-egress (instances) and isolated
     (databases) subnets in each given zone, NAT for the private subnets' egress, an S3
-    gateway endpoint and VPC flow logs. ``vpc`` is the ``ec2.IVpc`` to give consumers; it
-    is what CDK's ``ec2.Vpc`` would make, without asking the stack for the region's zones,
-    so an account-bound stack synthesizes with no AWS lookup.
+    gateway endpoint and VPC flow logs: what CDK's ``ec2.Vpc`` would make, without asking
+    the stack for the region's zones, so an account-bound stack synthesizes with no AWS
+    lookup.
+
+    ``vpc`` is the ``ec2.IVpc`` to give consumers (load balancers, groups, instances); its
+    subnets carry the internet routes' dependencies as ``ec2.Vpc``'s do. It holds no
+    resource itself: tag, depend on or suppress findings on the network construct, add
+    endpoints with ``add_interface_endpoint`` / ``add_gateway_endpoint`` (they land where
+    ``ec2.Vpc`` put them), and reach the resources through ``cfn_vpc`` and ``subnets``
+    (the ``ec2.PublicSubnet`` / ``ec2.PrivateSubnet`` objects by tier, e.g. to add a route).
 
     :param cidr: the VPC's IPv4 range, /16 to /24.
     :param availability_zones: the zones to use, pinned so synthesis needs no AWS lookup.
@@ -66,6 +74,7 @@ class EnvironmentNetwork(Construct):
         super().__init__(scope, id_)
         zones = list(availability_zones)
         subnet_mask = _subnet_mask(cidr, len(zones))
+        _check_zones_in_region(zones, cdk.Stack.of(self).region)
         if not 1 <= nat_gateways <= len(zones):
             raise ValueError(f"nat_gateways must be between 1 and the number of zones "
                              f"({len(zones)}), got {nat_gateways}")
@@ -98,6 +107,9 @@ class EnvironmentNetwork(Construct):
                    Tier(ISOLATED, ec2.SubnetType.PRIVATE_ISOLATED, subnet_mask)],
             nat_count=nat_gateways, nat_instances=nat_instances)
         self.vpc: ec2.IVpc = built.vpc
+        self.cfn_vpc: ec2.CfnVPC = built.cfn_vpc
+        self.subnets: dict[str, list[ec2.Subnet]] = built.subnets  # PUBLIC, PRIVATE, ISOLATED
+        self._resources = built.scope
         # S3 (and the image layers ECR keeps in it) without NAT: free, and no NAT
         # processing charge for every image pull.
         # Only the instances' subnets: the isolated ones keep no route out at all.
@@ -118,6 +130,15 @@ class EnvironmentNetwork(Construct):
             for instance in self.nat_instances:
                 _harden_nat_instance(self, instance)
                 _allow_pinned_zone(instance)
+
+    def add_interface_endpoint(self, id_: str, **options) -> ec2.InterfaceVpcEndpoint:
+        """``ec2.Vpc.add_interface_endpoint``: the endpoint beside the VPC's resources, with
+        the logical id ec2.Vpc gave it."""
+        return ec2.InterfaceVpcEndpoint(self._resources, id_, vpc=self.vpc, **options)
+
+    def add_gateway_endpoint(self, id_: str, **options) -> ec2.GatewayVpcEndpoint:
+        """``ec2.Vpc.add_gateway_endpoint``, likewise."""
+        return ec2.GatewayVpcEndpoint(self._resources, id_, vpc=self.vpc, **options)
 
 
 def _nat_instances(instance_type: str) -> NatInstances:
@@ -151,6 +172,20 @@ def _harden_nat_instance(scope: Construct, instance: ec2.Instance) -> None:
     acknowledge(instance, "EC29", "Termination protection would stop CloudFormation from "
                 "replacing the NAT instance (a new machine image) or deleting the environment; "
                 "it lives only in its stack")
+
+
+def _check_zones_in_region(zones: list[str], region: str) -> None:
+    """What ec2.Vpc checked against the region's zones, without asking AWS for them: a zone
+    of another region (or a typo of the region) fails here, not half-way through a deploy."""
+    if cdk.Token.is_unresolved(region):
+        return
+    for zone in zones:
+        if cdk.Token.is_unresolved(zone):
+            continue
+        # us-east-1a; a Local Zone is us-west-2-lax-1a.
+        if not re.fullmatch(re.escape(region) + r"(-[a-z0-9-]+)?[a-z]", zone, re.ASCII):
+            raise ValueError(f"availability_zones must be zones of the stack's region {region} "
+                             f"(like {region}a), got {zone!r}")
 
 
 def _allow_pinned_zone(subnet: ec2.ISubnet | ec2.Instance) -> None:

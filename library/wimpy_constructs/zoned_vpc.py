@@ -59,6 +59,8 @@ def build_zoned_vpc(scope: Construct, id_: str, *, cidr: str, zones: Sequence[st
     gateway, and `nat_count` NAT gateways, or NAT instances as `nat_instances` describes, in
     the first public subnets; each private-with-egress subnet routes through the NAT in its
     zone, or else the next in turn (as CDK's providers pick)."""
+    if nat_count < 1 and any(t.subnet_type == ec2.SubnetType.PRIVATE_WITH_EGRESS for t in tiers):
+        raise ValueError(f"nat_count must be at least 1 for private subnets with egress, got {nat_count}")
     holder = Construct(scope, id_)
     cfn_vpc = ec2.CfnVPC(holder, "Resource", cidr_block=cidr, enable_dns_hostnames=True,
                          enable_dns_support=True, instance_tenancy="default")

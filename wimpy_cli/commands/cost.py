@@ -12,7 +12,7 @@ import typer
 
 from wimpy_cli import output
 from wimpy_cli.commands.common import (PATH_CHARACTERS, ConfigOption, JsonOption, NumberOption,
-                                 check_readable_file, load, path_parser, shown)
+                                       check_readable_file, load, path_parser, shown)
 from wimpy_cli.errors import ExitCode, WimpyError
 
 VERSION = "cost"

@@ -13,7 +13,7 @@ from wimpy_cli import output, targets
 
 from wimpy_domain import naming
 from wimpy_cli.commands.common import (ConfigOption, JsonOption, LocalOption, check_image_reference,
-                                 load, next_command)
+                                       load, next_command)
 from wimpy_cli.errors import ExitCode, WimpyError
 from wimpy_cli.phases import Phases
 

@@ -14,8 +14,8 @@ import typer
 
 from wimpy_cli import output
 from wimpy_cli.commands.common import (OFFLINE_CDK_FLAGS, ConfigOption, JsonOption, NumberOption, load,
-                                 PATH_CHARACTERS, check_readable_file, offline_cdk_environment, path_parser,
-                                 shown)
+                                       PATH_CHARACTERS, check_readable_file, offline_cdk_environment, path_parser,
+                                       shown)
 from wimpy_cli.errors import ExitCode, WimpyError
 
 DEFAULT_VERSION = "plan"

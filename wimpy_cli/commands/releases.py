@@ -9,7 +9,7 @@ from typing import Any
 
 from wimpy_cli import output, targets
 from wimpy_cli.commands.common import (ConfigOption, EnvOption, JsonOption, LocalOption, NumberOption, load,
-                                 next_command)
+                                       next_command)
 from wimpy_cli.phases import Phases
 
 

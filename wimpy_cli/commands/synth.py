@@ -12,8 +12,8 @@ import typer
 from wimpy_cli import cdk, output
 from wimpy_cli.errors import ExitCode, WimpyError
 from wimpy_cli.commands.common import (OFFLINE_CDK_FLAGS, ConfigOption, JsonOption, load,
-                                 offline_cdk_environment, path_parser, shown,
-                                 PATH_CHARACTERS)
+                                       offline_cdk_environment, path_parser, shown,
+                                       PATH_CHARACTERS)
 
 
 def synth(

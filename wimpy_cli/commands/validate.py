@@ -9,7 +9,7 @@ import typer
 
 from wimpy_cli import output
 from wimpy_cli.commands.common import (ConfigOption, JsonOption, check_config_path,
-                                 check_environments, next_command)
+                                       check_environments, next_command)
 from wimpy_cli.errors import ExitCode, WimpyError
 
 

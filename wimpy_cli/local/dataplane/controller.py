@@ -134,7 +134,7 @@ class DataPlane:
         self._send_metrics()
 
     def _route(self, groups_of_target_group: dict[str, list[str]]) -> None:
-        self._served = set()
+        serving: set[Dimensions] = set()
         for route in read_routes(self._client, self._target_group):
             if route.shares and not any(target_group.arn in groups_of_target_group
                                         for target_group, _ in route.shares):
@@ -142,11 +142,20 @@ class DataPlane:
             # A load balancer forwarding nowhere (a front before its first release) answers
             # 503, as an ALB's fixed response does, from the address it will keep.
             try:
-                self._balance(route, groups_of_target_group)
+                self._balance(route, groups_of_target_group, serving)
             except Exception as error:  # one name's balancer must not stop the others'
                 log.error("data plane: the load balancer for %s: %s", route.name, error)
+        # Swapped whole: a reader on another thread (served) never sees it half made.
+        self._served = serving
 
-    def _balance(self, route: Route, groups_of_target_group: dict[str, list[str]]) -> None:
+    @property
+    def served(self) -> frozenset[Dimensions]:
+        """The target groups (as metric dimensions) whose requests and health this data
+        plane measures, as of its last loop."""
+        return frozenset(self._served)
+
+    def _balance(self, route: Route, groups_of_target_group: dict[str, list[str]],
+                 serving: set[Dimensions]) -> None:
         backends = []
         for target_group, weight in route.shares:
             servers = tuple(Server(i.id, i.host_port)
@@ -168,10 +177,10 @@ class DataPlane:
             _backend_name(tg.name): (_dimensions(tg), dimensions(LoadBalancer=tg.load_balancer_full_name))
             for tg, _ in route.shares})
         self._publish(f"balancers/{route.name}", {"url": balancer.url})
-        self._publish_health(balancer, route, groups_of_target_group)
+        self._publish_health(balancer, route, groups_of_target_group, serving)
 
     def _publish_health(self, balancer: Balancer, route: Route,
-                        groups_of_target_group: dict[str, list[str]]) -> None:
+                        groups_of_target_group: dict[str, list[str]], serving: set[Dimensions]) -> None:
         """Each target group's instances and their health, as an ALB would describe them:
         initial while booting, then as HAProxy's checks see them, draining on the way out."""
         rows = {(r.get("pxname"), r.get("svname")): r.get("status", "") for r in balancer.stats()}
@@ -185,7 +194,7 @@ class DataPlane:
                                     **_target_state(instance.state, rows.get((backend, instance.id), ""))})
             self._publish(publish.target_group_key(target_group.name), {"targets": targets})
             dims = _dimensions(target_group)
-            self._served.add(dims)
+            serving.add(dims)
             self.metrics.record_hosts(dims, now_second(),
                                       healthy=sum(t["state"] == "healthy" for t in targets),
                                       unhealthy=sum(t["state"] == "unhealthy" for t in targets))

@@ -111,7 +111,7 @@ def require(tool: str) -> str:
 # shuffle keeps every other order random.
 LONGEST_FIRST = ("test_local_data_plane.py", "test_fault_injection.py", "test_demo.py", "test_destroy.py",
                  "test_next_hints.py", "test_deploy.py", "test_blue_green_rollback.py",
-                 "test_notify.py", "test_blue_green.py", "test_foundation.py",
+                 "test_notify.py", "test_shared_load_balancer.py", "test_blue_green.py", "test_foundation.py",
                  "test_strategy_switch.py", "test_hooks.py", "test_install.py")
 
 

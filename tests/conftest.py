@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,15 @@ LONGEST_FIRST = ("test_local_data_plane.py", "test_fault_injection.py", "test_de
                  "test_next_hints.py", "test_deploy.py", "test_blue_green_rollback.py",
                  "test_notify.py", "test_shared_load_balancer.py", "test_blue_green.py", "test_foundation.py",
                  "test_strategy_switch.py", "test_hooks.py", "test_install.py")
+
+
+def pytest_configure(config):
+    # A run started in the background by a shell without job control (`cmd &` in a script)
+    # inherits SIGINT ignored, and so would every process a test starts: the deploys that
+    # kill themselves with SIGINT at a kill point would carry on. Give them what a terminal
+    # gives a command: the default SIGINT (children get it on exec, a handler is not kept).
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items):

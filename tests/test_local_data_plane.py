@@ -77,7 +77,8 @@ def rolling_app(data_plane, tmp_path_factory):
 
 def test_two_rolling_deploys_under_load_fail_no_request(rolling_app, emulator, data_plane, tmp_path):
     folder, config, url = rolling_app
-    wait_until_quiet(emulator, data_plane, naming.stack_alarms("wimpy-staging-roller"), timeout=90)
+    wait_until_quiet(emulator, data_plane, naming.stack_alarms(naming.rolling_stack("staging", "roller")),
+                     timeout=90)
     load = LoadGenerator(url, tmp_path, pace_ms=8)
     try:
         for version in ("v2", "v3"):
@@ -238,7 +239,7 @@ def wait_until_quiet(emulator, plane, names: list[str], timeout: float) -> None:
         now = int(time.time())
         firing = []
         for alarm in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]:
-            period = alarm_period(alarm)
+            period = alarms.period_of(alarm)
             coming = alarms.evaluate(alarm, plane.metrics, plane.served, now - now % period + period)
             if alarm["StateValue"] == "ALARM" or (coming is not None and coming.state == "ALARM"):
                 firing.append(alarm["AlarmName"])
@@ -247,11 +248,6 @@ def wait_until_quiet(emulator, plane, names: list[str], timeout: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{', '.join(firing)} in ALARM, or about to be, after {timeout}s")
         time.sleep(1)
-
-
-def alarm_period(alarm: dict) -> int:
-    """A metric alarm's period, or its first metric query's (as the data plane reads it)."""
-    return int(alarm.get("Period") or next(q["MetricStat"]["Period"] for q in alarm["Metrics"] if "MetricStat" in q))
 
 
 def wait_for_alarm(emulator, name: str, state: str, timeout: float) -> None:
@@ -275,7 +271,8 @@ def deploy_under_load(deployed, emulator, plane, tmp_path, version: str, *, sett
     # An alarm a test before this one left in ALARM (a version that never became healthy, a
     # killed container) would fail a rolling deploy's instance refresh at once, as on AWS:
     # start, as an operator would, once the rolling stack's alarms are quiet again.
-    wait_until_quiet(emulator, plane, naming.stack_alarms(f"wimpy-staging-{settings['app']}"), timeout=90)
+    wait_until_quiet(emulator, plane, naming.stack_alarms(naming.rolling_stack("staging", settings["app"])),
+                     timeout=90)
     if during:
         write_app(folder, **settings, **during)
     load = LoadGenerator(url, tmp_path, pace_ms=8)

@@ -113,8 +113,8 @@ class EnvironmentNetwork(Construct):
         # S3 (and the image layers ECR keeps in it) without NAT: free, and no NAT
         # processing charge for every image pull.
         # Only the instances' subnets: the isolated ones keep no route out at all.
-        ec2.GatewayVpcEndpoint(built.scope, "S3", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.S3,
-                               subnets=[ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)])
+        self.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3,
+                                  subnets=[ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)])
         ec2.FlowLog(built.scope, "All", resource_type=ec2.FlowLogResourceType.from_vpc(self.vpc),
                     destination=flow_logs, traffic_type=ec2.FlowLogTrafficType.ALL)
         # The default security group stays as AWS makes it: closing it needs a

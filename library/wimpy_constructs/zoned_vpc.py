@@ -118,15 +118,14 @@ def _add_nat_instances(built: ZonedVpc, spec: NatInstances, nat_subnets: list[ec
                               description="Security Group for NAT instances", allow_all_outbound=True)
     user_data = ec2.UserData.for_linux()
     user_data.add_commands(*ec2.NatInstanceProviderV2.DEFAULT_USER_DATA_COMMANDS)
-    imported_public = {subnet.node.path: imported for subnet, imported in
-                       zip(_public(built), built.vpc.public_subnets)}
     instances = []
-    for subnet in nat_subnets:
+    # The NAT subnets are the first public ones, which the imported VPC lists in the same order.
+    for subnet, imported in zip(nat_subnets, built.vpc.public_subnets):
         instances.append(ec2.Instance(
             subnet, "NatInstance", instance_type=spec.instance_type, machine_image=spec.machine_image,
             source_dest_check=False, vpc=built.vpc,
             # The imported subnet: the VPC consumers see counts it as public.
-            vpc_subnets=ec2.SubnetSelection(subnets=[imported_public[subnet.node.path]]),
+            vpc_subnets=ec2.SubnetSelection(subnets=[imported]),
             associate_public_ip_address=True, security_group=group, user_data=user_data))
     exits = [instance.instance_id for instance in instances]
     for subnet, exit_id in zip(egress, _pick_per_zone(nat_subnets, exits, egress)):
@@ -134,10 +133,6 @@ def _add_nat_instances(built: ZonedVpc, spec: NatInstances, nat_subnets: list[ec
                          enables_internet_connectivity=True)
     built.nat_instances = instances
     built.nat_security_group = group
-
-
-def _public(built: ZonedVpc) -> list[ec2.Subnet]:
-    return [s for subnets in built.subnets.values() for s in subnets if isinstance(s, ec2.PublicSubnet)]
 
 
 def _pick_per_zone(nat_subnets: list[ec2.Subnet], exits: list[str], egress: list[ec2.Subnet]) -> list[str]:

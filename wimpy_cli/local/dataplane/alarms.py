@@ -50,7 +50,7 @@ def evaluate(alarm: dict[str, Any], store: MetricStore, served: set[Dimensions],
     queries = _queries(alarm)
     if not queries or any(q is not None and q.dims not in served for q in queries.values()):
         return None
-    period = int(alarm.get("Period") or next(q.period for q in queries.values() if q))
+    period = _period(alarm, queries)
     periods = int(alarm["EvaluationPeriods"])
     needed = int(alarm.get("DatapointsToAlarm") or periods)
     end = now - now % period
@@ -81,6 +81,16 @@ def evaluate(alarm: dict[str, Any], store: MetricStore, served: set[Dimensions],
     return Evaluation("OK", f"Threshold Crossed: {breaching_count} out of the last {periods} datapoints "
                             f"were {words} the threshold ({threshold:g}); {missing} missing "
                             f"datapoint(s) treated as {treat}.")
+
+
+def period_of(alarm: dict[str, Any]) -> int:
+    """The seconds of each of the alarm's datapoints: its own period, or (metric math) its
+    first metric query's."""
+    return _period(alarm, _queries(alarm))
+
+
+def _period(alarm: dict[str, Any], queries: dict[str, _Query | None]) -> int:
+    return int(alarm.get("Period") or next(q.period for q in queries.values() if q))
 
 
 def alarm_dimensions(metric_dims: list[dict[str, str]]) -> Dimensions:
